@@ -1,0 +1,93 @@
+/**
+ * The contract between notebook front ends (kernel/, repl/) and runtime/session.
+ * Front ends only translate: every cell semantic lives behind this interface.
+ */
+
+/** A Jupyter-style MIME bundle: "text/plain" is always present. */
+export type MimeBundle = Record<string, unknown> & { "text/plain": string };
+
+export interface CellSink {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** display() from a cell; `update` re-renders an earlier display with the same displayId. */
+  display(data: MimeBundle, opts?: { displayId?: string; update?: boolean; metadata?: Record<string, unknown> }): void;
+  clearOutput(wait: boolean): void;
+  /** Progress of steps or a runFlow() run, for live views. */
+  progress?(p: Progress): void;
+  /** stdin: a cell's prompt() asks the front end; undefined when the front end cannot ask. */
+  input?(prompt: string, password: boolean): Promise<string>;
+}
+
+export interface Progress {
+  label: string; // e.g. "ClassifierTrainFlow/1732900000000000" or "step analyze"
+  done: number;
+  total: number;
+  startedAt: number;
+  finished: boolean;
+}
+
+export interface CellError {
+  ename: string;
+  evalue: string;
+  /** Lines mapped to the cell's own line numbers. */
+  traceback: string[];
+  code?: string;
+}
+
+export interface ExecuteOptions {
+  sink: CellSink;
+  /** Jupyter cell tags, read like directives (step:NAME, prev:A, foreach:X, setup, parameters, skip). */
+  tags?: string[];
+  cellId?: string;
+  executionCount?: number;
+  silent?: boolean;
+}
+
+export interface ExecuteOutcome {
+  status: "ok" | "error" | "aborted";
+  /** The value of the cell's last expression, when there is one. */
+  result?: MimeBundle;
+  error?: CellError;
+  /** The step the cell ran as (undefined for setup, parameters, skip cells and magics). */
+  step?: string;
+  taskPathspec?: string;
+}
+
+export interface CompletionResult {
+  matches: string[];
+  /** Offsets in code points, as Jupyter's protocol wants. */
+  cursorStart: number;
+  cursorEnd: number;
+  metadata?: Record<string, unknown>;
+}
+
+export interface InspectResult {
+  found: boolean;
+  data: MimeBundle | Record<string, never>;
+}
+
+export interface IsCompleteResult {
+  status: "complete" | "incomplete" | "invalid" | "unknown";
+  indent?: string;
+}
+
+export interface SessionState {
+  flow: string;
+  runId?: string;
+  currentStep?: string;
+  stale: string[];
+  steps: { name: string; parents: string[]; foreach?: string; taskId?: string; stale: boolean }[];
+}
+
+export interface NotebookSession {
+  readonly state: SessionState;
+  execute(code: string, opts: ExecuteOptions): Promise<ExecuteOutcome>;
+  /** Stop the running cell (disposes its isolate); committed artifacts stay. */
+  interrupt(): void;
+  complete(code: string, cursor: number): CompletionResult;
+  inspect(code: string, cursor: number, detailLevel: 0 | 1): InspectResult;
+  isComplete(code: string): IsCompleteResult;
+  /** The cells executed so far in this session, as notebook cells (for %save / export). */
+  cells(): { source: string; tags: string[] }[];
+  close(): Promise<void>;
+}

@@ -1,0 +1,131 @@
+/**
+ * The records the store keeps. The store knows nothing of flows' code: it keeps runs, tasks,
+ * content-addressed blobs, logs and notebook history, keyed by ordered tuples so that range reads
+ * list a run's steps and tasks.
+ */
+
+export type RunStatus = "running" | "succeeded" | "failed";
+export type TaskStatus = "running" | "succeeded" | "failed";
+
+export interface RunRecord {
+  flow: string;
+  runId: string;
+  status: RunStatus;
+  tags: string[];
+  /** Parameter name -> artifact reference (parameters are immutable artifacts). */
+  parameters: Record<string, ArtifactRef>;
+  createdAt: number; // ms since epoch
+  finishedAt?: number;
+  /** Set when the run is a resume: the run it cloned tasks from. */
+  originRunId?: string;
+  /** Absolute path of the flow file or notebook, for `resume` and the REPL. */
+  source?: string;
+  pid?: number;
+  /** Step name that failed, when status is failed. */
+  failedStep?: string;
+}
+
+/** A reference from a task to the encoded bytes of one artifact in the `blobs` database. */
+export interface ArtifactRef {
+  sha: string; // hex sha256 of the encoded (uncompressed) bytes
+  size: number; // encoded size in bytes
+  type: string; // a readable type name: number, string, Array, Map, Float64Array, KNN, ...
+}
+
+/** One level of split the task is inside of (a static split branch or a foreach child). */
+export interface Frame {
+  kind: "split" | "foreach";
+  step: string; // the step that split
+  taskId: string; // the task that split
+  index: number; // branch index or foreach index
+  count: number; // number of branches or foreach items
+}
+
+export interface TaskError {
+  name: string;
+  message: string;
+  /** Stack already mapped to the user's own file:line. */
+  stack?: string;
+  code?: string;
+}
+
+export interface TaskRecord {
+  flow: string;
+  runId: string;
+  step: string;
+  taskId: string; // "1", "2", ... counting up within a run
+  status: TaskStatus;
+  attempt: number;
+  artifacts: Record<string, ArtifactRef>;
+  /** Transition taken: the next steps, or one step with a foreach over an artifact. */
+  next?: { steps: string[]; foreach?: string; count?: number };
+  stack: Frame[];
+  /** Input task ids (the parent task, or every branch joined). */
+  inputs: string[];
+  startedAt: number;
+  finishedAt?: number;
+  pid?: number;
+  error?: TaskError;
+  /** Pathspec of the task this one was cloned from by `resume`. */
+  originPathspec?: string;
+}
+
+export interface TaskLogs {
+  stdout: string;
+  stderr: string;
+}
+
+export interface HistoryEntry {
+  session: string; // e.g. a kernel session id or "repl"
+  line: number; // execution count
+  source: string;
+  at: number;
+}
+
+/** What a task commit writes, all in one LMDB transaction. */
+export interface TaskCommit {
+  task: TaskRecord;
+  /** New blobs by sha (encoded bytes, uncompressed); blobs already stored are skipped. */
+  blobs: Map<string, Uint8Array>;
+  logs?: TaskLogs;
+}
+
+/**
+ * One datastore root. Reads are synchronous (memory-mapped LMDB); writes are transactions.
+ * Many processes may open the same root at once.
+ */
+export interface Store {
+  readonly root: string;
+
+  /** A new run id: time-based microseconds, strictly greater than any run id already issued in this store. */
+  newRunId(): string;
+  putRun(run: RunRecord): Promise<void>;
+  getRun(flow: string, runId: string): RunRecord | undefined;
+  /** Runs of a flow, newest first. */
+  listRuns(flow: string): RunRecord[];
+  listFlows(): string[];
+
+  /** Commit (or update, e.g. status running -> succeeded) a task atomically with its blobs and logs. */
+  commitTask(commit: TaskCommit): Promise<void>;
+  getTask(flow: string, runId: string, step: string, taskId: string): TaskRecord | undefined;
+  /** Step names of a run that have at least one task, in order of their first task id. */
+  listSteps(flow: string, runId: string): string[];
+  /** Tasks of a step, ordered by numeric task id. */
+  listTasks(flow: string, runId: string, step: string): TaskRecord[];
+  /** Every task of a run, ordered by numeric task id. */
+  listRunTasks(flow: string, runId: string): TaskRecord[];
+
+  hasBlob(sha: string): boolean;
+  /** The encoded bytes of a blob (decompressed), or throws NotFoundError. */
+  getBlob(sha: string): Uint8Array;
+  /** Put blobs outside a task commit (IncludeFile content, parameters). */
+  putBlobs(blobs: Map<string, Uint8Array>): Promise<void>;
+
+  getLogs(flow: string, runId: string, step: string, taskId: string): TaskLogs | undefined;
+
+  addHistory(entry: HistoryEntry): Promise<void>;
+  /** History entries, oldest first; the last `limit` if given. */
+  listHistory(limit?: number): HistoryEntry[];
+
+  close(): Promise<void>;
+}
