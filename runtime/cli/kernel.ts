@@ -1,0 +1,114 @@
+/**
+ * `steplab kernel install [--user|--sys-prefix|--prefix DIR]` and `steplab kernel -f FILE`.
+ * The CLI dispatcher routes `kernel ...` here with the arguments after `kernel`.
+ */
+import { resolve } from "node:path";
+import {
+  type KernelspecLocation,
+  type SessionFactory,
+  installKernelspec,
+  readConnectionFile,
+  startKernel,
+} from "../../kernel/index.js";
+import { SteplabError, UsageError } from "../errors.js";
+
+export interface KernelCommandIo {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Overrides the real notebook session (tests, embedding). */
+  createSession?: SessionFactory;
+}
+
+const USAGE = `Usage:
+  steplab kernel install [--user | --sys-prefix | --prefix DIR]
+      Register the steplab TypeScript kernel with Jupyter (default: --user).
+      --user        ~/.local/share/jupyter/kernels/steplab (or $JUPYTER_DATA_DIR)
+      --sys-prefix  <prefix>/share/jupyter/kernels/steplab, where <prefix> is $VIRTUAL_ENV,
+                    else $CONDA_PREFIX, else /usr/local (Python is not run to ask)
+      --prefix DIR  DIR/share/jupyter/kernels/steplab
+  steplab kernel -f CONNECTION_FILE
+      Start the kernel (Jupyter runs this from the kernelspec).
+`;
+
+/** The real session, loaded only when a kernel starts so `kernel install` stays light. */
+const defaultSessionFactory = (env: NodeJS.ProcessEnv): SessionFactory => async () => {
+  // A computed specifier: runtime/session/index.ts lands separately from the kernel.
+  const specifier = "../session/index.js";
+  const mod = (await import(specifier)) as {
+    createSession(opts: { storeRoot?: string; notebookPath?: string; flowName?: string }): ReturnType<SessionFactory>;
+  };
+  return mod.createSession({
+    ...(env.STEPLAB_DATASTORE ? { storeRoot: env.STEPLAB_DATASTORE } : {}),
+    // jupyter_server tells a kernel which notebook it serves through JPY_SESSION_NAME.
+    ...(env.JPY_SESSION_NAME ? { notebookPath: env.JPY_SESSION_NAME } : {}),
+  });
+};
+
+function parseInstall(args: string[], cwd: string): KernelspecLocation {
+  let location: KernelspecLocation = { kind: "user" };
+  let seen = 0;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    seen++;
+    if (a === "--user") location = { kind: "user" };
+    else if (a === "--sys-prefix") location = { kind: "sys-prefix" };
+    else if (a === "--prefix" || a.startsWith("--prefix=")) {
+      const dir = a.startsWith("--prefix=") ? a.slice("--prefix=".length) : args[++i];
+      if (!dir) throw new UsageError("--prefix needs a directory: steplab kernel install --prefix DIR");
+      location = { kind: "prefix", dir: resolve(cwd, dir) };
+    } else throw new UsageError(`unknown option ${a} for steplab kernel install`);
+  }
+  if (seen > 1) throw new UsageError("give at most one of --user, --sys-prefix, --prefix DIR");
+  return location;
+}
+
+function parseStart(args: string[]): string {
+  let file: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "-f" || a === "--connection-file") file = args[++i];
+    else if (a.startsWith("--connection-file=")) file = a.slice("--connection-file=".length);
+    else throw new UsageError(`unknown option ${a} for steplab kernel`);
+  }
+  if (!file) throw new UsageError("steplab kernel needs a connection file: steplab kernel -f CONNECTION_FILE");
+  return file;
+}
+
+export async function kernelCommand(args: string[], io: KernelCommandIo): Promise<number> {
+  const env = io.env ?? process.env;
+  const cwd = io.cwd ?? process.cwd();
+  try {
+    const [first, ...rest] = args;
+    if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+      io.stdout.write(USAGE);
+      return first === undefined ? 2 : 0;
+    }
+    if (first === "install") {
+      if (rest.includes("--help") || rest.includes("-h")) {
+        io.stdout.write(USAGE);
+        return 0;
+      }
+      const dir = await installKernelspec(parseInstall(rest, cwd), { env });
+      io.stdout.write(`Installed kernelspec steplab in ${dir}\n`);
+      return 0;
+    }
+    const file = parseStart(args);
+    const kernel = await startKernel({
+      connection: await readConnectionFile(resolve(cwd, file)),
+      createSession: io.createSession ?? defaultSessionFactory(env),
+      handleSignals: true,
+      log: (line) => void io.stderr.write(line + "\n"),
+    });
+    await kernel.finished;
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr.write(`${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    io.stderr.write(`steplab kernel: ${e instanceof SteplabError ? e.message : ((e as Error).stack ?? String(e))}\n`);
+    return 1;
+  }
+}
