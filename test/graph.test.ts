@@ -308,6 +308,17 @@ describe("lint rules", () => {
     );
   });
 
+  it("start-is-join", () => {
+    const src = flow(`  @step start(inputs: Inputs<TestFlow>) { this.next(this.end); }\n  @step end() {}`);
+    expect(lintSrc(src)).toEqual([
+      {
+        rule: "start-is-join",
+        line: 4,
+        message: "step start must not take `inputs`: start is the first step and has nothing to join; remove the parameter.",
+      },
+    ]);
+  });
+
   it("end-has-next and end-is-join", () => {
     const src = flow(
       `  @step start() { this.next(this.a, this.b); }\n  @step a() { this.next(this.end); }\n  @step b() { this.next(this.end); }\n  @step end(inputs: Inputs<TestFlow>) { this.next(this.start); }`,
@@ -375,6 +386,10 @@ describe("lint rules", () => {
     expect(p.message).toBe("this.next(...) must be the last statement of step start (it is at line 5): move the code after it above the call.");
   });
 
+  it("accepts `return this.next(...)` as the last statement", () => {
+    expect(lintSrc(flow(`  @step start() { return this.next(this.end); }\n  @step end() {}`))).toEqual([]);
+  });
+
   it("next-twice", () => {
     const src = flow(
       `  @step start() {\n    this.next(this.a);\n    this.next(this.end);\n  }\n  @step a() { this.next(this.end); }\n  @step end() {}`,
@@ -393,6 +408,8 @@ describe("lint rules", () => {
         `  @step b() { this.next(this.end, { parallel: 2 }); }\n` +
         `  @step end() {}`,
     );
+    const twice = flow(`  @step start() { this.next(this.a, this.a); }\n  @step a() { this.next(this.end); }\n  @step end() {}`);
+    expect(only(lintSrc(twice), "next-form").message).toBe("step start names a twice in this.next(...): name each next step once.");
     const problems = lintSrc(src).filter((p) => p.rule === "next-form");
     expect(problems.map((p) => [p.line, p.message])).toEqual([
       [4, 'a foreach in step start goes to exactly one step, not 2: this.next(this.a, { foreach: "items" }).'],

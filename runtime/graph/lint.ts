@@ -19,6 +19,7 @@ export const LINT_RULES = [
   "no-start",
   "no-end",
   "start-has-incoming",
+  "start-is-join",
   "end-has-next",
   "end-is-join",
   "join-params",
@@ -129,6 +130,9 @@ function graphRules(graph: FlowGraph, flowLine = graph.steps[0]?.line ?? 1): Lin
   for (const p of start ? parentsOf(graph, "start") : []) {
     add("start-has-incoming", steps.get(p)!.line, `step ${p} goes to start: start is the first step and cannot be a target; go to another step.`);
   }
+  if (start?.isJoin) {
+    add("start-is-join", start.line, "step start must not take `inputs`: start is the first step and has nothing to join; remove the parameter.");
+  }
   if (end && end.next.length > 0) add("end-has-next", end.line, `step end must not call this.next(...): end is the last step; remove the call.`);
   if (end?.isJoin) {
     add("end-is-join", end.line, `step end must not take \`inputs\`: end is not a join; add a join step before end and remove the parameter.`);
@@ -151,6 +155,10 @@ function graphRules(graph: FlowGraph, flowLine = graph.steps[0]?.line ?? 1): Lin
         s.line,
         `a foreach in step ${s.name} goes to exactly one step, not ${s.next.length}: this.next(this.a, { foreach: "${s.foreach}" }).`,
       );
+    }
+    const twice = s.next.filter((t, i) => s.next.indexOf(t) !== i);
+    if (twice.length > 0) {
+      add("next-form", s.line, `step ${s.name} names ${list([...new Set(twice)])} twice in this.next(...): name each next step once.`);
     }
     for (const t of new Set(s.next)) {
       if (steps.has(t)) continue;

@@ -203,10 +203,11 @@ export function nextCalls(body: ts.Block): ts.CallExpression[] {
   return calls;
 }
 
-/** The call when the body's last statement is `this.next(...);`. */
+/** The call when the body's last statement is `this.next(...);` (or `return this.next(...);`). */
 export function tailNextCall(body: ts.Block): ts.CallExpression | undefined {
   const last = body.statements[body.statements.length - 1];
   if (last && ts.isExpressionStatement(last) && isNextCall(last.expression)) return last.expression;
+  if (last && ts.isReturnStatement(last) && last.expression && isNextCall(last.expression)) return last.expression;
   return undefined;
 }
 
