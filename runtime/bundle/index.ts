@@ -1,0 +1,138 @@
+/**
+ * Bundles a flow file (or a notebook's generated module) with esbuild into code one sandbox can run:
+ * an IIFE for isolates (Node built-ins replaced by shims that explain the fix), or an ES module
+ * for child processes (npm packages left external, resolved from the flow's directory).
+ */
+import { existsSync } from "node:fs";
+import { builtinModules, createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+import { SteplabError } from "../errors.js";
+
+export type BundleTarget = "isolate" | "process";
+
+export interface FlowBundle {
+  target: BundleTarget;
+  code: string;
+  /** The source map (JSON) for the isolate bundle; process bundles carry theirs inline. */
+  map?: string;
+  /** The virtual filename stack traces show for this bundle. */
+  filename: string;
+}
+
+export class BundleError extends SteplabError {
+  constructor(message: string) {
+    super("BUNDLE", message);
+  }
+}
+
+/** Where `import ... from "steplab"` points inside a bundle. */
+export function guestEntry(): string {
+  const js = fileURLToPath(new URL("../sandbox/guest/api.js", import.meta.url));
+  return existsSync(js) ? js : js.replace(/\.js$/, ".ts");
+}
+
+const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+
+function builtinShim(name: string): string {
+  const message =
+    `The Node built-in '${name}' is not available in an isolate step. ` +
+    `Run the step that uses it in a child process: @step({ isolation: "process" }).`;
+  return `
+const message = ${JSON.stringify(message)};
+const fail = () => { const e = new Error(message); e.name = "NodeBuiltinError"; e.code = "NODE_BUILTIN"; throw e; };
+const quiet = new Set(["__esModule", "then", "default", "toJSON"]);
+const thrower = new Proxy(function () {}, {
+  get(_t, key) { if (typeof key === "symbol" || quiet.has(key)) return undefined; fail(); },
+  apply: fail, construct: fail,
+});
+module.exports = new Proxy({}, {
+  get(_t, key) { if (key === "default") return thrower; if (typeof key === "symbol" || quiet.has(key)) return undefined; fail(); },
+  getPrototypeOf: () => thrower,
+});`;
+}
+
+function isolatePlugin(): esbuild.Plugin {
+  return {
+    name: "steplab-isolate",
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, (args) =>
+        builtins.has(args.path) ? { path: args.path, namespace: "node-builtin" } : undefined,
+      );
+      build.onLoad({ filter: /.*/, namespace: "node-builtin" }, (args) => ({
+        contents: builtinShim(args.path.replace(/^node:/, "")),
+        loader: "js",
+      }));
+    },
+  };
+}
+
+/** Leaves npm packages to Node, by absolute path, so the bundle can live anywhere. */
+function externalPackagesPlugin(fromDir: string): esbuild.Plugin {
+  const require = createRequire(path.join(fromDir, "noop.js"));
+  return {
+    name: "steplab-external-packages",
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (args.path === "steplab" || builtins.has(args.path)) return undefined;
+        try {
+          return { path: require.resolve(args.path), external: true };
+        } catch {
+          return undefined; // esbuild reports it as unresolvable, with the importer's line
+        }
+      });
+    },
+  };
+}
+
+export async function bundleFlow(file: string, target: BundleTarget): Promise<FlowBundle> {
+  const absolute = path.resolve(file);
+  const filename = `${absolute}.${target}.bundle.js`;
+  const common: esbuild.BuildOptions = {
+    entryPoints: [absolute],
+    bundle: true,
+    write: false,
+    target: "es2022",
+    alias: { steplab: guestEntry() },
+    logLevel: "silent",
+    keepNames: true,
+    define: { "process.env.NODE_ENV": '"production"' },
+    tsconfigRaw: { compilerOptions: { experimentalDecorators: false, useDefineForClassFields: true } },
+  };
+  try {
+    if (target === "isolate") {
+      const out = await esbuild.build({
+        ...common,
+        platform: "neutral",
+        format: "iife",
+        globalName: "__steplabFlowModule",
+        mainFields: ["browser", "module", "main"],
+        conditions: ["browser", "import", "default"],
+        sourcemap: "external",
+        outfile: filename,
+        plugins: [isolatePlugin()],
+      });
+      const code = out.outputFiles.find((f) => f.path.endsWith(".js"))!.text;
+      const map = out.outputFiles.find((f) => f.path.endsWith(".map"))?.text;
+      return { target, code, map, filename };
+    }
+    const out = await esbuild.build({
+      ...common,
+      platform: "node",
+      format: "esm",
+      sourcemap: "inline",
+      outfile: filename.replace(/\.js$/, ".mjs"),
+      plugins: [externalPackagesPlugin(path.dirname(absolute))],
+    });
+    return { target, code: out.outputFiles[0]!.text, filename: filename.replace(/\.js$/, ".mjs") };
+  } catch (err) {
+    const failure = err as esbuild.BuildFailure;
+    const first = failure.errors?.[0];
+    if (first) {
+      const where = first.location ? `${first.location.file}:${first.location.line}: ` : "";
+      throw new BundleError(`${where}${first.text}`);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,44 @@
+/** `steplab FLOW.ts COMMAND ...`: the commands of one flow file. */
+import path from "node:path";
+import { formatShow } from "../graph/index.js";
+import { UsageError } from "../errors.js";
+import { dumpCommand } from "./dump.js";
+import { flowUsage } from "./help.js";
+import { EXIT, type CliIO } from "./io.js";
+import { logsCommand } from "./logs.js";
+import { resumeCommand, runCommand } from "./run.js";
+import { lintMessages, loadGraph } from "./validate.js";
+
+export async function flowCommand(file: string, args: string[], io: CliIO): Promise<number> {
+  const graph = loadGraph(file, io.cwd);
+  const [command = "check", ...rest] = args;
+  const shown = path.relative(io.cwd, graph.file) || file;
+  if (rest.includes("--help") || command === "--help" || command === "help") {
+    io.stdout(flowUsage(graph, shown));
+    return EXIT.ok;
+  }
+  switch (command) {
+    case "check": {
+      const lint = lintMessages(graph, io.cwd);
+      if (lint) {
+        io.stderr(`${lint}\n`);
+        return EXIT.failed;
+      }
+      io.stdout("The graph looks good!\n");
+      return EXIT.ok;
+    }
+    case "show":
+      io.stdout(formatShow(graph));
+      return EXIT.ok;
+    case "run":
+      return runCommand(graph, rest, io);
+    case "resume":
+      return resumeCommand(graph, rest, io);
+    case "logs":
+      return logsCommand(graph, rest, io);
+    case "dump":
+      return dumpCommand(graph, rest, io);
+    default:
+      throw new UsageError(`No such command '${command}'. Commands: check, show, run, resume, logs, dump, help`);
+  }
+}

@@ -1,0 +1,120 @@
+import { userInfo } from "node:os";
+/**
+ * `run` and `resume`: validate the graph, resolve parameters, then hand the flow to the scheduler.
+ */
+import { DEFAULT_MAX_NUM_SPLITS, DEFAULT_MAX_WORKERS, planResume, runFlow, RunConsole } from "../scheduler/index.js";
+import { UsageError } from "../errors.js";
+import type { FlowGraph } from "../graph/types.js";
+import { EXIT, type CliIO } from "./io.js";
+import { integerOption, parseOptions, single, type OptionSpec } from "./options.js";
+import { parameterOptions, resolveParameters } from "./parameters.js";
+import { openUserStore } from "./store-access.js";
+import { lintMessages } from "./validate.js";
+import { decodeArtifact, type Store } from "../../store/index.js";
+import { VERSION } from "./version.js";
+
+export const RUN_OPTIONS: OptionSpec[] = [
+  { name: "max-workers", kind: "value", help: `Run at most this many tasks at once (default ${DEFAULT_MAX_WORKERS})` },
+  { name: "max-num-splits", kind: "value", help: `Fail a foreach wider than this (default ${DEFAULT_MAX_NUM_SPLITS})` },
+  { name: "tag", kind: "value", repeatable: true, help: "Tag the run (repeatable)" },
+];
+
+export const RESUME_OPTIONS: OptionSpec[] = [
+  { name: "origin-run-id", kind: "value", help: "The run to resume (default: the latest run of this flow)" },
+  ...RUN_OPTIONS,
+];
+
+function header(graph: FlowGraph, io: CliIO): boolean {
+  io.stderr(`steplab ${VERSION} executing ${graph.name} for user:${io.env.USER ?? userInfo().username}\n`);
+  io.stderr("Validating your flow...\n");
+  const lint = lintMessages(graph, io.cwd);
+  if (lint) {
+    io.stderr(`${lint}\n`);
+    return false;
+  }
+  io.stderr("    The graph looks good!\n");
+  return true;
+}
+
+function limits(parsed: ReturnType<typeof parseOptions>, io: CliIO) {
+  return {
+    maxWorkers: integerOption(single(parsed, "max-workers") ?? io.env.STEPLAB_RUN_MAX_WORKERS, "max-workers", DEFAULT_MAX_WORKERS),
+    maxNumSplits: integerOption(
+      single(parsed, "max-num-splits") ?? io.env.STEPLAB_RUN_MAX_NUM_SPLITS,
+      "max-num-splits",
+      DEFAULT_MAX_NUM_SPLITS,
+    ),
+    tags: parsed.values.get("tag") ?? [],
+  };
+}
+
+function runConsole(io: CliIO): RunConsole {
+  return new RunConsole({ stdout: io.stdout, stderr: io.stderr, colour: io.isTTY && io.env.NO_COLOR === undefined });
+}
+
+export async function runCommand(graph: FlowGraph, args: string[], io: CliIO): Promise<number> {
+  const parsed = parseOptions(args, [...parameterOptions(graph.parameters), ...RUN_OPTIONS], "run");
+  if (parsed.positionals.length) throw new UsageError(`run takes no arguments, got '${parsed.positionals.join(" ")}'`);
+  const { values, included } = resolveParameters(graph.parameters, parsed, io.env, io.cwd);
+  const { maxWorkers, maxNumSplits, tags } = limits(parsed, io);
+  if (!header(graph, io)) return EXIT.failed;
+  for (const f of included) io.stderr(`Including file ${f.file} of ${f.bytes} bytes\n`);
+  const store = openUserStore(io);
+  try {
+    const outcome = await runFlow({ store, graph, parameters: values, console: runConsole(io), maxWorkers, maxNumSplits, tags });
+    return outcome.status === "succeeded" ? EXIT.ok : EXIT.failed;
+  } finally {
+    await store.close();
+  }
+}
+
+function originParameters(store: Store, flow: string, runId: string): Record<string, unknown> {
+  const run = store.getRun(flow, runId)!;
+  return Object.fromEntries(Object.entries(run.parameters).map(([n, ref]) => [n, decodeArtifact(store.getBlob(ref.sha))]));
+}
+
+export async function resumeCommand(graph: FlowGraph, args: string[], io: CliIO): Promise<number> {
+  const paramNames = new Set(graph.parameters.map((p) => `--${p.name}`));
+  const given = args.find((a) => paramNames.has(a.split("=")[0]!));
+  if (given) {
+    throw new UsageError(`Parameters cannot be changed on resume (got ${given.split("=")[0]}): a resumed run keeps its origin's parameters. Start a new run to change them.`);
+  }
+  const parsed = parseOptions(args, RESUME_OPTIONS, "resume");
+  const { maxWorkers, maxNumSplits, tags } = limits(parsed, io);
+  const stepArg = parsed.positionals[0];
+  if (stepArg && !graph.steps.some((s) => s.name === stepArg)) {
+    throw new UsageError(`resume: step '${stepArg}' is not a step of ${graph.name}. Steps: ${graph.steps.map((s) => s.name).join(", ")}`);
+  }
+  if (!header(graph, io)) return EXIT.failed;
+  const store = openUserStore(io);
+  try {
+    const runs = store.listRuns(graph.name);
+    const originId = single(parsed, "origin-run-id") ?? runs.find((r) => store.listRunTasks(graph.name, r.runId).length > 0)?.runId;
+    if (!originId || !store.getRun(graph.name, originId)) {
+      throw new UsageError(
+        originId
+          ? `resume: run ${graph.name}/${originId} does not exist. Runs: ${runs.slice(0, 10).map((r) => r.runId).join(", ") || "(none)"}`
+          : `resume: ${graph.name} has no run to resume yet. Run it first: steplab FLOW.ts run`,
+      );
+    }
+    const originTasks = store.listRunTasks(graph.name, originId);
+    const failedStep = originTasks.find((t) => t.status !== "succeeded")?.step;
+    const neverRan = graph.steps.find((s) => !originTasks.some((t) => t.step === s.name))?.name;
+    const fromStep = stepArg ?? failedStep ?? neverRan ?? "end";
+    const plan = planResume(store, graph, originId, fromStep, stepArg === undefined);
+    io.stderr(`Resuming ${graph.name}/${originId} from step ${fromStep}\n`);
+    const outcome = await runFlow({
+      store,
+      graph,
+      parameters: originParameters(store, graph.name, originId),
+      console: runConsole(io),
+      maxWorkers,
+      maxNumSplits,
+      tags,
+      resume: plan,
+    });
+    return outcome.status === "succeeded" ? EXIT.ok : EXIT.failed;
+  } finally {
+    await store.close();
+  }
+}

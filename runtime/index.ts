@@ -1,0 +1,17 @@
+/**
+ * `import ... from "steplab"` in a Node script: the flow-authoring names (for types and for code
+ * shared with flows) and the client API over the datastore (STEPLAB_DATASTORE or the nearest
+ * .steplab/). Inside a step the same names come from the sandbox's guest runtime.
+ */
+import { openStore, resolveStoreRoot } from "../store/index.js";
+import { setDefaultReader } from "./client/reader.js";
+import { storeReader } from "./client/store-reader.js";
+
+export { FlowSpec, step, Parameter, IncludeFile, JSONType } from "./sandbox/guest/flowspec.js";
+export type { Inputs, ParameterOptions, IncludeFileOptions, MergeOptions, StepOptions } from "./sandbox/guest/flowspec.js";
+export { registerArtifactClass } from "./sandbox/guest/envelope.js";
+export { Flow, Run, Step, Task, Steplab, namespace, DataArtifact, ClientNotFoundError } from "./client/index.js";
+export { SteplabError } from "./errors.js";
+
+let reader: ReturnType<typeof storeReader> | undefined;
+setDefaultReader(() => (reader ??= storeReader(openStore(resolveStoreRoot()))));

@@ -1,0 +1,38 @@
+/**
+ * Errors a task can end with, host side. Errors thrown by user code keep their own name and
+ * message; the stack is mapped to the user's file:line (see stack.ts).
+ */
+import { SteplabError } from "../errors.js";
+
+export class TaskInterruptedError extends SteplabError {
+  constructor(step: string) {
+    super("INTERRUPTED", `Step '${step}' was interrupted`);
+  }
+}
+
+export class TaskTimeoutError extends SteplabError {
+  constructor(step: string, seconds: number) {
+    super("TIMEOUT", `Step '${step}' ran longer than its timeoutSeconds (${seconds} s) and was stopped`);
+  }
+}
+
+export class TaskMemoryError extends SteplabError {
+  constructor(step: string, mb: number) {
+    super(
+      "MEMORY_LIMIT",
+      `Step '${step}' used more than its memory limit (${mb} MB) and was stopped. ` +
+        `Raise it with @step({ memoryMb: N }) or use less memory.`,
+    );
+  }
+}
+
+/** A user error rebuilt host side: same name and message, stack in the user's terms. */
+export class UserCodeError extends Error {
+  readonly code: string;
+  constructor(name: string, message: string, stack: string, code?: string) {
+    super(message);
+    this.name = name;
+    this.stack = stack;
+    this.code = code ?? "USER_CODE";
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * What `import ... from "steplab"` resolves to inside a sandbox bundle: the flow-authoring names,
+ * the client API, and (as a side effect) the entry the sandbox calls to run a step.
+ */
+import { runStep } from "./runner.js";
+
+export { FlowSpec, step, Parameter, IncludeFile, JSONType } from "./flowspec.js";
+export type { Inputs, ParameterOptions, IncludeFileOptions, MergeOptions, StepOptions } from "./flowspec.js";
+export { registerArtifactClass } from "./envelope.js";
+export { Flow, Run, Step, Task, Steplab, namespace, DataArtifact } from "../../client/index.js";
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __steplabGuest: { runStep: typeof runStep } | undefined;
+}
+globalThis.__steplabGuest = { runStep };

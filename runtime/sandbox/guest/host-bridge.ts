@@ -1,0 +1,28 @@
+/**
+ * What guest code (a step inside an isolate or a child process) may ask of its host.
+ * The sandbox installs one implementation as `globalThis.__steplabHost` before the flow's
+ * bundle runs; in a plain Node script there is none and the client API reads the store directly.
+ */
+import type { StoreReader } from "../../client/reader.js";
+
+export interface GuestHost {
+  /** The decoded value of a blob (class envelopes not yet rebuilt). */
+  loadBlob(sha: string): unknown;
+  /** Hand an artifact the step set to the host; throws when the value cannot be copied. */
+  emit(name: string, value: unknown): void;
+  /** Console output of the running task. */
+  log(stream: "stdout" | "stderr", args: unknown[]): void;
+  /** Store reads for the client API (Flow, Run, Step, Task) used inside a step. */
+  reader?: StoreReader;
+}
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __steplabHost: GuestHost | undefined;
+}
+
+export function currentHost(): GuestHost {
+  const host = globalThis.__steplabHost;
+  if (!host) throw new Error("steplab: no task is running in this context");
+  return host;
+}

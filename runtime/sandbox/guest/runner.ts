@@ -1,0 +1,30 @@
+/**
+ * Runs one step of a flow class inside the guest: binds `this`, passes `inputs` to joins, waits
+ * for async steps, then hands the artifacts to the host.
+ */
+import { TaskState, type GuestOutcome, type TaskRequest } from "./task-state.js";
+
+export type { GuestOutcome, TaskRequest };
+
+export async function runStep(flowClass: { prototype: any; name: string }, request: TaskRequest): Promise<GuestOutcome> {
+  const state = new TaskState(flowClass, request);
+  const method = flowClass.prototype[request.step];
+  if (typeof method !== "function") {
+    throw new Error(`Flow ${request.flow} has no step '${request.step}'`);
+  }
+  const args = request.inputs ? [state.inputsArgument()] : [];
+  try {
+    await method.apply(state.self, args);
+  } catch (err) {
+    state.abandon();
+    throw err;
+  }
+  return state.finish();
+}
+
+/** Finds the exported FlowSpec subclass among a bundle's exports. */
+export function findFlowClass(exports: Record<string, unknown>, flowName: string): { prototype: any; name: string } {
+  const cls = exports[flowName];
+  if (typeof cls !== "function") throw new Error(`The flow file does not export the class ${flowName}`);
+  return cls as { prototype: any; name: string };
+}

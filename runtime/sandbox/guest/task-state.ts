@@ -1,0 +1,209 @@
+/**
+ * The one task running in this guest: what `this` reads and writes, and the transition it takes.
+ * The task knows its artifacts as references (name -> sha); values load lazily through the host.
+ */
+import { fromEnvelopes, toEnvelopes } from "./envelope.js";
+import { MissingArtifactError, StepUsageError, UnstorableArtifactError } from "./errors.js";
+import { currentHost } from "./host-bridge.js";
+import { planMerge } from "./merge.js";
+
+export type ArtifactShas = Record<string, string>;
+
+export interface TaskInput {
+  pathspec: string;
+  step: string;
+  artifacts: ArtifactShas;
+}
+
+export interface TaskRequest {
+  flow: string;
+  step: string;
+  pathspec: string;
+  /** The task's starting artifacts: its parent's (linear, foreach child) or the parameters (start, join). */
+  initial: ArtifactShas;
+  /** Parameter artifact name -> its command-line name (which reads as an alias). */
+  parameters: Record<string, string>;
+  /** Inputs of a join, in order. */
+  inputs?: TaskInput[];
+  foreach?: { input: unknown; index: number };
+  /** Step names of the flow, so `this.next(this.x)` can be resolved by identity. */
+  steps: string[];
+}
+
+export interface GuestOutcome {
+  next?: { steps: string[]; foreach?: string };
+  /** Artifacts handed to the host with emit(), in order. */
+  emitted: string[];
+  deleted: string[];
+  /** Artifacts taken by mergeArtifacts: name -> sha. */
+  merged: ArtifactShas;
+}
+
+let current: TaskState | undefined;
+
+export function activeTask(): TaskState {
+  if (!current) throw new StepUsageError("next() and mergeArtifacts() can only be called while a step runs");
+  return current;
+}
+
+export class TaskState {
+  readonly written = new Map<string, unknown>();
+  readonly loaded = new Map<string, unknown>();
+  readonly deleted = new Set<string>();
+  merged: ArtifactShas = {};
+  transition?: { steps: string[]; foreach?: string };
+  readonly self: object;
+  private readonly refs: ArtifactShas;
+  private readonly aliases = new Map<string, string>();
+
+  constructor(
+    readonly flowClass: { prototype: object },
+    readonly request: TaskRequest,
+  ) {
+    this.refs = { ...request.initial };
+    for (const [artifact, cliName] of Object.entries(request.parameters)) {
+      if (cliName !== artifact) this.aliases.set(cliName, artifact);
+    }
+    this.self = new Proxy(Object.create(flowClass.prototype), this.selfHandler());
+    current = this;
+  }
+
+  finish(): GuestOutcome {
+    current = undefined;
+    const host = currentHost();
+    const emitted: string[] = [];
+    const emit = (name: string, value: unknown) => {
+      try {
+        host.emit(name, toEnvelopes(value));
+      } catch (err) {
+        throw new UnstorableArtifactError(name, this.request.step, (err as Error).message);
+      }
+      emitted.push(name);
+    };
+    for (const [name, value] of this.written) emit(name, value);
+    // Objects read from the store may have been changed in place: hand them back; the host keeps
+    // the old reference when the bytes did not change.
+    for (const [name, value] of this.loaded) {
+      if (!this.written.has(name) && !this.deleted.has(name) && typeof value === "object" && value !== null) {
+        emit(name, value);
+      }
+    }
+    return { next: this.transition, emitted, deleted: [...this.deleted], merged: this.merged };
+  }
+
+  abandon(): void {
+    current = undefined;
+  }
+
+  next(targets: unknown[]): void {
+    if (this.transition) throw new StepUsageError(`Step '${this.request.step}' called next() twice`);
+    const steps: string[] = [];
+    let foreach: string | undefined;
+    for (const target of targets) {
+      if (typeof target === "function") {
+        const name = this.request.steps.find((s) => (this.flowClass.prototype as any)[s] === target);
+        if (!name) throw new StepUsageError(`next() in step '${this.request.step}' got a function that is not a @step of this flow`);
+        steps.push(name);
+      } else if (typeof target === "object" && target !== null && typeof (target as any).foreach === "string") {
+        foreach = (target as any).foreach;
+      } else {
+        throw new StepUsageError(`next() in step '${this.request.step}' takes steps (this.a, this.b) and optionally { foreach: "artifact" }`);
+      }
+    }
+    this.transition = foreach ? { steps, foreach } : { steps };
+  }
+
+  mergeArtifacts(_inputs: unknown, options: { include?: string[]; exclude?: string[] }): void {
+    if (!this.request.inputs) {
+      throw new StepUsageError(`mergeArtifacts() can only be called in a join step; '${this.request.step}' is not one`);
+    }
+    const alreadySet = new Set([...this.written.keys(), ...Object.keys(this.request.parameters)]);
+    this.merged = planMerge(this.request.step, this.request.inputs, options, alreadySet);
+    Object.assign(this.refs, this.merged);
+  }
+
+  /** The `inputs` argument of a join. */
+  inputsArgument(): unknown[] {
+    const inputs = this.request.inputs ?? [];
+    const list = inputs.map((input) => this.inputProxy(input));
+    inputs.forEach((input, i) => {
+      if (!(input.step in list)) Object.defineProperty(list, input.step, { value: list[i], enumerable: false });
+    });
+    return Object.freeze(list);
+  }
+
+  private load(refs: ArtifactShas, name: string): unknown {
+    const artifact = this.aliases.get(name) ?? name;
+    const sha = refs[artifact];
+    if (sha === undefined) throw new MissingArtifactError(this.request.flow, name);
+    return fromEnvelopes(currentHost().loadBlob(sha));
+  }
+
+  private inputProxy(input: TaskInput): object {
+    const cache = new Map<string, unknown>();
+    const names = () => Object.keys(input.artifacts);
+    return new Proxy(
+      {},
+      {
+        get: (target, key) => {
+          if (typeof key === "symbol") return Reflect.get(target, key);
+          if (key === "then" || key === "toJSON") return undefined;
+          if (!cache.has(key)) cache.set(key, this.load(input.artifacts, key));
+          return cache.get(key);
+        },
+        set: () => {
+          throw new StepUsageError(`The inputs of join '${this.request.step}' are read-only: assign to this.NAME instead`);
+        },
+        has: (_t, key) => typeof key === "string" && key in input.artifacts,
+        ownKeys: () => names(),
+        getOwnPropertyDescriptor: (_t, key) =>
+          typeof key === "string" && key in input.artifacts ? { enumerable: true, configurable: true } : undefined,
+      },
+    );
+  }
+
+  private selfHandler(): ProxyHandler<object> {
+    const proto = this.flowClass.prototype;
+    const req = this.request;
+    return {
+      get: (target, key, receiver) => {
+        if (typeof key === "symbol") return Reflect.get(target, key, receiver);
+        if (this.written.has(key)) return this.written.get(key);
+        if (key === "input" || key === "index") {
+          if (!req.foreach) throw new StepUsageError(`this.${key} is only set in a foreach step; '${req.step}' is not one`);
+          return key === "input" ? req.foreach.input : req.foreach.index;
+        }
+        if (key in proto) return Reflect.get(target, key, receiver);
+        if (key === "then" || key === "toJSON") return undefined;
+        if (this.deleted.has(key)) throw new MissingArtifactError(req.flow, key);
+        if (this.loaded.has(key)) return this.loaded.get(key);
+        const value = this.load(this.refs, key);
+        if (!this.aliases.has(key) && !(key in req.parameters)) this.loaded.set(key, value);
+        return value;
+      },
+      set: (_target, key, value) => {
+        if (typeof key === "symbol") return false;
+        if (key in req.parameters || this.aliases.has(key)) {
+          throw new StepUsageError(`Parameter '${key}' is immutable: it cannot be assigned in step '${req.step}'`);
+        }
+        if (key === "input" || key === "index" || key in proto) {
+          throw new StepUsageError(`'${key}' is reserved by steplab and cannot be assigned in step '${req.step}'`);
+        }
+        this.deleted.delete(key);
+        this.written.set(key, value);
+        return true;
+      },
+      deleteProperty: (_target, key) => {
+        if (typeof key === "symbol") return false;
+        this.written.delete(key);
+        this.loaded.delete(key);
+        this.deleted.add(key);
+        return true;
+      },
+      has: (_target, key) =>
+        typeof key === "string" &&
+        !this.deleted.has(key) &&
+        (this.written.has(key) || (this.aliases.get(key) ?? key) in this.refs || key in proto),
+    };
+  }
+}

@@ -1,0 +1,6 @@
+export type { EncodedArtifact, Sandbox, TaskIO, TaskLimits, TaskResult, TaskRequest, GuestOutcome } from "./types.js";
+export type { TaskInput, ArtifactShas } from "./guest/task-state.js";
+export { IsolateSandbox, DEFAULT_MEMORY_MB } from "./isolate/sandbox.js";
+export { ProcessSandbox } from "./process/sandbox.js";
+export { TaskInterruptedError, TaskTimeoutError, TaskMemoryError, UserCodeError } from "./errors.js";
+export { registerArtifactClass, toEnvelopes, fromEnvelopes } from "./guest/envelope.js";

@@ -1,0 +1,170 @@
+/**
+ * Runs inside every isolate context before the flow's bundle: the few host capabilities a step
+ * needs (console, timers, TextEncoder/TextDecoder, URL, crypto.getRandomValues), all going through
+ * `__steplabBridge`, the functions the host installed. Bundled once by esbuild (see prelude-code.ts).
+ */
+import "core-js/actual/url";
+import "core-js/actual/url-search-params";
+
+interface Bridge {
+  loadBlob(sha: string): unknown;
+  emit(name: string, value: unknown): void;
+  log(stream: "stdout" | "stderr", args: unknown[]): void;
+  logText(stream: "stdout" | "stderr", text: string): void;
+  setTimer(id: number, ms: number): void;
+  clearTimer(id: number): void;
+  randomBytes(length: number): Uint8Array;
+  encodeUtf8(text: string): Uint8Array;
+  decodeText(bytes: Uint8Array, label: string, fatal: boolean): string;
+  reader: Record<string, (...args: any[]) => unknown>;
+}
+
+const g = globalThis as any;
+const bridge = { reader: {} } as Bridge;
+for (const key of Object.keys(g)) {
+  if (key.startsWith("__sbr_")) bridge.reader[key.slice(6)] = g[key];
+  else if (key.startsWith("__sb_")) (bridge as any)[key.slice(5)] = g[key];
+  else continue;
+  delete g[key];
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "function") return `[Function: ${value.name || "anonymous"}]`;
+  if (typeof value === "symbol") return value.toString();
+  return String(value);
+}
+
+function write(stream: "stdout" | "stderr", args: unknown[]): void {
+  try {
+    bridge.log(stream, args);
+  } catch {
+    // Some argument could not be copied to the host (a function, a proxy): print what we can.
+    bridge.logText(stream, args.map(describe).join(" "));
+  }
+}
+
+const counters = new Map<string, number>();
+const timersByLabel = new Map<string, number>();
+g.console = {
+  log: (...a: unknown[]) => write("stdout", a),
+  info: (...a: unknown[]) => write("stdout", a),
+  debug: (...a: unknown[]) => write("stdout", a),
+  trace: (...a: unknown[]) => write("stderr", [...a, "\n" + (new Error().stack ?? "").split("\n").slice(2).join("\n")]),
+  warn: (...a: unknown[]) => write("stderr", a),
+  error: (...a: unknown[]) => write("stderr", a),
+  table: (data: unknown) => write("stdout", [data]),
+  dir: (data: unknown) => write("stdout", [data]),
+  assert: (ok: unknown, ...a: unknown[]) => {
+    if (!ok) write("stderr", ["Assertion failed:", ...a]);
+  },
+  count: (label = "default") => {
+    const n = (counters.get(label) ?? 0) + 1;
+    counters.set(label, n);
+    write("stdout", [`${label}: ${n}`]);
+  },
+  time: (label = "default") => void timersByLabel.set(label, Date.now()),
+  timeEnd: (label = "default") => {
+    const start = timersByLabel.get(label);
+    if (start !== undefined) write("stdout", [`${label}: ${Date.now() - start}ms`]);
+    timersByLabel.delete(label);
+  },
+};
+
+// Timers: the host keeps the clock and calls __steplabFire(id) when one is due.
+let nextTimer = 1;
+const timers = new Map<number, { fn: (...a: unknown[]) => void; args: unknown[]; repeat?: number }>();
+function addTimer(fn: unknown, ms: unknown, args: unknown[], repeat: boolean): number {
+  if (typeof fn !== "function") throw new TypeError("The callback must be a function");
+  const id = nextTimer++;
+  const delay = Math.max(0, Number(ms) || 0);
+  timers.set(id, { fn: fn as (...a: unknown[]) => void, args, repeat: repeat ? delay : undefined });
+  bridge.setTimer(id, delay);
+  return id;
+}
+function clearTimer(id: unknown): void {
+  if (typeof id === "number" && timers.delete(id)) bridge.clearTimer(id);
+}
+g.setTimeout = (fn: unknown, ms?: unknown, ...args: unknown[]) => addTimer(fn, ms, args, false);
+g.setInterval = (fn: unknown, ms?: unknown, ...args: unknown[]) => addTimer(fn, ms, args, true);
+g.setImmediate = (fn: unknown, ...args: unknown[]) => addTimer(fn, 0, args, false);
+g.clearTimeout = clearTimer;
+g.clearInterval = clearTimer;
+g.clearImmediate = clearTimer;
+g.queueMicrotask = (fn: () => void) => void Promise.resolve().then(fn);
+g.__steplabFire = (id: number) => {
+  const timer = timers.get(id);
+  if (!timer) return;
+  if (timer.repeat === undefined) timers.delete(id);
+  else bridge.setTimer(id, timer.repeat);
+  try {
+    timer.fn(...timer.args);
+  } catch (err) {
+    write("stderr", ["Uncaught", err instanceof Error ? (err.stack ?? String(err)) : err]);
+  }
+};
+g.__steplabPendingTimers = () => timers.size;
+
+class TextEncoderImpl {
+  readonly encoding = "utf-8";
+  encode(input = ""): Uint8Array {
+    return bridge.encodeUtf8(String(input));
+  }
+  encodeInto(input: string, dest: Uint8Array): { read: number; written: number } {
+    const bytes = this.encode(input);
+    if (bytes.length <= dest.length) {
+      dest.set(bytes);
+      return { read: input.length, written: bytes.length };
+    }
+    // Encode only whole characters that fit.
+    let read = 0;
+    let written = 0;
+    for (const ch of input) {
+      const b = this.encode(ch);
+      if (written + b.length > dest.length) break;
+      dest.set(b, written);
+      written += b.length;
+      read += ch.length;
+    }
+    return { read, written };
+  }
+}
+class TextDecoderImpl {
+  readonly encoding: string;
+  readonly fatal: boolean;
+  constructor(label = "utf-8", options: { fatal?: boolean } = {}) {
+    this.encoding = label.toLowerCase();
+    this.fatal = Boolean(options.fatal);
+  }
+  decode(input?: ArrayBuffer | ArrayBufferView): string {
+    if (input === undefined) return "";
+    const bytes =
+      input instanceof ArrayBuffer
+        ? new Uint8Array(input)
+        : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+    return bridge.decodeText(bytes, this.encoding, this.fatal);
+  }
+}
+g.TextEncoder = TextEncoderImpl;
+g.TextDecoder = TextDecoderImpl;
+
+g.crypto = {
+  getRandomValues<T extends ArrayBufferView>(array: T): T {
+    if (array.byteLength > 65536) throw new RangeError("getRandomValues: at most 65536 bytes at a time");
+    new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(bridge.randomBytes(array.byteLength));
+    return array;
+  },
+  randomUUID(): string {
+    const b = bridge.randomBytes(16);
+    b[6] = (b[6]! & 0x0f) | 0x40;
+    b[8] = (b[8]! & 0x3f) | 0x80;
+    const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  },
+};
+
+g.__steplabHost = {
+  loadBlob: bridge.loadBlob,
+  emit: bridge.emit,
+  log: write,
+  reader: bridge.reader,
+};

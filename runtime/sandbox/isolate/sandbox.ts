@@ -1,0 +1,162 @@
+/**
+ * The default sandbox: each task runs in a fresh isolated-vm context of a reused isolate. The
+ * isolate bounds memory; disposing it stops any code, even `while (true) {}`.
+ */
+import { randomBytes } from "node:crypto";
+import { formatWithOptions } from "node:util";
+import ivm from "isolated-vm";
+import { encodeArtifact, typeName } from "../../../store/index.js";
+import type { FlowBundle } from "../../bundle/index.js";
+import type { StoreReader } from "../../client/reader.js";
+import { TaskInterruptedError, TaskMemoryError, TaskTimeoutError } from "../errors.js";
+import { rebuildUserError } from "../rebuild-error.js";
+import { StackMapper } from "../stack.js";
+import type { EncodedArtifact, Sandbox, TaskIO, TaskLimits, TaskRequest, TaskResult } from "../types.js";
+import { preludeCode } from "./prelude-code.js";
+
+export const DEFAULT_MEMORY_MB = 2048;
+
+const READER_METHODS = [
+  "listFlows",
+  "listRuns",
+  "getRun",
+  "listSteps",
+  "listTasks",
+  "listRunTasks",
+  "getTask",
+  "getLogs",
+  "loadBlob",
+] as const satisfies readonly (keyof StoreReader)[];
+
+type StopReason = "interrupt" | "timeout" | undefined;
+
+export class IsolateSandbox implements Sandbox {
+  readonly kind = "isolate" as const;
+  private isolate?: ivm.Isolate;
+  private memoryMb = 0;
+  private scripts?: { prelude: ivm.Script; bundle: ivm.Script };
+  private stopReason: StopReason;
+  private readonly mapper: StackMapper;
+
+  constructor(
+    private readonly bundle: FlowBundle,
+    private readonly flowClassName: string,
+  ) {
+    this.mapper = new StackMapper(bundle.filename, bundle.map);
+  }
+
+  private async ready(memoryMb: number): Promise<{ isolate: ivm.Isolate; prelude: ivm.Script; bundle: ivm.Script }> {
+    if (!this.isolate || this.isolate.isDisposed || this.memoryMb !== memoryMb || !this.scripts) {
+      if (this.isolate && !this.isolate.isDisposed) this.isolate.dispose();
+      this.isolate = new ivm.Isolate({ memoryLimit: memoryMb });
+      this.memoryMb = memoryMb;
+      const [prelude, bundle] = await Promise.all([
+        this.isolate.compileScript(await preludeCode(), { filename: "steplab:prelude" }),
+        this.isolate.compileScript(this.bundle.code, { filename: this.bundle.filename }),
+      ]);
+      this.scripts = { prelude, bundle };
+    }
+    return { isolate: this.isolate, ...this.scripts };
+  }
+
+  async runTask(request: TaskRequest, io: TaskIO, limits: TaskLimits = {}): Promise<TaskResult> {
+    const memoryMb = limits.memoryMb ?? DEFAULT_MEMORY_MB;
+    const { isolate, prelude, bundle } = await this.ready(memoryMb);
+    const context = await isolate.createContext();
+    const artifacts = new Map<string, EncodedArtifact>();
+    const timers = new Map<number, NodeJS.Timeout>();
+    let fire: ivm.Reference | undefined;
+    let watchdog: NodeJS.Timeout | undefined;
+    this.stopReason = undefined;
+    try {
+      const print = (stream: "stdout" | "stderr", text: string) => io.output(stream, text.endsWith("\n") ? text : `${text}\n`);
+      const bridge = {
+        loadBlob: new ivm.Callback((sha: string) => io.reader.loadBlob(sha)),
+        emit: new ivm.Callback((name: string, value: unknown) => {
+          artifacts.set(name, { bytes: encodeArtifact(value), type: typeName(value) });
+        }),
+        log: new ivm.Callback((stream: "stdout" | "stderr", args: unknown[]) =>
+          print(stream, formatWithOptions({ colors: false, depth: 4 }, ...args)),
+        ),
+        logText: new ivm.Callback((stream: "stdout" | "stderr", text: string) => print(stream, text)),
+        setTimer: new ivm.Callback((id: number, ms: number) => {
+          timers.set(
+            id,
+            setTimeout(() => {
+              timers.delete(id);
+              fire?.apply(undefined, [id]).catch(() => {});
+            }, ms),
+          );
+        }),
+        clearTimer: new ivm.Callback((id: number) => {
+          clearTimeout(timers.get(id));
+          timers.delete(id);
+        }),
+        randomBytes: new ivm.Callback((n: number) => new Uint8Array(randomBytes(n))),
+        encodeUtf8: new ivm.Callback((text: string) => new Uint8Array(Buffer.from(text, "utf8"))),
+        decodeText: new ivm.Callback((bytes: Uint8Array, label: string, fatal: boolean) =>
+          new TextDecoder(label, { fatal }).decode(bytes),
+        ),
+      };
+      const readerCallbacks = READER_METHODS.map((m) => new ivm.Callback((...args: unknown[]) => (io.reader[m] as any)(...args)));
+      // The prelude collects these globals into its bridge and deletes them.
+      const jail = context.global;
+      for (const [name, cb] of Object.entries(bridge)) jail.setSync(`__sb_${name}`, cb);
+      READER_METHODS.forEach((name, i) => jail.setSync(`__sbr_${name}`, readerCallbacks[i]));
+      await prelude.run(context);
+      await bundle.run(context);
+      fire = await context.global.get("__steplabFire", { reference: true });
+      const stopped = new Promise<never>((_, reject) => {
+        this.rejectRunning = reject;
+        if (limits.timeoutSeconds) {
+          watchdog = setTimeout(() => this.stop("timeout"), limits.timeoutSeconds * 1000);
+        }
+      });
+      const run = context.evalClosure(
+        `const mod = globalThis.__steplabFlowModule;
+         const cls = mod && mod[$0];
+         if (typeof cls !== "function") throw new Error("The flow file does not export the class " + $0);
+         return globalThis.__steplabGuest.runStep(cls, $1);`,
+        [this.flowClassName, request],
+        { arguments: { copy: true }, result: { promise: true, copy: true } },
+      );
+      const outcome = await Promise.race([run, stopped]);
+      return { outcome: outcome as TaskResult["outcome"], artifacts, pid: process.pid };
+    } catch (err) {
+      throw this.translate(err, request.step, memoryMb, limits.timeoutSeconds);
+    } finally {
+      this.rejectRunning = undefined;
+      clearTimeout(watchdog);
+      for (const t of timers.values()) clearTimeout(t);
+      fire?.release();
+      if (!isolate.isDisposed) context.release();
+    }
+  }
+
+  private rejectRunning?: (err: unknown) => void;
+
+  private stop(reason: Exclude<StopReason, undefined>): void {
+    this.stopReason = reason;
+    if (this.isolate && !this.isolate.isDisposed) this.isolate.dispose();
+    this.rejectRunning?.(new Error("stopped"));
+  }
+
+  interrupt(): void {
+    if (this.rejectRunning) this.stop("interrupt");
+  }
+
+  private translate(err: unknown, step: string, memoryMb: number, timeoutSeconds?: number): Error {
+    if (this.stopReason === "interrupt") return new TaskInterruptedError(step);
+    if (this.stopReason === "timeout") return new TaskTimeoutError(step, timeoutSeconds ?? 0);
+    const message = err instanceof Error ? err.message : String(err);
+    if (/memory limit/i.test(message) || (this.isolate?.isDisposed && /disposed/i.test(message))) {
+      return new TaskMemoryError(step, memoryMb);
+    }
+    return rebuildUserError(err, this.mapper);
+  }
+
+  async dispose(): Promise<void> {
+    if (this.isolate && !this.isolate.isDisposed) this.isolate.dispose();
+    this.isolate = undefined;
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The child process of a `process` step: full Node APIs. Reads artifacts straight from the store
+ * (LMDB is multi-process), runs the step, sends the encoded artifacts back; the host commits.
+ */
+import { pathToFileURL } from "node:url";
+import { encodeArtifact, openStore, typeName } from "../../../store/index.js";
+import { storeReader } from "../../client/store-reader.js";
+import type { ChildMessage, RunMessage } from "./protocol.js";
+
+function send(message: ChildMessage): Promise<void> {
+  return new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()));
+}
+
+process.once("message", async (message: RunMessage) => {
+  const store = openStore(message.storeRoot);
+  const artifacts: [string, { bytes: Uint8Array; type: string }][] = [];
+  const reader = storeReader(store);
+  globalThis.__steplabHost = {
+    loadBlob: reader.loadBlob,
+    emit: (name, value) => void artifacts.push([name, { bytes: encodeArtifact(value), type: typeName(value) }]),
+    log: (stream, args) => (stream === "stdout" ? console.log(...args) : console.error(...args)),
+    reader,
+  };
+  try {
+    const mod = await import(pathToFileURL(message.bundlePath).href);
+    const cls = mod[message.flowClassName];
+    if (typeof cls !== "function") throw new Error(`The flow file does not export the class ${message.flowClassName}`);
+    const outcome = await globalThis.__steplabGuest!.runStep(cls, message.request);
+    await send({ type: "result", outcome, artifacts });
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    await send({ type: "error", name: e.name, message: e.message, stack: e.stack, code: (e as { code?: string }).code });
+  } finally {
+    await store.close();
+    process.exit(0);
+  }
+});

@@ -1,0 +1,14 @@
+/** Messages between the host and a `process` step's child (Node IPC, structured clone). */
+import type { GuestOutcome, TaskRequest } from "../guest/task-state.js";
+
+export interface RunMessage {
+  type: "run";
+  bundlePath: string;
+  flowClassName: string;
+  storeRoot: string;
+  request: TaskRequest;
+}
+
+export type ChildMessage =
+  | { type: "result"; outcome: GuestOutcome; artifacts: [string, { bytes: Uint8Array; type: string }][] }
+  | { type: "error"; name: string; message: string; stack?: string; code?: string };

@@ -1,0 +1,63 @@
+/**
+ * Maps stack frames of a bundle back to the user's TypeScript file:line and drops the runtime's
+ * own frames, so a failing task shows the user's stack, not steplab's internals.
+ */
+import { SourceMap } from "node:module";
+import path from "node:path";
+
+const FRAME = /^\s*at (?:(.*?) \()?(.*?):(\d+):(\d+)\)?$/;
+
+function isRuntimeSource(source: string): boolean {
+  return (
+    source.includes("/node_modules/") ||
+    source.includes("/runtime/sandbox/") ||
+    source.includes("/runtime/client/") ||
+    source.startsWith("node:") ||
+    source.startsWith("<") ||
+    source.includes("(native)")
+  );
+}
+
+export class StackMapper {
+  private readonly map?: SourceMap;
+  constructor(
+    private readonly bundleFile: string,
+    mapJson?: string,
+  ) {
+    if (mapJson) this.map = new SourceMap(JSON.parse(mapJson));
+  }
+
+  /** `Name: message` followed by the user's frames as `    at fn (file.ts:12:5)`. */
+  format(name: string, message: string, stack: string | undefined): string {
+    const frames: string[] = [];
+    for (const line of (stack ?? "").split("\n")) {
+      const m = FRAME.exec(line);
+      if (!m) continue;
+      const [, fn, file, lineNo, col] = m;
+      let source = file!;
+      let outLine = Number(lineNo);
+      let outCol = Number(col);
+      if (this.map && file === this.bundleFile) {
+        const entry = this.map.findEntry(outLine - 1, outCol - 1) as {
+          originalSource?: string;
+          originalLine?: number;
+          originalColumn?: number;
+        };
+        if (!entry?.originalSource) continue;
+        source = entry.originalSource.replace(/^file:\/\//, "");
+        if (!path.isAbsolute(source)) source = path.resolve(path.dirname(this.bundleFile), source);
+        outLine = (entry.originalLine ?? 0) + 1;
+        outCol = (entry.originalColumn ?? 0) + 1;
+      } else if (file === this.bundleFile) {
+        continue;
+      }
+      source = source.replace(/^file:\/\//, "");
+      if (isRuntimeSource(source)) continue;
+      const where = `${path.relative(process.cwd(), source) || source}:${outLine}:${outCol}`;
+      // Steps run with `this` bound to a Proxy: show the method, not "Proxy.start".
+      const label = fn?.replace(/^(?:Proxy|Object)\./, "");
+      frames.push(label ? `    at ${label} (${where})` : `    at ${where}`);
+    }
+    return [`${name}: ${message}`, ...frames].join("\n");
+  }
+}

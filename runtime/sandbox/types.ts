@@ -1,0 +1,40 @@
+/**
+ * One interface, two implementations (isolate, process): run one step of a bundled flow.
+ */
+import type { StoreReader } from "../client/reader.js";
+import type { GuestOutcome, TaskRequest } from "./guest/task-state.js";
+
+export type { GuestOutcome, TaskRequest };
+
+export interface TaskIO {
+  /** Decoded blob values for the guest (already cached by the caller as it sees fit). */
+  reader: StoreReader;
+  /** A line (or chunk) the task printed. */
+  output(stream: "stdout" | "stderr", text: string): void;
+}
+
+export interface EncodedArtifact {
+  bytes: Uint8Array;
+  type: string;
+}
+
+export interface TaskLimits {
+  memoryMb?: number;
+  timeoutSeconds?: number;
+}
+
+export interface TaskResult {
+  outcome: GuestOutcome;
+  /** The artifacts the step set, encoded (store/codec's encodeArtifact), with their type names. */
+  artifacts: Map<string, EncodedArtifact>;
+  /** The pid that ran the task (the host's for isolates). */
+  pid: number;
+}
+
+export interface Sandbox {
+  readonly kind: "isolate" | "process";
+  runTask(request: TaskRequest, io: TaskIO, limits?: TaskLimits): Promise<TaskResult>;
+  /** Stop the running task; its runTask rejects with TaskInterruptedError. */
+  interrupt(): void;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,303 @@
+/**
+ * Runs a flow: a queue of ready tasks, at most `maxWorkers` executing at once. A foreach fans out
+ * after its parent commits; a join waits for every sibling. The scheduler is the only writer of
+ * run state. On a failure it starts nothing new, lets running tasks finish, and fails the run.
+ */
+import os from "node:os";
+import {
+  encodeArtifact,
+  sha256,
+  typeName,
+  type ArtifactRef,
+  type Frame,
+  type RunRecord,
+  type Store,
+  type TaskRecord,
+} from "../../store/index.js";
+import type { StoreReader } from "../client/reader.js";
+import { storeReader } from "../client/store-reader.js";
+import type { FlowGraph, StepNode } from "../graph/types.js";
+import { RunConsole, LineSplitter, type TaskLabel } from "./console.js";
+import { RuntimeGraphError } from "./errors.js";
+import { JoinBuckets } from "./joins.js";
+import type { ResumePlan } from "./resume.js";
+import { SandboxPool } from "./sandbox-pool.js";
+import { executeTask, toTaskError, type TaskSpec } from "./task.js";
+
+export const DEFAULT_MAX_WORKERS = 16;
+export const DEFAULT_MAX_NUM_SPLITS = 100;
+
+export interface RunFlowOptions {
+  store: Store;
+  graph: FlowGraph;
+  /** Parameter values by artifact (field) name, already typed by the caller. */
+  parameters: Record<string, unknown>;
+  console: RunConsole;
+  tags?: string[];
+  maxWorkers?: number;
+  maxNumSplits?: number;
+  resume?: ResumePlan;
+  onProgress?(progress: { done: number; total: number; runId: string }): void;
+  /** Aborting stops running tasks (interrupt) and fails the run. */
+  signal?: AbortSignal;
+}
+
+export interface RunOutcome {
+  runId: string;
+  status: "succeeded" | "failed";
+  failedStep?: string;
+}
+
+interface PendingTask {
+  step: string;
+  stack: Frame[];
+  inputs: TaskRecord[];
+  initial: Record<string, ArtifactRef>;
+  isJoin: boolean;
+  foreach?: { input: unknown; index: number };
+}
+
+function frameIdentity(step: string, stack: Frame[]): string {
+  return `${step}[${stack.map((f) => f.index).join(".")}]`;
+}
+
+export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
+  const { store, graph } = opts;
+  const out = opts.console;
+  const maxWorkers = Math.max(1, opts.maxWorkers ?? DEFAULT_MAX_WORKERS);
+  const maxNumSplits = opts.maxNumSplits ?? DEFAULT_MAX_NUM_SPLITS;
+  const steps = new Map(graph.steps.map((s) => [s.name, s]));
+  const reader: StoreReader = storeReader(store);
+  const parameterNames = Object.fromEntries(graph.parameters.map((p) => [p.field, p.name]));
+
+  // Parameters are immutable artifacts every task starts with.
+  const parameterRefs: Record<string, ArtifactRef> = {};
+  const parameterBlobs = new Map<string, Uint8Array>();
+  for (const [name, value] of Object.entries(opts.parameters)) {
+    const bytes = encodeArtifact(value);
+    const sha = sha256(bytes);
+    parameterRefs[name] = { sha, size: bytes.byteLength, type: typeName(value) };
+    parameterBlobs.set(sha, bytes);
+  }
+  await store.putBlobs(parameterBlobs);
+
+  const runId = store.newRunId();
+  const run: RunRecord = {
+    flow: graph.name,
+    runId,
+    status: "running",
+    tags: [...new Set([`user:${os.userInfo().username}`, ...(opts.tags ?? [])])],
+    parameters: parameterRefs,
+    createdAt: Date.now(),
+    source: graph.file,
+    pid: process.pid,
+    originRunId: opts.resume?.originRunId,
+  };
+  await store.putRun(run);
+  out.system(`Workflow starting (run-id ${runId}):`);
+
+  const pool = new SandboxPool(graph.file, graph.name, store.root);
+  const joins = new JoinBuckets();
+  const queue: PendingTask[] = [
+    { step: "start", stack: [], inputs: [], initial: parameterRefs, isJoin: false },
+  ];
+  let nextTaskId = 1;
+  let running = 0;
+  let done = 0;
+  let total = 1;
+  let failure: { step: string; taskId: string } | undefined;
+  const onAbort = () => {
+    failure ??= { step: "(interrupted)", taskId: "-" };
+    pool.interruptAll();
+  };
+  opts.signal?.addEventListener("abort", onAbort);
+
+  const fail = (step: string, taskId: string) => {
+    failure ??= { step, taskId };
+  };
+
+  const checkTransition = (node: StepNode) => (next: TaskRecord["next"]) => {
+    if (node.type === "end" || node.next.length === 0) {
+      if (next) throw new RuntimeGraphError(`Step '${node.name}' is the end step and cannot call next()`);
+      return;
+    }
+    if (!next) {
+      throw new RuntimeGraphError(`Step '${node.name}' finished without calling this.next(...): its last statement must be a transition`);
+    }
+    const same = next.steps.join(",") === node.next.join(",") && (next.foreach ?? "") === (node.foreach ?? "");
+    if (!same) {
+      const said = `${next.steps.join(", ")}${next.foreach ? ` (foreach ${next.foreach})` : ""}`;
+      const graphSays = `${node.next.join(", ")}${node.foreach ? ` (foreach ${node.foreach})` : ""}`;
+      throw new RuntimeGraphError(
+        `Step '${node.name}' called next() with ${said}, but its source says ${graphSays}. A step's transition cannot change at run time.`,
+      );
+    }
+  };
+
+  const enqueue = (task: PendingTask) => {
+    queue.push(task);
+    total++;
+  };
+
+  /** Fans a finished task out to the steps after it. Returns an error message to fail it with. */
+  const schedule = (task: TaskRecord, node: StepNode, label: TaskLabel): string | undefined => {
+    const next = task.next;
+    if (!next) return undefined;
+    if (next.foreach) {
+      const ref = task.artifacts[next.foreach];
+      if (!ref) return `Foreach in step '${node.name}' is over '${next.foreach}', which this step does not have: assign this.${next.foreach} first`;
+      const list = reader.loadBlob(ref.sha);
+      if (!Array.isArray(list)) return `Foreach in step '${node.name}' needs a list in '${next.foreach}', got ${ref.type}`;
+      if (list.length === 0) return `Foreach in step '${node.name}' is over '${next.foreach}', which is empty: there must be at least one item`;
+      if (list.length > maxNumSplits) {
+        return (
+          `Foreach in step '${node.name}' yields ${list.length} child steps, more than --max-num-splits (${maxNumSplits}). ` +
+          `Raise it with --max-num-splits ${list.length} (or STEPLAB_RUN_MAX_NUM_SPLITS).`
+        );
+      }
+      out.taskSystem(label, `Foreach yields ${list.length} child steps.`);
+      list.forEach((input, index) =>
+        enqueue({
+          step: next.steps[0]!,
+          stack: [...task.stack, { kind: "foreach", step: node.name, taskId: task.taskId, index, count: list.length }],
+          inputs: [task],
+          initial: task.artifacts,
+          isJoin: false,
+          foreach: { input, index },
+        }),
+      );
+      return undefined;
+    }
+    if (next.steps.length > 1) {
+      next.steps.forEach((step, index) =>
+        enqueue({
+          step,
+          stack: [...task.stack, { kind: "split", step: node.name, taskId: task.taskId, index, count: next.steps.length }],
+          inputs: [task],
+          initial: task.artifacts,
+          isJoin: false,
+        }),
+      );
+      return undefined;
+    }
+    const target = steps.get(next.steps[0]!)!;
+    if (target.isJoin) {
+      const ready = joins.arrive(target.name, task);
+      if (ready) enqueue({ step: target.name, stack: ready.stack, inputs: ready.inputs, initial: parameterRefs, isJoin: true });
+    } else {
+      enqueue({ step: target.name, stack: task.stack, inputs: [task], initial: task.artifacts, isJoin: false });
+    }
+    return undefined;
+  };
+
+  const launch = async (pending: PendingTask): Promise<void> => {
+    const node = steps.get(pending.step)!;
+    const taskId = String(nextTaskId++);
+    const label: TaskLabel = { runId, step: node.name, taskId, pid: process.pid };
+    const origin = opts.resume?.cloneSource(node.name, frameIdentity(node.name, pending.stack));
+    let record: TaskRecord;
+    if (origin) {
+      record = {
+        ...origin.record,
+        runId,
+        taskId,
+        stack: pending.stack.map((f) => ({ ...f })),
+        inputs: pending.inputs.map((t) => t.taskId),
+        originPathspec: `${origin.record.flow}/${origin.record.runId}/${origin.record.step}/${origin.record.taskId}`,
+      };
+      out.taskSystem(label, `Cloning results of a previously run task ${origin.record.runId}/${origin.record.step}/${origin.record.taskId}`);
+      await store.commitTask({ task: record, blobs: new Map(), logs: origin.logs });
+    } else {
+      const sandbox = await pool.acquire(node);
+      out.taskSystem(label, "Task is starting.");
+      const splitters = {
+        stdout: new LineSplitter((line) => out.taskOutput(label, "stdout", line)),
+        stderr: new LineSplitter((line) => out.taskOutput(label, "stderr", line)),
+      };
+      const spec: TaskSpec = {
+        flow: graph.name,
+        runId,
+        step: node.name,
+        taskId,
+        stack: pending.stack,
+        inputs: pending.inputs,
+        isJoin: pending.isJoin,
+        initial: pending.initial,
+        foreach: pending.foreach,
+        parameterNames,
+        stepNames: graph.steps.map((s) => s.name),
+      };
+      const result = await executeTask(spec, {
+        store,
+        reader,
+        sandbox,
+        limits: { memoryMb: node.options.memoryMb, timeoutSeconds: node.options.timeoutSeconds },
+        onOutput: (stream, text) => splitters[stream].push(text),
+        checkTransition: checkTransition(node),
+      });
+      pool.release(sandbox);
+      splitters.stdout.flush();
+      splitters.stderr.flush();
+      record = result.record;
+      label.pid = record.pid ?? process.pid;
+      if (result.error) {
+        const shown = (result.error as Error).stack ?? String(result.error);
+        for (const line of shown.split("\n")) out.taskOutput(label, "stderr", line);
+        out.taskSystem(label, "Task failed.");
+        fail(node.name, taskId);
+        return;
+      }
+      out.taskSystem(label, "Task finished successfully.");
+    }
+    if (failure) return;
+    const problem = schedule(record, node, label);
+    if (problem) {
+      const error = new RuntimeGraphError(problem);
+      await store.commitTask({ task: { ...record, status: "failed", error: toTaskError(error) }, blobs: new Map() });
+      out.taskOutput(label, "stderr", `${error.name}: ${problem}`);
+      out.taskSystem(label, "Task failed.");
+      fail(node.name, taskId);
+    }
+  };
+
+  try {
+    await pool.prepare(graph.steps);
+    await new Promise<void>((resolve) => {
+      const pump = () => {
+        while (!failure && running < maxWorkers && queue.length > 0) {
+          const pending = queue.shift()!;
+          running++;
+          launch(pending)
+            .catch((err) => {
+              out.note(`steplab: internal error while running ${pending.step}: ${(err as Error).stack ?? err}`);
+              fail(pending.step, "?");
+            })
+            .finally(() => {
+              running--;
+              done++;
+              opts.onProgress?.({ done, total, runId });
+              pump();
+            });
+        }
+        if (running === 0 && (failure || queue.length === 0)) resolve();
+      };
+      pump();
+    });
+  } catch (err) {
+    out.note(`${(err as Error).message}`);
+    fail("start", "-");
+  } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
+    await pool.dispose();
+  }
+
+  const status = failure ? "failed" : "succeeded";
+  await store.putRun({ ...run, status, finishedAt: Date.now(), failedStep: failure?.step });
+  if (failure) {
+    out.system("Workflow failed.");
+    out.note(`    Step failure:\n    Step ${failure.step} (task-id ${failure.taskId}) failed.`);
+    return { runId, status, failedStep: failure.step };
+  }
+  out.system("Done!");
+  return { runId, status };
+}

@@ -1,0 +1,126 @@
+/**
+ * One task end to end: build the sandbox request from artifact references, run it, turn what it
+ * set into content-addressed blobs, and commit the task whole (record, new blobs, logs) or as failed.
+ * Used by the scheduler for flows and by notebook sessions for cells.
+ */
+import { sha256, type ArtifactRef, type Frame, type Store, type TaskError, type TaskRecord } from "../../store/index.js";
+import type { StoreReader } from "../client/reader.js";
+import type { Sandbox, TaskLimits, TaskRequest } from "../sandbox/index.js";
+
+export interface TaskSpec {
+  flow: string;
+  runId: string;
+  step: string;
+  taskId: string;
+  stack: Frame[];
+  /** Input tasks: the parent, or every branch of a join. */
+  inputs: TaskRecord[];
+  isJoin: boolean;
+  /** The references the task starts from (parent's artifacts, or the parameters). */
+  initial: Record<string, ArtifactRef>;
+  foreach?: { input: unknown; index: number };
+  /** Parameter artifact name -> command-line name. */
+  parameterNames: Record<string, string>;
+  stepNames: string[];
+  attempt?: number;
+}
+
+export interface TaskEnv {
+  store: Store;
+  reader: StoreReader;
+  sandbox: Sandbox;
+  limits?: TaskLimits;
+  /** Output as the task prints it, in chunks. */
+  onOutput(stream: "stdout" | "stderr", text: string): void;
+  pid?: number;
+  /** Checks the transition the step took against the static graph; throws to fail the task. */
+  checkTransition?(next: TaskRecord["next"]): void;
+}
+
+export interface TaskOutcome {
+  record: TaskRecord;
+  error?: Error;
+}
+
+function shas(refs: Record<string, ArtifactRef>): Record<string, string> {
+  return Object.fromEntries(Object.entries(refs).map(([n, r]) => [n, r.sha]));
+}
+
+function pathspec(t: { flow: string; runId: string; step: string; taskId: string }): string {
+  return `${t.flow}/${t.runId}/${t.step}/${t.taskId}`;
+}
+
+export function toTaskError(err: unknown): TaskError {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const code = (e as { code?: unknown }).code;
+  return { name: e.name, message: e.message, stack: e.stack, code: typeof code === "string" ? code : undefined };
+}
+
+export async function executeTask(spec: TaskSpec, env: TaskEnv): Promise<TaskOutcome> {
+  const logs = { stdout: "", stderr: "" };
+  const base: TaskRecord = {
+    flow: spec.flow,
+    runId: spec.runId,
+    step: spec.step,
+    taskId: spec.taskId,
+    status: "running",
+    attempt: spec.attempt ?? 0,
+    artifacts: spec.initial,
+    stack: spec.stack,
+    inputs: spec.inputs.map((t) => t.taskId),
+    startedAt: Date.now(),
+    pid: env.pid ?? process.pid,
+  };
+  // Visible as running (finished = false) while it runs; not awaited: LMDB keeps write order.
+  void env.store.commitTask({ task: base, blobs: new Map() });
+
+  const request: TaskRequest = {
+    flow: spec.flow,
+    step: spec.step,
+    pathspec: pathspec(spec),
+    initial: shas(spec.initial),
+    parameters: spec.parameterNames,
+    inputs: spec.isJoin
+      ? spec.inputs.map((t) => ({ pathspec: pathspec(t), step: t.step, artifacts: shas(t.artifacts) }))
+      : undefined,
+    foreach: spec.foreach,
+    steps: spec.stepNames,
+  };
+  const io = {
+    reader: env.reader,
+    output: (stream: "stdout" | "stderr", text: string) => {
+      logs[stream] += text;
+      env.onOutput(stream, text);
+    },
+  };
+  try {
+    const result = await env.sandbox.runTask(request, io, env.limits);
+    env.checkTransition?.(result.outcome.next);
+    const artifacts: Record<string, ArtifactRef> = { ...spec.initial };
+    for (const name of result.outcome.deleted) delete artifacts[name];
+    for (const [name, sha] of Object.entries(result.outcome.merged)) {
+      const from = spec.inputs.map((t) => t.artifacts[name]).find((r) => r?.sha === sha);
+      if (from) artifacts[name] = from;
+    }
+    const blobs = new Map<string, Uint8Array>();
+    for (const [name, { bytes, type }] of result.artifacts) {
+      const sha = sha256(bytes);
+      artifacts[name] = { sha, size: bytes.byteLength, type };
+      if (!blobs.has(sha) && !env.store.hasBlob(sha)) blobs.set(sha, bytes);
+    }
+    const record: TaskRecord = {
+      ...base,
+      status: "succeeded",
+      artifacts,
+      pid: result.pid,
+      finishedAt: Date.now(),
+      next: result.outcome.next ? { ...result.outcome.next } : undefined,
+    };
+    await env.store.commitTask({ task: record, blobs, logs });
+    return { record };
+  } catch (err) {
+    const record: TaskRecord = { ...base, status: "failed", finishedAt: Date.now(), error: toTaskError(err) };
+    await env.store.commitTask({ task: record, blobs: new Map(), logs });
+    return { record, error: err as Error };
+  }
+}

@@ -1,0 +1,31 @@
+// Transpiles the TypeScript sources to dist/ file by file (no bundling: relative `.js` imports
+// keep working). Type checking is `npm run typecheck`, separate so a type error never blocks install.
+import { readdirSync, rmSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const folders = ["runtime", "store", "kernel", "repl", "notebooks"];
+
+function sources(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    if (name === "examples" || name === "node_modules") return [];
+    if (statSync(full).isDirectory()) return sources(full);
+    return /\.tsx?$/.test(name) && !name.endsWith(".d.ts") ? [full] : [];
+  });
+}
+
+rmSync(path.join(root, "dist"), { recursive: true, force: true });
+await esbuild.build({
+  entryPoints: folders.flatMap((f) => sources(path.join(root, f))),
+  outdir: path.join(root, "dist"),
+  outbase: root,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  jsx: "automatic",
+  sourcemap: "inline",
+  logLevel: "warning",
+});

@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
+    pool: "forks",
+    // isolated-vm needs V8 without Node's startup snapshot.
+    execArgv: ["--no-node-snapshot"],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
