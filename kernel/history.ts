@@ -91,7 +91,9 @@ export function queryHistory(history: KernelHistory, q: HistoryQuery): HistoryEn
       const session = raw <= 0 ? history.currentSession + raw : raw;
       const start = q.start ?? 1;
       const stop = q.stop ?? null;
-      return all.filter((e) => e.session === session && e.line >= start && (stop === null || e.line < stop));
+      const rows = all.filter((e) => e.session === session && e.line >= start && (stop === null || e.line < stop));
+      // IPython answers a range over the current session (0) with session 0 in each row.
+      return raw === 0 ? rows.map((e) => ({ ...e, session: 0 })) : rows;
     }
     case "search": {
       // IPython wraps the pattern in '*' unless told otherwise; clients already send e.g. "*foo*".

@@ -96,6 +96,11 @@ export async function startKernel(opts: KernelOptions): Promise<Kernel> {
   const finished = new Promise<{ restart: boolean }>((r) => (finishedResolve = r));
   let closing = false;
 
+  // Shell requests wait here; `pumping` is true while one of them is being served.
+  const shellQueue: Queued[] = [];
+  let pumping = false;
+  let aborting = false;
+
   const interrupt = () => {
     sessionReady?.interrupt();
     const p = pendingInput;
@@ -109,7 +114,7 @@ export async function startKernel(opts: KernelOptions): Promise<Kernel> {
     shellQueue.length = 0;
     if (sessionReady) {
       const s = sessionReady;
-      s.interrupt();
+      if (pumping) s.interrupt();
       await Promise.race([
         s.close().catch((e: unknown) => log(`steplab kernel: closing the session failed: ${(e as Error).message}`)),
         new Promise((r) => setTimeout(r, SESSION_CLOSE_GRACE_MS).unref()),
@@ -155,10 +160,6 @@ export async function startKernel(opts: KernelOptions): Promise<Kernel> {
     }
     publish(msg, "status", { execution_state: "idle" });
   };
-
-  const shellQueue: Queued[] = [];
-  let pumping = false;
-  let aborting = false;
 
   // stop_on_error: execute_requests that arrived before the error are answered "aborted". Frames
   // already delivered to the socket are read during the next turns of the event loop, so the

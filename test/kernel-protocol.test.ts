@@ -477,7 +477,7 @@ describe("steplab kernel wire protocol", () => {
       output: false,
       raw: true,
     });
-    expect(range.reply.content.history).toEqual([[1, line, "'history-alpha'"]]);
+    expect(range.reply.content.history).toEqual([[0, line, "'history-alpha'"]]);
     const search = await client.request("shell", "history_request", {
       hist_access_type: "search",
       pattern: "*beta*",

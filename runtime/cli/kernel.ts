@@ -95,6 +95,9 @@ export async function kernelCommand(args: string[], io: KernelCommandIo): Promis
       return 0;
     }
     const file = parseStart(args);
+    // A kernel outlives any one cell's mistakes: a stray rejection is logged, not fatal.
+    const onRejection = (e: unknown) => void io.stderr.write(`steplab kernel: unhandled rejection: ${(e as Error)?.stack ?? e}\n`);
+    process.on("unhandledRejection", onRejection);
     const kernel = await startKernel({
       connection: await readConnectionFile(resolve(cwd, file)),
       createSession: io.createSession ?? defaultSessionFactory(env),
@@ -102,6 +105,7 @@ export async function kernelCommand(args: string[], io: KernelCommandIo): Promis
       log: (line) => void io.stderr.write(line + "\n"),
     });
     await kernel.finished;
+    process.off("unhandledRejection", onRejection);
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
