@@ -227,7 +227,7 @@ export function methodBodyToCell(body: string): string {
     if (ts.isExpressionStatement(stmt)) {
       const e = bare(stmt.expression);
       if (ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression) && e.expression.expression.kind === ts.SyntaxKind.ThisKeyword && e.expression.name.text === "next") {
-        edits.push({ start: stmt.getStart(sf), end: stmt.end, text: "" });
+        edits.push(wholeLine(body, stmt.getStart(sf), stmt.end));
         continue;
       }
     }
@@ -237,7 +237,23 @@ export function methodBodyToCell(body: string): string {
     };
     visit(stmt);
   }
-  return trimBlankLines(dedent(applyEdits(body, edits).replace(/[ \t]+$/gm, "")));
+  const text = applyEdits(body, edits).replace(/[ \t]+$/gm, "");
+  // Code on the method's own line (`@step a() { this.x = 1; ... }`) has no indentation to remove.
+  const nl = text.indexOf("\n");
+  const first = (nl < 0 ? text : text.slice(0, nl)).trim();
+  const rest = nl < 0 ? "" : dedent(text.slice(nl + 1));
+  return trimBlankLines(first === "" ? rest : `${first}\n${rest}`);
+}
+
+/** The edit removing [start, end) with its same-line trailing comment, and its line when nothing else is on it. */
+function wholeLine(text: string, start: number, end: number): Edit {
+  for (const r of ts.getTrailingCommentRanges(text, end) ?? []) {
+    if (r.kind === ts.SyntaxKind.SingleLineCommentTrivia || !text.slice(end, r.pos).includes("\n")) end = r.end;
+  }
+  const lineStart = text.lastIndexOf("\n", start - 1) + 1;
+  const after = /^[ \t]*(\n|$)/.exec(text.slice(end));
+  if (after && text.slice(lineStart, start).trim() === "") return { start: lineStart, end: end + after[0].length, text: "" };
+  return { start, end, text: "" };
 }
 
 /** Lines (0-based) that begin inside a multi-line template literal: indentation there is data. */

@@ -4,6 +4,7 @@ import { parseFlowSource, type FlowGraph, type ParameterNode, type StepNode } fr
 import { ConvertError, type ConvertProblem } from "./errors.js";
 import { buildNotebookGraph } from "./graph.js";
 import { cellSource, cellTags, codeCell, markdownCell, newNotebook, type Notebook, type NotebookCell } from "./ipynb.js";
+import { parseParametersCell } from "./parameters.js";
 import { dedent, methodBodyToCell, trimBlankLines } from "./rewrite.js";
 
 const STEPLAB_ONLY = new Set(["FlowSpec", "step", "Parameter", "IncludeFile", "JSONType", "Inputs"]);
@@ -45,7 +46,16 @@ function parameterLines(p: ParameterNode, member: ts.PropertyDeclaration | undef
   const opts = init && ts.isCallExpression(init) ? init.arguments[1] : undefined;
   let value: string | undefined;
   for (const prop of opts && ts.isObjectLiteralExpression(opts) ? opts.properties : []) {
-    if (ts.isPropertyAssignment(prop) && prop.name.getText(sf).replace(/["']/g, "") === "default") value = prop.initializer.getText(sf);
+    const isDefault = (ts.isPropertyAssignment(prop) || ts.isShorthandPropertyAssignment(prop)) && prop.name.getText(sf).replace(/["']/g, "") === "default";
+    if (!isDefault) continue;
+    value = ts.isPropertyAssignment(prop) ? prop.initializer.getText(sf) : "default";
+    try {
+      parseParametersCell(`const x = ${value};`);
+    } catch {
+      throw new ConvertError([
+        { message: `parameter ${p.name} (line ${p.line}): its default \`${value}\` is computed, but a notebook parameters cell holds literal defaults: make it a literal, or compute the value in start` },
+      ]);
+    }
   }
   const inferred = p.default === undefined ? undefined : typeof p.default === "number" ? "Number" : typeof p.default === "string" ? "String" : typeof p.default === "boolean" ? "Boolean" : "JSONType";
   const tags: string[] = [];
