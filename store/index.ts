@@ -12,3 +12,4 @@ export type {
 export type { Store, TaskCommit } from "./types.js";
 export { openStore, resolveStoreRoot } from "./lmdb-store.js";
 export { encodeArtifact, decodeArtifact, typeName, sha256 } from "./codec.js";
+export { ArtifactEncodeError } from "./errors.js";

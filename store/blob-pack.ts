@@ -1,0 +1,69 @@
+/**
+ * How a blob's bytes sit in the `blobs` database. Encoded artifacts start with 0xFF (V8's version
+ * tag) and are stored as they are when compressing would not pay, so a 100 MB random array costs
+ * no extra copy; zlib output starts with 0x78, so neither needs a header. Bytes that are neither
+ * (not produced by encodeArtifact) get a 0x00 header byte.
+ */
+import { promisify } from "node:util";
+import { constants, deflate, deflateSync, inflateSync } from "node:zlib";
+
+const V8_TAG = 0xff;
+const ZLIB_TAG = 0x78;
+const RAW_TAG = 0x00;
+
+/** Below this, compression saves too little to be worth a header and the CPU. */
+const MIN_COMPRESS = 256;
+/** Up to this size the whole blob is tried; above it a sample decides. */
+const WHOLE_TRY_LIMIT = 256 * 1024;
+const SAMPLE_CHUNK = 32 * 1024;
+/** Keep the compressed form only if it is at most this fraction of the original. */
+const WORTHWHILE = 0.9;
+
+const deflateAsync = promisify(deflate);
+// Level 1: the gain over level 6 is small on artifact data and it is several times faster.
+const ZLIB_OPTIONS = { level: 1, strategy: constants.Z_DEFAULT_STRATEGY };
+
+function stored(bytes: Uint8Array): Uint8Array {
+  if (bytes.length > 0 && bytes[0] === V8_TAG) return bytes;
+  const out = new Uint8Array(bytes.length + 1);
+  out[0] = RAW_TAG;
+  out.set(bytes, 1);
+  return out;
+}
+
+/** Whether a sample from the start, middle and end of a large blob shrinks enough. */
+function sampleCompresses(bytes: Uint8Array): boolean {
+  const mid = Math.floor(bytes.length / 2 - SAMPLE_CHUNK / 2);
+  const parts = [0, mid, bytes.length - SAMPLE_CHUNK].map((at) => bytes.subarray(at, at + SAMPLE_CHUNK));
+  const sample = Buffer.concat(parts);
+  return deflateSync(sample, ZLIB_OPTIONS).length <= sample.length * WORTHWHILE;
+}
+
+/** The stored form of a blob's encoded bytes: compressed when that pays off, else raw. */
+export async function packBlob(bytes: Uint8Array): Promise<Uint8Array> {
+  if (bytes.length < MIN_COMPRESS) return stored(bytes);
+  if (bytes.length > WHOLE_TRY_LIMIT && !sampleCompresses(bytes)) return stored(bytes);
+  // Runs on the libuv pool, so several blobs of a commit compress in parallel.
+  const packed = await deflateAsync(bytes, ZLIB_OPTIONS);
+  if (packed[0] !== ZLIB_TAG || packed.length > bytes.length * WORTHWHILE) return stored(bytes);
+  return packed;
+}
+
+/** The encoded bytes back from their stored form. `data` must be owned by the caller (not reused). */
+export function unpackBlob(data: Uint8Array): Uint8Array {
+  switch (data[0]) {
+    case V8_TAG:
+      return plain(data);
+    case ZLIB_TAG:
+      return plain(inflateSync(data));
+    case RAW_TAG:
+      return plain(data.subarray(1));
+    default:
+      throw new Error(`unknown blob format (first byte ${String(data[0])})`);
+  }
+}
+
+/** A Uint8Array view (not a Buffer) on the same memory: callers see the same type they stored. */
+function plain(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+}
