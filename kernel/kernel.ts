@@ -43,18 +43,34 @@ interface Queued {
 }
 
 const SESSION_CLOSE_GRACE_MS = 5000;
+const PREWARM_AFTER_MS = 1000;
 
 export async function startKernel(opts: KernelOptions): Promise<Kernel> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + "\n"));
   const signer = new Signer(opts.connection.key, opts.connection.signature_scheme);
   const id = randomUUID();
   const sockets = await KernelSockets.bind(opts.connection, log);
+  let closing = false;
 
-  // Created now, awaited by the first request that needs it: kernel_info must not wait for it.
-  const sessionPromise = opts.createSession();
-  sessionPromise.catch((e: unknown) => log(`steplab kernel: the notebook session failed to start: ${(e as Error).stack ?? e}`));
+  // The session loads the compiler and the store, which blocks the event loop for a while; it is
+  // created after the client's first kernel_info is answered (or shortly after start), so that
+  // "kernel ready" is not held up by it, and awaited by the first request that needs it.
+  let sessionPromise: Promise<NotebookSession> | undefined;
   let sessionReady: NotebookSession | undefined;
-  void sessionPromise.then((s) => (sessionReady = s), () => undefined);
+  const getSession = (): Promise<NotebookSession> => {
+    if (!sessionPromise) {
+      sessionPromise = opts.createSession();
+      sessionPromise.then(
+        (s) => (sessionReady = s),
+        (e: unknown) => log(`steplab kernel: the notebook session failed to start: ${(e as Error).stack ?? e}`),
+      );
+    }
+    return sessionPromise;
+  };
+  const prewarm = () => {
+    if (!sessionPromise && !closing) void getSession().catch(() => undefined);
+  };
+  const prewarmTimer = setTimeout(prewarm, PREWARM_AFTER_MS);
 
   const send = (
     channel: "shell" | "control" | "stdin" | "iopub",
@@ -77,7 +93,7 @@ export async function startKernel(opts: KernelOptions): Promise<Kernel> {
   const ctx: HandlerContext = {
     identity: { implementationVersion: steplabVersion(), languageVersion: typescriptVersion() },
     history: opts.history ?? new MemoryHistory(),
-    session: () => sessionPromise,
+    session: getSession,
     executionCount: 0,
     reply: (req, channel, content, metadata) =>
       send(channel, req.identities, replyType(req.header.msg_type), req, content, metadata),
@@ -94,7 +110,6 @@ export async function startKernel(opts: KernelOptions): Promise<Kernel> {
 
   let finishedResolve!: (v: { restart: boolean }) => void;
   const finished = new Promise<{ restart: boolean }>((r) => (finishedResolve = r));
-  let closing = false;
 
   // Shell requests wait here; `pumping` is true while one of them is being served.
   const shellQueue: Queued[] = [];
@@ -111,6 +126,7 @@ export async function startKernel(opts: KernelOptions): Promise<Kernel> {
   const shutdown = async (restart = false) => {
     if (closing) return finished.then(() => undefined);
     closing = true;
+    clearTimeout(prewarmTimer);
     shellQueue.length = 0;
     if (sessionReady) {
       const s = sessionReady;
@@ -159,6 +175,7 @@ export async function startKernel(opts: KernelOptions): Promise<Kernel> {
       log(`steplab kernel: ${type} failed: ${(e as Error).stack ?? e}`);
     }
     publish(msg, "status", { execution_state: "idle" });
+    if (type === "kernel_info_request") setImmediate(prewarm);
   };
 
   // stop_on_error: execute_requests that arrived before the error are answered "aborted". Frames
