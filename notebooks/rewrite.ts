@@ -207,7 +207,7 @@ export function cellToMethodBody(code: string, parameters: ReadonlySet<string> =
   if (last && ts.isExpressionStatement(last) && isInert(last.expression)) {
     const start = last.getStart(sf);
     edits.splice(0, edits.length, ...edits.filter((e) => e.start < start || e.start >= last.end));
-    edits.push({ start, end: last.end, text: "" });
+    edits.push(wholeLine(code, start, last.end));
   }
   let body = applyEdits(code, edits);
   // `function () { self.x }` cannot say `this`: keep `self` as an alias of the flow object there.

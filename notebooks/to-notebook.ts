@@ -30,8 +30,10 @@ function moduleScope(sf: ts.SourceFile, cls: ts.ClassDeclaration, extra: string[
       if (kept.length > 0) parts.push(`import { ${kept.map((el) => el.getText(sf)).join(", ")} } from "steplab";`);
       continue;
     }
-    // Keep the statement with its own leading comments, but not the blank lines before it.
-    parts.push(trimBlankLines(sf.text.slice(st.getFullStart(), st.end)));
+    // Keep the statement with its own leading comments, and one blank line where there was one.
+    const text = trimBlankLines(sf.text.slice(st.getFullStart(), st.end));
+    if (parts.length > 0 && /^[ \t]*\n[ \t]*\n/.test(sf.text.slice(st.getFullStart(), st.getStart(sf)))) parts.push("");
+    parts.push(text);
   }
   const code = parts.join("\n").replace(/\n{3,}/g, "\n\n");
   return [code, ...extra].filter((x) => x.trim() !== "").join("\n\n");
