@@ -113,8 +113,8 @@ export async function bundleFlow(file: string, target: BundleTarget): Promise<Fl
         outfile: filename,
         plugins: [isolatePlugin()],
       });
-      const code = out.outputFiles.find((f) => f.path.endsWith(".js"))!.text;
-      const map = out.outputFiles.find((f) => f.path.endsWith(".map"))?.text;
+      const code = out.outputFiles!.find((f) => f.path.endsWith(".js"))!.text;
+      const map = out.outputFiles!.find((f) => f.path.endsWith(".map"))?.text;
       return { target, code, map, filename };
     }
     const out = await esbuild.build({
@@ -125,7 +125,7 @@ export async function bundleFlow(file: string, target: BundleTarget): Promise<Fl
       outfile: filename.replace(/\.js$/, ".mjs"),
       plugins: [externalPackagesPlugin(path.dirname(absolute))],
     });
-    return { target, code: out.outputFiles[0]!.text, filename: filename.replace(/\.js$/, ".mjs") };
+    return { target, code: out.outputFiles![0]!.text, filename: filename.replace(/\.js$/, ".mjs") };
   } catch (err) {
     const failure = err as esbuild.BuildFailure;
     const first = failure.errors?.[0];

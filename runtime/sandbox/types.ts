@@ -11,6 +11,11 @@ export interface TaskIO {
   reader: StoreReader;
   /** A line (or chunk) the task printed. */
   output(stream: "stdout" | "stderr", text: string): void;
+  /** Notebook cells only (isolate sandbox): the cell's value and helpers that reach the front end. */
+  result?(value: unknown): void;
+  display?(kind: string, data: unknown, options: { displayId?: string; update?: boolean }): void;
+  runFlow?(file: string, params: Record<string, unknown>): Promise<string>;
+  prompt?(text: string, password: boolean): Promise<string>;
 }
 
 export interface EncodedArtifact {
@@ -21,6 +26,11 @@ export interface EncodedArtifact {
 export interface TaskLimits {
   memoryMb?: number;
   timeoutSeconds?: number;
+  /**
+   * Keep the context alive after the step returns while its timers are pending (up to this many
+   * ms), so output printed by timers still reaches `output` — a notebook cell's behaviour.
+   */
+  lingerMs?: number;
 }
 
 export interface TaskResult {

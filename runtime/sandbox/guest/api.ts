@@ -7,6 +7,7 @@ import { runStep } from "./runner.js";
 export { FlowSpec, step, Parameter, IncludeFile, JSONType } from "./flowspec.js";
 export type { Inputs, ParameterOptions, IncludeFileOptions, MergeOptions, StepOptions } from "./flowspec.js";
 export { registerArtifactClass } from "./envelope.js";
+export { display, runFlow, prompt, type DisplayOptions } from "./notebook-helpers.js";
 export { Flow, Run, Step, Task, Steplab, namespace, DataArtifact } from "../../client/index.js";
 
 declare global {

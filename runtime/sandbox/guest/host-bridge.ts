@@ -14,6 +14,14 @@ export interface GuestHost {
   log(stream: "stdout" | "stderr", args: unknown[]): void;
   /** Store reads for the client API (Flow, Run, Step, Task) used inside a step. */
   reader?: StoreReader;
+  /** Notebook cells: the value of the cell's last expression. */
+  result?(value: unknown): void;
+  /** Notebook cells: display(); kind is "auto", "html", "markdown", "json", "png", "svg" or "table". */
+  display?(kind: string, data: unknown, options: { displayId?: string; update?: boolean }): void;
+  /** Notebook cells: run a flow file, resolving to its run's pathspec. */
+  runFlow?(file: string, params: Record<string, unknown>): Promise<string>;
+  /** Notebook cells: ask the front end for a line of input. */
+  prompt?(text: string, password: boolean): Promise<string>;
 }
 
 declare global {

@@ -6,6 +6,15 @@ import { TaskState, type GuestOutcome, type TaskRequest } from "./task-state.js"
 
 export type { GuestOutcome, TaskRequest };
 
+function describeValue(value: unknown): string {
+  if (typeof value === "function") return `[Function: ${value.name || "anonymous"}]`;
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
 export async function runStep(flowClass: { prototype: any; name: string }, request: TaskRequest): Promise<GuestOutcome> {
   const state = new TaskState(flowClass, request);
   const method = flowClass.prototype[request.step];
@@ -13,13 +22,24 @@ export async function runStep(flowClass: { prototype: any; name: string }, reque
     throw new Error(`Flow ${request.flow} has no step '${request.step}'`);
   }
   const args = request.inputs ? [state.inputsArgument()] : [];
+  let value: unknown;
   try {
-    await method.apply(state.self, args);
+    value = await method.apply(state.self, args);
   } catch (err) {
     state.abandon();
     throw err;
   }
-  return state.finish();
+  const outcome = state.finish();
+  const host = globalThis.__steplabHost;
+  if (value !== undefined && host?.result) {
+    try {
+      host.result(value);
+    } catch {
+      // Not copyable to the host (a function, a client object): show what it says of itself.
+      host.result({ __steplabText: describeValue(value) });
+    }
+  }
+  return outcome;
 }
 
 /** Finds the exported FlowSpec subclass among a bundle's exports. */

@@ -123,7 +123,7 @@ export class TaskState {
   }
 
   /** The `inputs` argument of a join. */
-  inputsArgument(): unknown[] {
+  inputsArgument(): readonly unknown[] {
     const inputs = this.request.inputs ?? [];
     const list = inputs.map((input) => this.inputProxy(input));
     inputs.forEach((input, i) => {

@@ -17,6 +17,10 @@ interface Bridge {
   encodeUtf8(text: string): Uint8Array;
   decodeText(bytes: Uint8Array, label: string, fatal: boolean): string;
   reader: Record<string, (...args: any[]) => unknown>;
+  result?: (value: unknown) => void;
+  display?: (kind: string, data: unknown, options: object) => void;
+  runFlow?: (file: string, params: object) => Promise<string>;
+  prompt?: (text: string, password: boolean) => Promise<string>;
 }
 
 const g = globalThis as any;
@@ -167,4 +171,8 @@ g.__steplabHost = {
   emit: bridge.emit,
   log: write,
   reader: bridge.reader,
+  result: bridge.result,
+  display: bridge.display,
+  runFlow: bridge.runFlow,
+  prompt: bridge.prompt,
 };

@@ -67,6 +67,11 @@ export class IsolateSandbox implements Sandbox {
     const timers = new Map<number, NodeJS.Timeout>();
     let fire: ivm.Reference | undefined;
     let watchdog: NodeJS.Timeout | undefined;
+    let lingering = false;
+    let onTimersDrained: (() => void) | undefined;
+    const drained = () => {
+      if (timers.size === 0) onTimersDrained?.();
+    };
     this.stopReason = undefined;
     try {
       const print = (stream: "stdout" | "stderr", text: string) => io.output(stream, text.endsWith("\n") ? text : `${text}\n`);
@@ -84,13 +89,14 @@ export class IsolateSandbox implements Sandbox {
             id,
             setTimeout(() => {
               timers.delete(id);
-              fire?.apply(undefined, [id]).catch(() => {});
+              fire?.apply(undefined, [id]).then(drained, drained);
             }, ms),
           );
         }),
         clearTimer: new ivm.Callback((id: number) => {
           clearTimeout(timers.get(id));
           timers.delete(id);
+          drained();
         }),
         randomBytes: new ivm.Callback((n: number) => new Uint8Array(randomBytes(n))),
         encodeUtf8: new ivm.Callback((text: string) => new Uint8Array(Buffer.from(text, "utf8"))),
@@ -98,6 +104,12 @@ export class IsolateSandbox implements Sandbox {
           new TextDecoder(label, { fatal }).decode(bytes),
         ),
       };
+      const extras: Record<string, ivm.Callback> = {};
+      if (io.result) extras.result = new ivm.Callback(io.result);
+      if (io.display) extras.display = new ivm.Callback(io.display);
+      if (io.runFlow) extras.runFlow = new ivm.Callback(io.runFlow, { async: true });
+      if (io.prompt) extras.prompt = new ivm.Callback(io.prompt, { async: true });
+      Object.assign(bridge, extras);
       const readerCallbacks = READER_METHODS.map((m) => new ivm.Callback((...args: unknown[]) => (io.reader[m] as any)(...args)));
       // The prelude collects these globals into its bridge and deletes them.
       const jail = context.global;
@@ -121,15 +133,32 @@ export class IsolateSandbox implements Sandbox {
         { arguments: { copy: true }, result: { promise: true, copy: true } },
       );
       const outcome = await Promise.race([run, stopped]);
+      if (limits.lingerMs && timers.size > 0) {
+        lingering = true;
+        const deadline = setTimeout(() => release(), limits.lingerMs);
+        onTimersDrained = () => {
+          clearTimeout(deadline);
+          release();
+        };
+      }
       return { outcome: outcome as TaskResult["outcome"], artifacts, pid: process.pid };
     } catch (err) {
       throw this.translate(err, request.step, memoryMb, limits.timeoutSeconds);
     } finally {
       this.rejectRunning = undefined;
       clearTimeout(watchdog);
+      if (!lingering) release();
+    }
+    function release(): void {
       for (const t of timers.values()) clearTimeout(t);
-      fire?.release();
-      if (!isolate.isDisposed) context.release();
+      timers.clear();
+      onTimersDrained = undefined;
+      try {
+        fire?.release();
+        if (!isolate.isDisposed) context.release();
+      } catch {
+        // already released with its isolate
+      }
     }
   }
 
