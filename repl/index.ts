@@ -1,0 +1,16 @@
+/** repl/: the Ink terminal REPL, a thin front end over runtime/session's NotebookSession. */
+export { ReplApp, type ReplAppProps } from "./app.js";
+export { Explorer, type ExplorerProps } from "./explorer.js";
+export {
+  clientExplorerSource,
+  type ExplorerArtifact,
+  type ExplorerRun,
+  type ExplorerSource,
+  type ExplorerStep,
+  type ExplorerTask,
+} from "./explorer-source.js";
+export { memoryHistory, storeHistory, type HistoryBackend, type HistoryStore } from "./history.js";
+export { directiveTags, loadNotebook, saveNotebook, type ListedCell } from "./notebook-file.js";
+export { formatTable, isRecordArray } from "./table.js";
+export { bundleText } from "./mime.js";
+export { highlight, tokenize } from "./highlight.js";

@@ -1,0 +1,137 @@
+/**
+ * `steplab repl [NOTEBOOK.ipynb]`: the Ink terminal REPL over a notebook session.
+ * Opening a notebook lists its cells and runs nothing; `%run N` / `%runall` run them.
+ */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import React from "react";
+import { render } from "ink";
+import type { NotebookSession } from "../session/types.js";
+import { decodeArtifact, openStore, resolveStoreRoot, type Store } from "../../store/index.js";
+import type { StoreReader } from "../client/index.js";
+import { clientExplorerSource, loadNotebook, ReplApp, storeHistory, type ListedCell } from "../../repl/index.js";
+import { SteplabError, UsageError } from "../errors.js";
+
+export type ReplSessionFactory = (opts: { storeRoot?: string; notebookPath?: string; flowName?: string }) => Promise<NotebookSession>;
+
+export interface ReplCommandIo {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** The terminal Ink draws on and reads keys from (default: process.stdin/stdout). */
+  stdin?: NodeJS.ReadStream;
+  terminal?: NodeJS.WriteStream;
+  /** Overrides the real notebook session (tests, embedding). */
+  createSession?: ReplSessionFactory;
+}
+
+const USAGE = `Usage: steplab repl [NOTEBOOK.ipynb]
+  An interactive notebook in the terminal: each cell is a step (see //% step NAME).
+  Enter runs a complete cell (else adds a line), Alt-Enter or Ctrl-J adds a line, Tab completes,
+  Up/Down and Ctrl-R search history, Ctrl-C interrupts a running cell, Ctrl-D quits.
+  REPL magics: %save [FILE.ipynb], %run N, %runall, %cells, %explore [FLOW].
+  With NOTEBOOK.ipynb its cells are listed (not run) and %save writes back to it.
+  Environment: STEPLAB_DATASTORE selects the datastore (default: nearest .steplab/).
+`;
+
+async function defaultSessionFactory(opts: Parameters<ReplSessionFactory>[0]): Promise<NotebookSession> {
+  // A computed specifier: runtime/session/index.ts lands separately from the REPL.
+  const specifier = "../session/index.js";
+  const mod = (await import(specifier)) as { createSession: ReplSessionFactory };
+  return mod.createSession(opts);
+}
+
+/** The client API's view of an open store (what runtime/client's store reader does for the host). */
+function readerOf(store: Store): StoreReader {
+  return {
+    listFlows: () => store.listFlows(),
+    listRuns: (flow) => store.listRuns(flow),
+    getRun: (flow, runId) => store.getRun(flow, runId),
+    listSteps: (flow, runId) => store.listSteps(flow, runId),
+    listTasks: (flow, runId, step) => store.listTasks(flow, runId, step),
+    listRunTasks: (flow, runId) => store.listRunTasks(flow, runId),
+    getTask: (flow, runId, step, taskId) => store.getTask(flow, runId, step, taskId),
+    getLogs: (flow, runId, step, taskId) => store.getLogs(flow, runId, step, taskId),
+    loadBlob: (sha) => decodeArtifact(store.getBlob(sha)),
+  };
+}
+
+function parseArgs(args: string[]): { notebook?: string; help: boolean } {
+  let notebook: string | undefined;
+  let help = false;
+  for (const a of args) {
+    if (a === "--help" || a === "-h" || a === "help") help = true;
+    else if (a.startsWith("-")) throw new UsageError(`unknown option ${a} for repl\n${USAGE}`);
+    else if (notebook !== undefined) throw new UsageError(`repl takes one notebook, got ${notebook} and ${a}\n${USAGE}`);
+    else notebook = a;
+  }
+  return { ...(notebook !== undefined ? { notebook } : {}), help };
+}
+
+export async function replCommand(args: string[], io: ReplCommandIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs(args);
+  } catch (e) {
+    io.stderr.write(`${(e as Error).message}\n`);
+    return 2;
+  }
+  if (parsed.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  const cwd = io.cwd ?? process.cwd();
+  const env = io.env ?? process.env;
+  const notebookPath = parsed.notebook !== undefined ? resolve(cwd, parsed.notebook) : undefined;
+  let initialCells: ListedCell[] | undefined;
+  let store: Store | undefined;
+  let session: NotebookSession | undefined;
+  try {
+    if (notebookPath !== undefined && existsSync(notebookPath)) initialCells = loadNotebook(notebookPath);
+    const storeRoot = resolveStoreRoot(cwd, env);
+    store = openStore(storeRoot);
+    session = await (io.createSession ?? defaultSessionFactory)({ storeRoot, ...(notebookPath !== undefined ? { notebookPath } : {}) });
+  } catch (e) {
+    io.stderr.write(`steplab repl: ${e instanceof Error ? e.message : String(e)}\n`);
+    await session?.close().catch(() => undefined);
+    await store?.close().catch(() => undefined);
+    return e instanceof UsageError ? 2 : 1;
+  }
+
+  const stdin = io.stdin ?? process.stdin;
+  const terminal = io.terminal ?? process.stdout;
+  if (!stdin.isTTY) {
+    io.stderr.write("steplab repl needs an interactive terminal (stdin is not a TTY).\n");
+    await session.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    return 1;
+  }
+  const history = storeHistory(store, { onError: () => undefined });
+  const explorer = clientExplorerSource(readerOf(store));
+  // Bracketed paste: the terminal marks pastes so a pasted cell is one edit, not a run per line.
+  terminal.write("\x1b[?2004h");
+  const app = render(
+    React.createElement(ReplApp, {
+      session,
+      historyStore: history,
+      explorer,
+      cwd,
+      ...(initialCells ? { initialCells } : {}),
+      ...(notebookPath !== undefined ? { notebookPath } : {}),
+    }),
+    { stdin, stdout: terminal, exitOnCtrlC: false, patchConsole: true },
+  );
+  let code = 0;
+  try {
+    await app.waitUntilExit();
+  } catch (e) {
+    io.stderr.write(`steplab repl: ${e instanceof SteplabError || e instanceof Error ? e.message : String(e)}\n`);
+    code = 1;
+  } finally {
+    terminal.write("\x1b[?2004l");
+    await session.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+  }
+  return code;
+}

@@ -1,0 +1,584 @@
+/**
+ * The terminal REPL driven through ink-testing-library: what a user types, what the screen shows.
+ * The session is a small node:vm stand-in for runtime/session (which the REPL only calls through
+ * the NotebookSession interface); the explorer reads a real LMDB store through the client API.
+ */
+import React from "react";
+import { afterEach, describe, expect, it } from "vitest";
+import { render, cleanup } from "ink-testing-library";
+import vm from "node:vm";
+import { inspect } from "node:util";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ReplApp, clientExplorerSource, memoryHistory, type HistoryStore } from "../repl/index.js";
+import type { CellSink, ExecuteOptions, ExecuteOutcome, NotebookSession, SessionState } from "../runtime/session/types.js";
+import { decodeArtifact, encodeArtifact, openStore, sha256, typeName, type Store } from "../store/index.js";
+import type { StoreReader } from "../runtime/client/index.js";
+
+// ---------------------------------------------------------------------------------------------
+// A NotebookSession stand-in: cells run in one node:vm context (the real session isolates them;
+// the REPL cannot tell the difference through the interface).
+
+class VmSession implements NotebookSession {
+  readonly executed: { source: string; tags: string[] }[] = [];
+  state: SessionState = { flow: "ReplTestFlow", stale: [], steps: [] };
+  interrupts = 0;
+  private ctx = vm.createContext({});
+  private abort: (() => void) | undefined;
+  private sink: CellSink | undefined;
+
+  constructor() {
+    const self = this;
+    Object.assign(this.ctx, {
+      alphaValue: 1,
+      alphaOther: 2,
+      betaOnly: 3,
+      console: {
+        log: (...a: unknown[]) => self.sink?.stdout(a.map((x) => (typeof x === "string" ? x : inspect(x))).join(" ") + "\n"),
+        error: (...a: unknown[]) => self.sink?.stderr(a.map(String).join(" ") + "\n"),
+      },
+      display: (v: unknown) => self.sink?.display({ "text/plain": inspect(v), "application/json": JSON.parse(JSON.stringify(v)) }),
+      progress: (done: number, total: number) =>
+        self.sink?.progress?.({ label: "ReplTestFlow/1", done, total, startedAt: Date.now(), finished: done === total }),
+      hang: () => new Promise<void>(() => undefined),
+      markStale: (...names: string[]) => {
+        self.state = { ...self.state, stale: names };
+      },
+    });
+  }
+
+  async execute(code: string, opts: ExecuteOptions): Promise<ExecuteOutcome> {
+    this.executed.push({ source: code, tags: opts.tags ?? [] });
+    this.sink = opts.sink;
+    const step = /^\/\/% step (\w+)/m.exec(code)?.[1] ?? `cell_${this.executed.length}`;
+    this.state = { ...this.state, runId: "1700000000000001", currentStep: step };
+    const aborted = new Promise<"aborted">((resolve) => (this.abort = () => resolve("aborted")));
+    try {
+      let value: unknown = new vm.Script(code).runInContext(this.ctx);
+      if (value && typeof (value as { then?: unknown }).then === "function") {
+        const settled = await Promise.race([value as Promise<unknown>, aborted]);
+        if (settled === "aborted") return { status: "aborted", error: { ename: "Interrupted", evalue: "the cell was interrupted", traceback: [] } };
+        value = settled;
+      }
+      if (value === undefined) return { status: "ok", step };
+      let json: unknown;
+      try {
+        json = JSON.parse(JSON.stringify(value));
+      } catch {
+        json = undefined;
+      }
+      return { status: "ok", step, result: { "text/plain": inspect(value), ...(json !== undefined ? { "application/json": json } : {}) } };
+    } catch (e) {
+      const err = e as Error;
+      return { status: "error", error: { ename: err.name, evalue: err.message, traceback: [`    at cell (cell_${this.executed.length}:1)`] } };
+    } finally {
+      this.abort = undefined;
+    }
+  }
+  interrupt(): void {
+    this.interrupts++;
+    this.abort?.();
+  }
+  complete(code: string, cursor: number) {
+    const word = /[\w$]*$/.exec(code.slice(0, cursor))?.[0] ?? "";
+    const names = Object.getOwnPropertyNames(this.ctx).filter((n) => n.startsWith(word)).sort();
+    return { matches: names, cursorStart: cursor - word.length, cursorEnd: cursor };
+  }
+  inspect() {
+    return { found: false, data: {} as Record<string, never> };
+  }
+  isComplete(code: string) {
+    try {
+      new vm.Script(code);
+      return { status: "complete" as const };
+    } catch (e) {
+      return /end of input|Unterminated/.test((e as Error).message) ? { status: "incomplete" as const, indent: "  " } : { status: "invalid" as const };
+    }
+  }
+  cells() {
+    return this.executed;
+  }
+  async close(): Promise<void> {}
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const ENTER = "\r";
+const CTRL_C = "\x03";
+const CTRL_D = "\x04";
+const CTRL_J = "\n";
+const CTRL_R = "\x12";
+const TAB = "\t";
+const UP = "\x1b[A";
+const DOWN = "\x1b[B";
+const LEFT = "\x1b[D";
+const BACKSPACE = "\x7f";
+
+const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
+// eslint-disable-next-line no-control-regex
+const plain = (s: string | undefined) => (s ?? "").replace(/\x1b\[[0-9;]*m/g, "");
+
+function start(props: Partial<React.ComponentProps<typeof ReplApp>> = {}) {
+  const session = (props.session as VmSession | undefined) ?? new VmSession();
+  let exited = 0;
+  const ui = render(<ReplApp session={session} onExit={() => exited++} {...props} />);
+  const screen = () => plain(ui.lastFrame());
+  return {
+    session,
+    ui,
+    screen,
+    exited: () => exited,
+    /** Keys one at a time, as a person types them. */
+    async type(text: string) {
+      for (const ch of text) {
+        ui.stdin.write(ch);
+        await tick();
+      }
+    },
+    async press(seq: string) {
+      ui.stdin.write(seq);
+      await tick(5);
+    },
+    async waitFor(what: string | RegExp, timeoutMs = 5000) {
+      for (let waited = 0; ; waited += 10) {
+        const s = screen();
+        if (typeof what === "string" ? s.includes(what) : what.test(s)) return s;
+        if (waited > timeoutMs) throw new Error(`screen never showed ${String(what)}:\n${s}`);
+        await tick(10);
+      }
+    },
+  };
+}
+
+/** The editable part of the screen: from the last `In [n]:` prompt down. */
+function promptArea(screen: string): string {
+  const at = screen.lastIndexOf("In [");
+  return at >= 0 ? screen.slice(at) : screen;
+}
+
+afterEach(() => cleanup());
+
+describe("repl: editing and running cells", () => {
+  it("shows typed text at the prompt and runs a complete cell on Enter", async () => {
+    const r = start();
+    await tick();
+    await r.type("1 + 1");
+    expect(promptArea(r.screen())).toContain("In [1]: 1 + 1");
+    await r.press(ENTER);
+    await r.waitFor("Out[1]: 2");
+    expect(promptArea(r.screen())).toMatch(/^In \[2\]:\s*\n/);
+    expect(r.session.executed.map((c) => c.source)).toEqual(["1 + 1"]);
+  });
+
+  it("inserts an indented newline when the cell is incomplete, and runs it once complete", async () => {
+    const r = start();
+    await tick();
+    await r.type("function f() {");
+    await r.press(ENTER);
+    expect(r.session.executed).toHaveLength(0);
+    expect(r.screen()).toMatch(/\.\.\.:\s*$/m);
+    await r.type("return 40 + 2;");
+    await r.press(ENTER);
+    await r.type("}");
+    await r.press(ENTER);
+    await tick(50);
+    expect(r.session.executed.map((c) => c.source)).toEqual(["function f() {\n  return 40 + 2;\n}"]);
+    await r.type("f()");
+    await r.press(ENTER);
+    await r.waitFor("Out[2]: 42");
+  });
+
+  it("Ctrl-J and Alt-Enter insert a newline even in a complete cell; arrows move the cursor", async () => {
+    const r = start();
+    await tick();
+    await r.type("1");
+    await r.press(CTRL_J);
+    await r.type("2");
+    await r.press("\x1b\r");
+    await r.type("3");
+    expect(r.session.executed).toHaveLength(0);
+    await r.press(UP);
+    await r.press(UP);
+    await r.type("0"); // the cursor moved to the end of line 1
+    await r.press("\x01"); // Ctrl-A: start of line
+    await r.type("-");
+    await r.press(ENTER); // cursor not at the end of the cell: a newline, not a run
+    expect(r.session.executed).toHaveLength(0);
+    await r.press("\x1b[F"); // End
+    await r.press(DOWN);
+    await r.press(DOWN);
+    await r.press(DOWN);
+    await r.press("\x05"); // Ctrl-E
+    await r.press(ENTER);
+    await tick(50);
+    expect(r.session.executed.map((c) => c.source)).toEqual(["-\n10\n2\n3"]);
+  });
+
+  it("takes a bracketed paste as one edit, newlines included, without running it", async () => {
+    const r = start();
+    await tick();
+    await r.press("\x1b[200~const a = 1;\rconst b = 2;\r\x1b[201~");
+    expect(r.session.executed).toHaveLength(0);
+    const area = promptArea(r.screen());
+    expect(area).toContain("In [1]: const a = 1;");
+    expect(area).toContain("...: const b = 2;");
+    await r.press(BACKSPACE); // the pasted trailing newline
+    await r.press(ENTER);
+    await tick(50);
+    expect(r.session.executed.map((c) => c.source)).toEqual(["const a = 1;\nconst b = 2;"]);
+    await r.type("a + b");
+    await r.press(ENTER);
+    await r.waitFor("Out[2]: 3");
+  });
+
+  it("takes a multi-character chunk without paste markers as text (a terminal without bracketed paste)", async () => {
+    const r = start();
+    await tick();
+    await r.press("let x = [1,\r2];");
+    expect(r.session.executed).toHaveLength(0);
+    expect(promptArea(r.screen())).toContain("...: 2];");
+    await r.press(ENTER);
+    await r.type("x.length");
+    await r.press(ENTER);
+    await r.waitFor("Out[2]: 2");
+  });
+
+  it("completes from the session: a single match is inserted, several show candidates and Tab cycles", async () => {
+    const r = start();
+    await tick();
+    await r.type("betaO");
+    await r.press(TAB);
+    expect(promptArea(r.screen())).toContain("In [1]: betaOnly");
+    await r.press("\x15"); // Ctrl-U clears the line
+    await r.type("alp");
+    await r.press(TAB);
+    let area = promptArea(r.screen());
+    expect(area).toContain("In [1]: alpha"); // the common prefix
+    expect(area).toContain("alphaOther");
+    expect(area).toContain("alphaValue");
+    await r.press(TAB);
+    expect(promptArea(r.screen())).toContain("In [1]: alphaOther");
+    await r.press(TAB);
+    area = promptArea(r.screen());
+    expect(area).toContain("In [1]: alphaValue");
+    await r.press(ENTER);
+    await r.waitFor("Out[1]: 1");
+  });
+});
+
+describe("repl: history", () => {
+  it("walks history with Up/Down, keeps the draft, and records cells in the HistoryStore", async () => {
+    const history: HistoryStore = memoryHistory(["old = 'from a past session'"]);
+    const r = start({ historyStore: history });
+    await tick();
+    for (const cell of ["1 + 1", "2 + 2"]) {
+      await r.type(cell);
+      await r.press(ENTER);
+    }
+    await r.waitFor("Out[2]: 4");
+    await r.type("draft");
+    await r.press(UP);
+    expect(promptArea(r.screen())).toContain("In [3]: 2 + 2");
+    await r.press(UP);
+    expect(promptArea(r.screen())).toContain("In [3]: 1 + 1");
+    await r.press(UP);
+    expect(promptArea(r.screen())).toContain("In [3]: old = 'from a past session'");
+    await r.press(DOWN);
+    await r.press(DOWN);
+    await r.press(DOWN);
+    expect(promptArea(r.screen())).toContain("In [3]: draft");
+    expect(history.list()).toEqual(["old = 'from a past session'", "1 + 1", "2 + 2"]);
+  });
+
+  it("Ctrl-R searches history backwards; Enter accepts the match into the prompt", async () => {
+    const r = start({ historyStore: memoryHistory(["alphaValue * 10", "betaOnly * 100", "alphaValue * 1000"]) });
+    await tick();
+    await r.press(CTRL_R);
+    await r.type("alpha");
+    let s = r.screen();
+    expect(s).toContain("reverse-i-search");
+    expect(promptArea(s)).toContain("alphaValue * 1000");
+    await r.press(CTRL_R); // older match
+    expect(promptArea(r.screen())).toContain("alphaValue * 10");
+    await r.press(ENTER); // accept
+    s = r.screen();
+    expect(s).not.toContain("reverse-i-search");
+    expect(r.session.executed).toHaveLength(0);
+    await r.press(ENTER);
+    await r.waitFor("Out[1]: 10");
+  });
+});
+
+describe("repl: output", () => {
+  it("streams stdout and stderr, shows errors in red with their traceback, and tables for records", async () => {
+    const r = start();
+    await tick();
+    await r.type('console.log("hello from the cell"); console.error("careful")');
+    await r.press(ENTER);
+    await r.waitFor("hello from the cell");
+    await r.waitFor("careful");
+    await r.type('throw new TypeError("bad input")');
+    await r.press(ENTER);
+    await r.waitFor("TypeError: bad input");
+    expect(r.screen()).toContain("at cell (cell_2:1)");
+    await r.type('[{name: "bird", score: 4}, {name: "mouse", score: 5}]');
+    await r.press(ENTER);
+    const s = await r.waitFor("mouse");
+    const table = s.slice(s.indexOf("Out[3]"));
+    expect(table).toMatch(/name\s+│\s+score/);
+    expect(table).toMatch(/bird\s+│\s+4/);
+    expect(table).toContain("─┼─");
+  });
+
+  it("keeps finished cells in Static output above the prompt", async () => {
+    const r = start();
+    await tick();
+    await r.type('"first"');
+    await r.press(ENTER);
+    await r.waitFor("Out[1]: 'first'");
+    await r.type('"second"');
+    await r.press(ENTER);
+    const s = await r.waitFor("Out[2]: 'second'");
+    expect(s.indexOf("In [1]: \"first\"")).toBeLessThan(s.indexOf("Out[1]: 'first'"));
+    expect(s.indexOf("Out[1]: 'first'")).toBeLessThan(s.indexOf("In [2]: \"second\""));
+    expect(s.lastIndexOf("In [3]:")).toBeGreaterThan(s.indexOf("Out[2]"));
+  });
+
+  it("shows the status line from session.state and a live progress view while a cell runs", async () => {
+    const r = start();
+    await tick();
+    expect(r.screen()).toContain("flow ReplTestFlow");
+    await r.press("\x1b[200~//% step train\rmarkStale(\"evaluate\", \"report\")\x1b[201~");
+    await r.press(ENTER);
+    await r.waitFor("stale: evaluate, report");
+    expect(r.screen()).toContain("step train");
+    await r.type("progress(3, 8); hang()");
+    await r.press(ENTER);
+    const s = await r.waitFor("3/8");
+    expect(s).toContain("ReplTestFlow/1");
+    expect(s).toContain("running cell [2]");
+    await r.press(CTRL_C);
+    await r.waitFor("Interrupted");
+  });
+});
+
+describe("repl: Ctrl-C and Ctrl-D", () => {
+  it("Ctrl-C interrupts a running cell and the session goes on", async () => {
+    const r = start();
+    await tick();
+    await r.type("hang()");
+    await r.press(ENTER);
+    await r.waitFor("running cell [1]");
+    await r.press(CTRL_C);
+    await r.waitFor("Interrupted");
+    expect(r.session.interrupts).toBe(1);
+    expect(r.exited()).toBe(0);
+    await r.type("1 + 2");
+    await r.press(ENTER);
+    await r.waitFor("Out[2]: 3");
+  });
+
+  it("Ctrl-C clears a non-empty prompt; twice on an empty prompt quits", async () => {
+    const r = start();
+    await tick();
+    await r.type("some half-written cell");
+    await r.press(CTRL_C);
+    expect(promptArea(r.screen())).not.toContain("half-written");
+    expect(r.exited()).toBe(0);
+    await r.press(CTRL_C);
+    expect(r.screen()).toContain("press Ctrl-C again");
+    expect(r.exited()).toBe(0);
+    await r.press(CTRL_C);
+    expect(r.exited()).toBe(1);
+  });
+
+  it("Ctrl-D on an empty prompt quits; on text it deletes forward", async () => {
+    const r = start();
+    await tick();
+    await r.type("ab");
+    await r.press(LEFT);
+    await r.press(CTRL_D);
+    expect(promptArea(r.screen())).toMatch(/In \[1\]: a/);
+    expect(r.exited()).toBe(0);
+    await r.press(BACKSPACE);
+    await r.press(CTRL_D);
+    expect(r.exited()).toBe(1);
+  });
+});
+
+describe("repl: notebooks", () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  it("%save writes the session's cells as an nbformat 4.5 notebook with ids, kernelspec and directive tags", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "steplab-repl-"));
+    dirs.push(dir);
+    const r = start({ cwd: dir });
+    await tick();
+    await r.press("\x1b[200~//% step start\rself = { creatures: ['bird', 'dog'] }\x1b[201~");
+    await r.press(ENTER);
+    await r.waitFor("Out[1]");
+    await r.type("%save saved.ipynb");
+    await r.press(ENTER);
+    await r.waitFor("Saved 1 cell");
+    const nb = JSON.parse(readFileSync(join(dir, "saved.ipynb"), "utf8"));
+    expect(nb.nbformat).toBe(4);
+    expect(nb.nbformat_minor).toBe(5);
+    expect(nb.metadata.kernelspec).toMatchObject({ name: "steplab", display_name: "TypeScript (steplab)" });
+    expect(nb.cells).toHaveLength(1);
+    expect(nb.cells[0].id).toMatch(/^[a-zA-Z0-9_-]+$/);
+    expect(nb.cells[0].source.join("")).toBe("//% step start\nself = { creatures: ['bird', 'dog'] }");
+    expect(nb.cells[0].metadata.tags).toEqual(["step:start"]);
+  });
+
+  it("an opened notebook is listed, not run; %run N and %runall run its cells through the session", async () => {
+    const cells = [
+      { cellType: "code" as const, source: "//% step start\nglobalThis.n = 1", tags: [] },
+      { cellType: "markdown" as const, source: "# notes", tags: [] },
+      { cellType: "code" as const, source: "n + 1", tags: ["step:next"] },
+    ];
+    const r = start({ initialCells: cells, notebookPath: "/tmp/demo.ipynb" });
+    await tick();
+    const s = r.screen();
+    expect(s).toContain("Opened /tmp/demo.ipynb: 2 code cells");
+    expect(s).toContain("[1] //% step start");
+    expect(s).toContain("[2] n + 1");
+    expect(r.session.executed).toHaveLength(0);
+    await r.type("%run 1");
+    await r.press(ENTER);
+    await r.waitFor("Out[2]: 1");
+    expect(r.session.executed).toEqual([{ source: "//% step start\nglobalThis.n = 1", tags: [] }]);
+    await r.type("%runall");
+    await r.press(ENTER);
+    await r.waitFor("Out[5]: 2");
+    expect(r.session.executed.map((c) => c.tags)).toEqual([[], [], ["step:next"]]);
+    await r.type("%run 7");
+    await r.press(ENTER);
+    await r.waitFor("No cell 7");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// %explore over a real store.
+
+function readerOf(store: Store): StoreReader {
+  return {
+    listFlows: () => store.listFlows(),
+    listRuns: (flow) => store.listRuns(flow),
+    getRun: (flow, runId) => store.getRun(flow, runId),
+    listSteps: (flow, runId) => store.listSteps(flow, runId),
+    listTasks: (flow, runId, step) => store.listTasks(flow, runId, step),
+    listRunTasks: (flow, runId) => store.listRunTasks(flow, runId),
+    getTask: (flow, runId, step, taskId) => store.getTask(flow, runId, step, taskId),
+    getLogs: (flow, runId, step, taskId) => store.getLogs(flow, runId, step, taskId),
+    loadBlob: (sha) => decodeArtifact(store.getBlob(sha)),
+  };
+}
+
+async function seedStore(store: Store): Promise<string> {
+  const runId = store.newRunId();
+  const now = Date.now();
+  await store.putRun({ flow: "ZooFlow", runId, status: "succeeded", tags: ["demo"], parameters: {}, createdAt: now, finishedAt: now + 1500 });
+  const values: Record<string, unknown> = {
+    animals: [
+      { name: "bird", legs: 2 },
+      { name: "dog", legs: 4 },
+    ],
+    note: "x".repeat(5000),
+  };
+  const blobs = new Map<string, Uint8Array>();
+  const artifacts: Record<string, { sha: string; size: number; type: string }> = {};
+  for (const [name, v] of Object.entries(values)) {
+    const bytes = encodeArtifact(v);
+    const sha = sha256(bytes);
+    blobs.set(sha, bytes);
+    artifacts[name] = { sha, size: bytes.length, type: typeName(v) };
+  }
+  await store.commitTask({
+    task: { flow: "ZooFlow", runId, step: "start", taskId: "1", status: "succeeded", attempt: 0, artifacts, stack: [], inputs: [], startedAt: now, finishedAt: now + 700, next: { steps: ["end"] } },
+    blobs,
+    logs: { stdout: "counting animals\nthere are 2\n", stderr: "" },
+  });
+  await store.commitTask({
+    task: { flow: "ZooFlow", runId, step: "end", taskId: "2", status: "succeeded", attempt: 0, artifacts: {}, stack: [], inputs: ["1"], startedAt: now + 800, finishedAt: now + 900 },
+    blobs: new Map(),
+  });
+  return runId;
+}
+
+describe("repl: %explore", () => {
+  let store: Store | undefined;
+  let dir: string | undefined;
+  afterEach(async () => {
+    await store?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    store = undefined;
+    dir = undefined;
+  });
+
+  it("browses flows -> runs -> steps -> tasks -> artifacts and logs with the keyboard", async () => {
+    dir = mkdtempSync(join(tmpdir(), "steplab-explore-"));
+    store = openStore(join(dir, ".steplab"));
+    const runId = await seedStore(store);
+    const r = start({ explorer: clientExplorerSource(readerOf(store)) });
+    await tick();
+    await r.type("%explore");
+    await r.press(ENTER);
+    let s = await r.waitFor("steplab explorer");
+    expect(s).toContain("› ZooFlow");
+    await r.press(ENTER);
+    s = await r.waitFor(runId);
+    expect(s).toContain("succeeded");
+    expect(s).toContain("demo");
+    await r.press("\x1b[C"); // Right opens too
+    s = await r.waitFor("› start");
+    expect(s).toContain("end");
+    await r.press("j");
+    expect(r.screen()).toContain("› end");
+    await r.press("k");
+    await r.press(ENTER);
+    s = await r.waitFor(`ZooFlow/${runId}/start`);
+    expect(s).toContain("› 1");
+    await r.press(ENTER);
+    s = await r.waitFor("animals");
+    expect(s).toMatch(/animals\s+Array/);
+    expect(s).toMatch(/note\s+string/);
+    expect(s).toContain("[stdout] 2 lines");
+    await r.press(ENTER); // open `animals`: records as a table
+    s = await r.waitFor("legs");
+    expect(s).toMatch(/name\s+│\s+legs/);
+    expect(s).toMatch(/dog\s+│\s+4/);
+    await r.press(BACKSPACE); // back to the task
+    await r.press(DOWN);
+    await r.press(ENTER); // `note`: a long string, cut
+    s = await r.waitFor("note");
+    expect(s).toContain("string");
+    expect(s).not.toContain("x".repeat(400));
+    await r.press(LEFT);
+    await r.press(DOWN);
+    await r.press(ENTER); // stdout
+    s = await r.waitFor("counting animals");
+    expect(s).toContain("there are 2");
+    await r.press("q");
+    await r.waitFor(/In \[2\]:\s*$/m);
+    expect(r.screen()).not.toContain("↑↓/jk");
+    expect(r.exited()).toBe(0);
+  });
+
+  it("%explore FLOW opens that flow's runs", async () => {
+    dir = mkdtempSync(join(tmpdir(), "steplab-explore-"));
+    store = openStore(join(dir, ".steplab"));
+    const runId = await seedStore(store);
+    const r = start({ explorer: clientExplorerSource(readerOf(store)) });
+    await tick();
+    await r.type("%explore ZooFlow");
+    await r.press(ENTER);
+    await r.waitFor(runId);
+    await r.press("\x1b");
+    await tick(20);
+    await r.waitFor(/In \[2\]:\s*$/m);
+  });
+});
