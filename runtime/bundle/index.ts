@@ -86,11 +86,8 @@ function externalPackagesPlugin(fromDir: string): esbuild.Plugin {
   };
 }
 
-export async function bundleFlow(file: string, target: BundleTarget): Promise<FlowBundle> {
-  const absolute = path.resolve(file);
-  const filename = `${absolute}.${target}.bundle.js`;
-  const common: esbuild.BuildOptions = {
-    entryPoints: [absolute],
+function commonOptions(): esbuild.BuildOptions {
+  return {
     bundle: true,
     write: false,
     target: "es2022",
@@ -100,22 +97,61 @@ export async function bundleFlow(file: string, target: BundleTarget): Promise<Fl
     define: { "process.env.NODE_ENV": '"production"' },
     tsconfigRaw: { compilerOptions: { experimentalDecorators: false, useDefineForClassFields: true } },
   };
+}
+
+function isolateOptions(outfile: string): esbuild.BuildOptions {
+  return {
+    ...commonOptions(),
+    platform: "neutral",
+    format: "iife",
+    globalName: "__steplabFlowModule",
+    mainFields: ["browser", "module", "main"],
+    conditions: ["browser", "import", "default"],
+    sourcemap: "external",
+    outfile,
+    plugins: [isolatePlugin()],
+  };
+}
+
+function isolateBundle(out: esbuild.BuildResult, filename: string): FlowBundle {
+  const code = out.outputFiles!.find((f) => f.path.endsWith(".js"))!.text;
+  const map = out.outputFiles!.find((f) => f.path.endsWith(".map"))?.text;
+  return { target: "isolate", code, map, filename };
+}
+
+/**
+ * Bundles generated source (a notebook cell's module) for an isolate. `resolveDir` is where its
+ * imports resolve from (the notebook's folder); `sourcefile` is the name stack frames show.
+ */
+export async function bundleSource(source: string, resolveDir: string, sourcefile: string): Promise<FlowBundle> {
+  const filename = path.join(resolveDir, `${sourcefile}.isolate.bundle.js`);
+  try {
+    const out = await esbuild.build({
+      ...isolateOptions(filename),
+      stdin: { contents: source, resolveDir, sourcefile, loader: "ts" },
+    });
+    return isolateBundle(out, filename);
+  } catch (err) {
+    throw bundleError(err);
+  }
+}
+
+function bundleError(err: unknown): unknown {
+  const failure = err as esbuild.BuildFailure;
+  const first = failure.errors?.[0];
+  if (!first) return err;
+  const where = first.location ? `${first.location.file}:${first.location.line}: ` : "";
+  return new BundleError(`${where}${first.text}`);
+}
+
+export async function bundleFlow(file: string, target: BundleTarget): Promise<FlowBundle> {
+  const absolute = path.resolve(file);
+  const filename = `${absolute}.${target}.bundle.js`;
+  const common: esbuild.BuildOptions = { ...commonOptions(), entryPoints: [absolute] };
   try {
     if (target === "isolate") {
-      const out = await esbuild.build({
-        ...common,
-        platform: "neutral",
-        format: "iife",
-        globalName: "__steplabFlowModule",
-        mainFields: ["browser", "module", "main"],
-        conditions: ["browser", "import", "default"],
-        sourcemap: "external",
-        outfile: filename,
-        plugins: [isolatePlugin()],
-      });
-      const code = out.outputFiles!.find((f) => f.path.endsWith(".js"))!.text;
-      const map = out.outputFiles!.find((f) => f.path.endsWith(".map"))?.text;
-      return { target, code, map, filename };
+      const out = await esbuild.build({ ...isolateOptions(filename), entryPoints: [absolute] });
+      return isolateBundle(out, filename);
     }
     const out = await esbuild.build({
       ...common,
@@ -127,12 +163,6 @@ export async function bundleFlow(file: string, target: BundleTarget): Promise<Fl
     });
     return { target, code: out.outputFiles![0]!.text, filename: filename.replace(/\.js$/, ".mjs") };
   } catch (err) {
-    const failure = err as esbuild.BuildFailure;
-    const first = failure.errors?.[0];
-    if (first) {
-      const where = first.location ? `${first.location.file}:${first.location.line}: ` : "";
-      throw new BundleError(`${where}${first.text}`);
-    }
-    throw err;
+    throw bundleError(err);
   }
 }
