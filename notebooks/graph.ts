@@ -87,6 +87,19 @@ function stepType(s: NotebookStep): StepType {
   return "linear";
 }
 
+/** Sessions rebuild the graph after every cell; unchanged cells are not parsed again. */
+const assignsCache = new Map<string, string[]>();
+
+function assignsOf(code: string): string[] {
+  let assigns = assignsCache.get(code);
+  if (assigns === undefined) {
+    assigns = cellToMethodBody(code).assigns;
+    if (assignsCache.size >= 1000) assignsCache.delete(assignsCache.keys().next().value!);
+    assignsCache.set(code, assigns);
+  }
+  return [...assigns];
+}
+
 export function buildNotebookGraph(cells: readonly NotebookCellInput[]): NotebookGraph {
   const errors: NotebookGraphError[] = [];
   const infos: NotebookCellInfo[] = [];
@@ -141,12 +154,7 @@ export function buildNotebookGraph(cells: readonly NotebookCellInput[]): Noteboo
     } else if (!STEP_NAME_PATTERN.test(name)) {
       fail(index, name, `step name "${name}" must be lowercase letters, digits and underscores, starting with a letter (e.g. train_model)`);
     }
-    let assigns: string[] = [];
-    try {
-      assigns = cellToMethodBody(d.code).assigns;
-    } catch {
-      // A cell that does not parse assigns nothing the graph can see; running it reports the syntax error.
-    }
+    const assigns = assignsOf(d.code);
     const step: NotebookStep = {
       name,
       cell: index,

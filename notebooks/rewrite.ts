@@ -109,6 +109,33 @@ function freeChecker(sf: ts.SourceFile): (id: ts.Identifier) => boolean {
   };
 }
 
+/** Names the cell declares anywhere (variables, parameters, functions, classes, imports). */
+function declaredNames(sf: ts.SourceFile): Set<string> {
+  const names = new Set<string>();
+  const visit = (n: ts.Node): void => {
+    const name = (n as { name?: ts.Node }).name;
+    if (name && ts.isIdentifier(name) && !isValueReference(name)) names.add(name.text);
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return names;
+}
+
+/**
+ * Resolving scopes needs a type checker (~15 ms a cell); most cells never declare the names
+ * that matter, so it is only built when a name is both referenced and declared.
+ */
+function lazyFreeChecker(sf: ts.SourceFile): (id: ts.Identifier) => boolean {
+  let declared: Set<string> | undefined;
+  let checker: ((id: ts.Identifier) => boolean) | undefined;
+  return (id) => {
+    declared ??= declaredNames(sf);
+    if (!declared.has(id.text)) return true;
+    checker ??= freeChecker(sf);
+    return checker(id);
+  };
+}
+
 /** Strips parentheses, `as`, `!` and `satisfies` around an expression. */
 function bare(e: ts.Expression): ts.Expression {
   while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isSatisfiesExpression(e)) e = e.expression;
@@ -154,7 +181,7 @@ export function syntaxError(sf: ts.SourceFile): { line: number; message: string 
  */
 export function cellToMethodBody(code: string, parameters: ReadonlySet<string> = new Set()): CellToMethod {
   const sf = parse(code);
-  const isFree = freeChecker(sf);
+  const isFree = lazyFreeChecker(sf);
   const edits: Edit[] = [];
   const assigns = new Set<string>();
   const importLines: number[] = [];
@@ -185,10 +212,9 @@ export function cellToMethodBody(code: string, parameters: ReadonlySet<string> =
     if (ts.isForOfStatement(n) && n.awaitModifier && !inFunction) usesAwait = true;
     if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) target(n.left);
     if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && [ts.SyntaxKind.PlusPlusToken, ts.SyntaxKind.MinusMinusToken].includes(n.operator)) target(n.operand);
-    if (ts.isIdentifier(n) && isValueReference(n) && isFree(n)) {
+    if (ts.isIdentifier(n) && (n.text === "self" || parameters.has(n.text)) && isValueReference(n) && isFree(n)) {
       const isSelf = n.text === "self";
-      const isParam = parameters.has(n.text);
-      if (isSelf || isParam) {
+      {
         if (inner) needsAlias = true;
         const self = inner ? "self" : "this";
         const replacement = isSelf ? (inner ? undefined : "this") : `${self}.${n.text}`;
