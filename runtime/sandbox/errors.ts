@@ -26,6 +26,13 @@ export class TaskMemoryError extends SteplabError {
   }
 }
 
+/** A `process` step's child exited before reporting back: killed by a signal, or it crashed. */
+export class TaskCrashedError extends SteplabError {
+  constructor(step: string, how: string) {
+    super("CRASHED", `The process running step '${step}' ${how} before the step finished (it was killed or crashed)`);
+  }
+}
+
 /** A user error rebuilt host side: same name and message, stack in the user's terms. */
 export class UserCodeError extends Error {
   readonly code: string;

@@ -2,5 +2,5 @@ export type { EncodedArtifact, Sandbox, TaskIO, TaskLimits, TaskResult, TaskRequ
 export type { TaskInput, ArtifactShas } from "./guest/task-state.js";
 export { IsolateSandbox, DEFAULT_MEMORY_MB } from "./isolate/sandbox.js";
 export { ProcessSandbox } from "./process/sandbox.js";
-export { TaskInterruptedError, TaskTimeoutError, TaskMemoryError, UserCodeError } from "./errors.js";
+export { TaskInterruptedError, TaskTimeoutError, TaskMemoryError, TaskCrashedError, UserCodeError } from "./errors.js";
 export { registerArtifactClass, toEnvelopes, fromEnvelopes } from "./guest/envelope.js";

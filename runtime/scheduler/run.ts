@@ -15,6 +15,7 @@ import {
   type TaskRecord,
 } from "../../store/index.js";
 import type { StoreReader } from "../client/reader.js";
+import { SteplabError } from "../errors.js";
 import { storeReader } from "../client/store-reader.js";
 import type { FlowGraph, StepNode } from "../graph/types.js";
 import { RunConsole, LineSplitter, type TaskLabel } from "./console.js";
@@ -55,6 +56,16 @@ interface PendingTask {
   initial: Record<string, ArtifactRef>;
   isJoin: boolean;
   foreach?: { input: unknown; index: number };
+}
+
+/**
+ * What a failed task prints: the user's own (source-mapped) stack for errors their code threw; for
+ * the runtime's verdicts (timeout, memory limit, interrupt, a crashed process) only the message,
+ * since the runtime's internal frames say nothing to the user.
+ */
+function describeFailure(error: Error): string {
+  if (error instanceof SteplabError) return `${error.name}: ${error.message}`;
+  return error.stack ?? String(error);
 }
 
 function frameIdentity(step: string, stack: Frame[]): string {
@@ -241,7 +252,7 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
       record = result.record;
       label.pid = record.pid ?? process.pid;
       if (result.error) {
-        const shown = (result.error as Error).stack ?? String(result.error);
+        const shown = describeFailure(result.error);
         for (const line of shown.split("\n")) out.taskOutput(label, "stderr", line);
         out.taskSystem(label, "Task failed.");
         fail(node.name, taskId);

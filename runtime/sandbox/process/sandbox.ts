@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { createHash } from "node:crypto";
 import type { FlowBundle } from "../../bundle/index.js";
-import { TaskInterruptedError, TaskMemoryError, TaskTimeoutError, UserCodeError } from "../errors.js";
+import { TaskCrashedError, TaskInterruptedError, TaskMemoryError, TaskTimeoutError, UserCodeError } from "../errors.js";
 import { rebuildUserError } from "../rebuild-error.js";
 import { StackMapper } from "../stack.js";
 import type { Sandbox, TaskIO, TaskLimits, TaskRequest, TaskResult } from "../types.js";
@@ -92,6 +92,7 @@ export class ProcessSandbox implements Sandbox {
       if (err instanceof UserCodeError) throw err;
       const e = err as { exitCode?: number; signal?: string; message: string };
       if (limits.memoryMb && (e.exitCode === 134 || e.signal === "SIGABRT")) throw new TaskMemoryError(request.step, limits.memoryMb);
+      if (e.exitCode !== undefined || e.signal) throw new TaskCrashedError(request.step, e.message);
       throw rebuildUserError(new Error(`The process running step '${request.step}' ${e.message}`), this.mapper);
     } finally {
       clearTimeout(watchdog);
