@@ -19,6 +19,7 @@ import {
 } from "../notebooks/index.js";
 import { lintGraph, parseFlowSource, type FlowGraph } from "../runtime/graph/index.js";
 import { convertCommand } from "../runtime/cli/convert.js";
+import { main } from "../runtime/cli/main.js";
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), "steplab-convert-"));
 const fixture = (name: string): string => readFileSync(join(import.meta.dirname, "fixtures", "flows", name), "utf8");
@@ -320,6 +321,23 @@ describe("steplab convert", () => {
     const nb = readNotebook(join(dir, "back.ipynb"));
     expect(nb.cells.some((c) => cellSource(c).startsWith("//% step analyze foreach creatures"))).toBe(true);
     expect(readFileSync(join(dir, "back.ipynb"), "utf8")).toBe(serializeNotebook(nb));
+  });
+
+  it("the converted notebook runs as a flow with the notebook's results", async () => {
+    const dir = tmp();
+    writeNotebook(join(dir, "word_scores.ipynb"), wordScores());
+    let out = "";
+    const cli = { stdout: (s: string) => void (out += s), stderr: (s: string) => void (out += s) };
+    expect(await convertCommand([join(dir, "word_scores.ipynb")], cli)).toBe(0);
+    const io = { ...cli, env: { ...process.env, STEPLAB_DATASTORE: join(dir, ".steplab") }, cwd: dir, isTTY: false };
+    expect(await main([join(dir, "word_scores.ts"), "run", "--bonus", "5"], io)).toBe(0);
+    expect(out).toContain("Foreach yields 3 child steps.");
+    const runId = /run-id (\d+)/.exec(out)![1]!;
+    out = "";
+    expect(await main([join(dir, "word_scores.ts"), "dump", `${runId}/pick`], io)).toBe(0);
+    // bird 4+5, mouse 5+5, dog 3+5: the parameter and the setup function reached the steps.
+    expect(out).toMatch(/best \[size: \d+ type: string\] = 'mouse'/);
+    expect(out).toMatch(/bonus \[size: \d+ type: number\] = 5/);
   });
 
   it("a corrupt notebook is one line on stderr, exit 1, and nothing written", async () => {
