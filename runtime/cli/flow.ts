@@ -1,6 +1,5 @@
 /** `steplab FLOW.ts COMMAND ...`: the commands of one flow file. */
 import path from "node:path";
-import { formatShow } from "../graph/index.js";
 import { UsageError } from "../errors.js";
 import { dumpCommand } from "./dump.js";
 import { flowUsage } from "./help.js";
@@ -10,7 +9,7 @@ import { resumeCommand, runCommand } from "./run.js";
 import { lintMessages, loadGraph } from "./validate.js";
 
 export async function flowCommand(file: string, args: string[], io: CliIO): Promise<number> {
-  const graph = loadGraph(file, io.cwd);
+  const graph = await loadGraph(file, io.cwd);
   const [command = "check", ...rest] = args;
   const shown = path.relative(io.cwd, graph.file) || file;
   if (rest.includes("--help") || command === "--help" || command === "help") {
@@ -27,9 +26,11 @@ export async function flowCommand(file: string, args: string[], io: CliIO): Prom
       io.stdout("The graph looks good!\n");
       return EXIT.ok;
     }
-    case "show":
+    case "show": {
+      const { formatShow } = await import("../graph/index.js");
       io.stdout(formatShow(graph));
       return EXIT.ok;
+    }
     case "run":
       return runCommand(graph, rest, io);
     case "resume":

@@ -1,8 +1,15 @@
-/** Parse and lint a flow file; lint errors print with file:line and stop the command (exit 1). */
+/**
+ * Parse and lint a flow file; lint errors print with file:line and stop the command (exit 1).
+ * The parser needs the TypeScript compiler (over a second to load on a busy machine), so a file's
+ * graph and lint are cached by content: an unchanged flow file starts without loading TypeScript.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { readFileSync } from "node:fs";
-import { formatLint, lintGraph, parseFlowSource, GraphError, type FlowGraph } from "../graph/index.js";
+import { fileURLToPath } from "node:url";
+import type { FlowGraph, LintProblem } from "../graph/types.js";
 import { SteplabError } from "../errors.js";
+import { VERSION } from "./version.js";
 
 export class InvalidFlowError extends SteplabError {
   constructor(message: string) {
@@ -10,16 +17,60 @@ export class InvalidFlowError extends SteplabError {
   }
 }
 
-export function loadGraph(file: string, cwd: string): FlowGraph {
-  const full = path.resolve(cwd, file);
-  let source: string;
-  try {
-    source = readFileSync(full, "utf8");
-  } catch (err) {
-    throw new InvalidFlowError(`Cannot read the flow file '${file}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+interface Checked {
+  graph: FlowGraph;
+  problems: LintProblem[];
+}
+
+const problemsOf = new WeakMap<FlowGraph, LintProblem[]>();
+
+/** Changes whenever the parser or lint is rebuilt, so a cached graph never outlives its code. */
+function parserFingerprint(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const stamps = ["parse", "lint", "lint-source", "syntax", "split-structure"].map((m) => {
+    for (const ext of [".js", ".ts"]) {
+      const file = path.join(here, "..", "graph", m + ext);
+      if (existsSync(file)) return `${m}:${statSync(file).mtimeMs}`;
+    }
+    return m;
+  });
+  return `${VERSION}|${stamps.join("|")}`;
+}
+
+function cacheDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, "package.json"))) {
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
   }
+  return path.join(dir, "node_modules", ".cache", "steplab", "graphs");
+}
+
+function readCache(file: string): Checked | undefined {
   try {
-    return parseFlowSource(source, full);
+    return JSON.parse(readFileSync(file, "utf8")) as Checked;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeCache(file: string, checked: Checked): void {
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(checked));
+    renameSync(tmp, file); // atomic: concurrent runs never read half a file
+  } catch {
+    // A read-only install just parses every time.
+  }
+}
+
+async function check(source: string, full: string, cwd: string): Promise<Checked> {
+  const { parseFlowSource, lintGraph, GraphError } = await import("../graph/index.js");
+  try {
+    const graph = parseFlowSource(source, full);
+    return { graph, problems: lintGraph(graph, source) };
   } catch (err) {
     if (err instanceof GraphError) {
       throw new InvalidFlowError(`${path.relative(cwd, err.file) || err.file}:${err.line}: ${err.message}`);
@@ -28,8 +79,28 @@ export function loadGraph(file: string, cwd: string): FlowGraph {
   }
 }
 
-/** Lint messages for the graph, "" when it looks good. */
+export async function loadGraph(file: string, cwd: string): Promise<FlowGraph> {
+  const full = path.resolve(cwd, file);
+  let source: string;
+  try {
+    source = readFileSync(full, "utf8");
+  } catch (err) {
+    throw new InvalidFlowError(`Cannot read the flow file '${file}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const key = createHash("sha256").update(`${parserFingerprint()}\0${full}\0${source}`).digest("hex");
+  const cached = path.join(cacheDir(), `${key}.json`);
+  let checked = readCache(cached);
+  if (!checked) {
+    checked = await check(source, full, cwd);
+    writeCache(cached, checked);
+  }
+  problemsOf.set(checked.graph, checked.problems);
+  return checked.graph;
+}
+
+/** Lint messages for a graph from loadGraph, "" when it looks good. */
 export function lintMessages(graph: FlowGraph, cwd: string): string {
-  const problems = lintGraph(graph, readFileSync(graph.file, "utf8"));
-  return problems.length ? formatLint(problems, path.relative(cwd, graph.file) || graph.file) : "";
+  const problems = problemsOf.get(graph) ?? [];
+  const shown = path.relative(cwd, graph.file) || graph.file;
+  return problems.map((p) => `${shown}:${p.line}: ${p.message}`).join("\n");
 }

@@ -3,8 +3,6 @@
  * needs (console, timers, TextEncoder/TextDecoder, URL, crypto.getRandomValues), all going through
  * `__steplabBridge`, the functions the host installed. Bundled once by esbuild (see prelude-code.ts).
  */
-import "core-js/actual/url";
-import "core-js/actual/url-search-params";
 
 interface Bridge {
   loadBlob(sha: string): unknown;
@@ -166,6 +164,28 @@ g.crypto = {
   },
 };
 
+// URL and URLSearchParams (core-js) are most of the prelude's code: evaluated on first use only,
+// since running them in every task's fresh context would cost more than many tasks' own work.
+function installUrl(): void {
+  delete g.URL;
+  delete g.URLSearchParams;
+  require("core-js/actual/url");
+  require("core-js/actual/url-search-params");
+}
+for (const name of ["URL", "URLSearchParams"]) {
+  Object.defineProperty(g, name, {
+    configurable: true,
+    enumerable: false,
+    get() {
+      installUrl();
+      return g[name];
+    },
+    set(value: unknown) {
+      Object.defineProperty(g, name, { value, writable: true, configurable: true, enumerable: false });
+    },
+  });
+}
+
 g.__steplabHost = {
   loadBlob: bridge.loadBlob,
   emit: bridge.emit,
@@ -176,3 +196,5 @@ g.__steplabHost = {
   runFlow: bridge.runFlow,
   prompt: bridge.prompt,
 };
+
+export {};

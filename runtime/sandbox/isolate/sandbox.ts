@@ -16,6 +16,18 @@ import { preludeCode } from "./prelude-code.js";
 
 export const DEFAULT_MEMORY_MB = 2048;
 
+/** V8 code caches by source, so each new isolate skips compiling the prelude and the flow again. */
+const codeCache = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
+
+async function compileCached(isolate: ivm.Isolate, code: string, filename: string): Promise<ivm.Script> {
+  const cachedData = codeCache.get(code);
+  const script = (await isolate.compileScript(code, { filename, cachedData, produceCachedData: !cachedData })) as ivm.Script &
+    ivm.CachedDataResult & { cachedDataRejected?: boolean };
+  if (!cachedData && script.cachedData) codeCache.set(code, script.cachedData);
+  else if (cachedData && script.cachedDataRejected) codeCache.delete(code);
+  return script;
+}
+
 const READER_METHODS = [
   "listFlows",
   "listRuns",
@@ -50,9 +62,10 @@ export class IsolateSandbox implements Sandbox {
       if (this.isolate && !this.isolate.isDisposed) this.isolate.dispose();
       this.isolate = new ivm.Isolate({ memoryLimit: memoryMb });
       this.memoryMb = memoryMb;
+      // The prelude's completion value is the timer entry point, so running it hands us a reference.
       const [prelude, bundle] = await Promise.all([
-        this.isolate.compileScript(await preludeCode(), { filename: "steplab:prelude" }),
-        this.isolate.compileScript(this.bundle.code, { filename: this.bundle.filename }),
+        compileCached(this.isolate, `${await preludeCode()}\n;globalThis.__steplabFire;`, "steplab:prelude"),
+        compileCached(this.isolate, this.bundle.code, this.bundle.filename),
       ]);
       this.scripts = { prelude, bundle };
     }
@@ -111,13 +124,14 @@ export class IsolateSandbox implements Sandbox {
       if (io.prompt) extras.prompt = new ivm.Callback(io.prompt, { async: true });
       Object.assign(bridge, extras);
       const readerCallbacks = READER_METHODS.map((m) => new ivm.Callback((...args: unknown[]) => (io.reader[m] as any)(...args)));
-      // The prelude collects these globals into its bridge and deletes them.
-      const jail = context.global;
-      for (const [name, cb] of Object.entries(bridge)) jail.setSync(`__sb_${name}`, cb);
-      READER_METHODS.forEach((name, i) => jail.setSync(`__sbr_${name}`, readerCallbacks[i]));
-      await prelude.run(context);
+      // One call installs every callback; the prelude collects them into its bridge and deletes them.
+      const names = [...Object.keys(bridge).map((n) => `__sb_${n}`), ...READER_METHODS.map((n) => `__sbr_${n}`)];
+      await context.evalClosure(
+        names.map((n, i) => `globalThis.${n} = $${i};`).join("\n"),
+        [...Object.values(bridge), ...readerCallbacks],
+      );
+      fire = (await prelude.run(context, { reference: true })) as ivm.Reference;
       await bundle.run(context);
-      fire = await context.global.get("__steplabFire", { reference: true });
       const stopped = new Promise<never>((_, reject) => {
         this.rejectRunning = reject;
         if (limits.timeoutSeconds) {
