@@ -170,7 +170,8 @@ export function ReplApp(props: ReplAppProps): React.JSX.Element {
     m.current.exited = true;
     flush();
     props.onExit?.();
-    exit();
+    // Render once more without the prompt, so the terminal keeps the transcript, not a dead prompt.
+    setTimeout(() => exit(), 0);
   };
 
   const pushStream = (name: "stdout" | "stderr", text: string) => {
@@ -594,6 +595,7 @@ export function ReplApp(props: ReplAppProps): React.JSX.Element {
 
   const model = m.current;
   const state = safeState(session);
+  if (model.exited) return <Static items={items}>{(item) => <OutputView key={item.id} item={item} width={width} />}</Static>;
   return (
     <Box flexDirection="column">
       <Static items={items}>{(item) => <OutputView key={item.id} item={item} width={width} />}</Static>

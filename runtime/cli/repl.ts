@@ -11,12 +11,12 @@ import { decodeArtifact, openStore, resolveStoreRoot, type Store } from "../../s
 import type { StoreReader } from "../client/index.js";
 import { clientExplorerSource, loadNotebook, ReplApp, storeHistory, type ListedCell } from "../../repl/index.js";
 import { SteplabError, UsageError } from "../errors.js";
+import type { CliIO } from "./io.js";
 
 export type ReplSessionFactory = (opts: { storeRoot?: string; notebookPath?: string; flowName?: string }) => Promise<NotebookSession>;
 
-export interface ReplCommandIo {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
+/** The CLI's io, plus what a test or an embedder may swap. */
+export interface ReplCommandIo extends Pick<CliIO, "stdout" | "stderr"> {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   /** The terminal Ink draws on and reads keys from (default: process.stdin/stdout). */
@@ -74,11 +74,11 @@ export async function replCommand(args: string[], io: ReplCommandIo): Promise<nu
   try {
     parsed = parseArgs(args);
   } catch (e) {
-    io.stderr.write(`${(e as Error).message}\n`);
+    io.stderr(`${(e as Error).message}\n`);
     return 2;
   }
   if (parsed.help) {
-    io.stdout.write(USAGE);
+    io.stdout(USAGE);
     return 0;
   }
   const cwd = io.cwd ?? process.cwd();
@@ -93,7 +93,7 @@ export async function replCommand(args: string[], io: ReplCommandIo): Promise<nu
     store = openStore(storeRoot);
     session = await (io.createSession ?? defaultSessionFactory)({ storeRoot, ...(notebookPath !== undefined ? { notebookPath } : {}) });
   } catch (e) {
-    io.stderr.write(`steplab repl: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.stderr(`steplab repl: ${e instanceof Error ? e.message : String(e)}\n`);
     await session?.close().catch(() => undefined);
     await store?.close().catch(() => undefined);
     return e instanceof UsageError ? 2 : 1;
@@ -102,7 +102,7 @@ export async function replCommand(args: string[], io: ReplCommandIo): Promise<nu
   const stdin = io.stdin ?? process.stdin;
   const terminal = io.terminal ?? process.stdout;
   if (!stdin.isTTY) {
-    io.stderr.write("steplab repl needs an interactive terminal (stdin is not a TTY).\n");
+    io.stderr("steplab repl needs an interactive terminal (stdin is not a TTY).\n");
     await session.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     return 1;
@@ -126,7 +126,7 @@ export async function replCommand(args: string[], io: ReplCommandIo): Promise<nu
   try {
     await app.waitUntilExit();
   } catch (e) {
-    io.stderr.write(`steplab repl: ${e instanceof SteplabError || e instanceof Error ? e.message : String(e)}\n`);
+    io.stderr(`steplab repl: ${e instanceof SteplabError || e instanceof Error ? e.message : String(e)}\n`);
     code = 1;
   } finally {
     terminal.write("\x1b[?2004l");
