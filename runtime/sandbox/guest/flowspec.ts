@@ -60,7 +60,9 @@ export interface MergeOptions {
 }
 
 /** A join's inputs: indexable, iterable, and addressable by the name of the step each came from. */
-export type Inputs<F> = ReadonlyArray<Readonly<F>> & { readonly [step: string]: Readonly<F> };
+export type Inputs<F> = ReadonlyArray<Readonly<F>> & {
+  readonly [K in keyof F as F[K] extends (...args: any[]) => unknown ? K : never]: Readonly<F>;
+};
 
 export abstract class FlowSpec {
   /** The item of the foreach this task belongs to. */

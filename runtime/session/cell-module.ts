@@ -1,0 +1,116 @@
+/**
+ * A cell becomes a module: setup cells at module scope, then a one-step flow class whose method
+ * body is the cell (with `self` bound to the step's flow object, `inputs` for joins, parameters
+ * as bare names, the helpers in scope), its last expression returned as the cell's value.
+ * The line map turns positions in the generated module back into the user's cells.
+ */
+import ts from "typescript";
+
+export const CELL_FLOW_CLASS = "NotebookCellFlow";
+export const CELL_SOURCE_NAME = "cell.ts";
+
+const HELPERS = ["Flow", "Run", "Step", "Task", "Steplab", "namespace", "display", "runFlow", "prompt", "registerArtifactClass"];
+
+export interface CellModuleInput {
+  /** Setup cells' bodies; lineOffset = cell line of the body's first line, minus one. */
+  setup: { cell: number; code: string; lineOffset: number }[];
+  parameters: string[];
+  cell: number;
+  lineOffset: number;
+  body: string;
+  /** The method name (the step); "__scratch" for skip cells. */
+  method: string;
+  isJoin: boolean;
+}
+
+export interface LineOrigin {
+  /** The cell the line came from, and whether it was a setup cell. */
+  cell: number;
+  setup: boolean;
+  line: number;
+}
+
+export interface CellModule {
+  source: string;
+  /** Generated line (1-based) -> where it came from. */
+  origin(line: number): LineOrigin | undefined;
+}
+
+function isAssignment(expr: ts.Expression): boolean {
+  return (
+    ts.isBinaryExpression(expr) &&
+    expr.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
+    expr.operatorToken.kind <= ts.SyntaxKind.LastAssignment
+  );
+}
+
+/**
+ * Moves the cell's imports to module scope (replacing them by blank lines so line numbers stay)
+ * and turns a last bare expression into `return (...)`.
+ */
+export function transformBody(body: string): { body: string; imports: string[] } {
+  const sf = ts.createSourceFile("cell.ts", body, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const edits: { start: number; end: number; text: string }[] = [];
+  const imports: string[] = [];
+  for (const stmt of sf.statements) {
+    if (ts.isImportDeclaration(stmt) || ts.isImportEqualsDeclaration(stmt)) {
+      const text = body.slice(stmt.getStart(sf), stmt.end);
+      imports.push(text);
+      edits.push({ start: stmt.getStart(sf), end: stmt.end, text: text.replace(/[^\n]/g, "") });
+    }
+  }
+  const last = sf.statements.at(-1);
+  if (last && ts.isExpressionStatement(last) && !isAssignment(last.expression)) {
+    const exprText = last.expression.getText(sf);
+    edits.push({ start: last.getStart(sf), end: last.end, text: `return (${exprText});` });
+  }
+  let out = body;
+  for (const e of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+  return { body: out, imports };
+}
+
+function lineCount(text: string): number {
+  return text === "" ? 0 : text.split("\n").length;
+}
+
+export function buildCellModule(input: CellModuleInput): CellModule {
+  const origins: (LineOrigin | undefined)[] = [undefined]; // 1-based
+  const lines: string[] = [];
+  const push = (text: string, origin?: (i: number) => LineOrigin) => {
+    text.split("\n").forEach((line, i) => {
+      lines.push(line);
+      origins.push(origin?.(i));
+    });
+  };
+  const { body, imports } = transformBody(input.body);
+  push(`import * as __steplab from "steplab";`);
+  for (const s of input.setup) push(s.code, (i) => ({ cell: s.cell, setup: true, line: s.lineOffset + i + 1 }));
+  for (const imp of imports) push(imp, () => ({ cell: input.cell, setup: false, line: 0 }));
+  push(`export class ${CELL_FLOW_CLASS} extends __steplab.FlowSpec {`);
+  push(`async ${input.method}(${input.isJoin ? "inputs: any" : ""}) {`);
+  push(`const self: any = this; const { ${HELPERS.join(", ")} } = __steplab;`);
+  if (input.parameters.length) push(`const { ${input.parameters.join(", ")} } = self;`);
+  // The body gets its own block, so a cell may declare names the helpers use (`const display = ...`).
+  push(`{`);
+  if (lineCount(body)) push(body, (i) => ({ cell: input.cell, setup: false, line: input.lineOffset + i + 1 }));
+  push(`}\n}\n}`);
+  return {
+    source: lines.join("\n"),
+    origin: (line) => origins[line],
+  };
+}
+
+/** Names a cell declares at its top level (its locals, invisible to other cells). */
+export function topLevelNames(code: string): string[] {
+  const sf = ts.createSourceFile("cell.ts", code, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const names: string[] = [];
+  const bind = (name: ts.BindingName) => {
+    if (ts.isIdentifier(name)) names.push(name.text);
+    else for (const el of name.elements) if (!ts.isOmittedExpression(el)) bind(el.name);
+  };
+  for (const stmt of sf.statements) {
+    if (ts.isVariableStatement(stmt)) for (const d of stmt.declarationList.declarations) bind(d.name);
+    else if ((ts.isFunctionDeclaration(stmt) || ts.isClassDeclaration(stmt)) && stmt.name) names.push(stmt.name.text);
+  }
+  return names;
+}

@@ -1,0 +1,89 @@
+/**
+ * What the session knows for completion, inspection and is_complete: the TypeScript service
+ * (runtime/session/language) fed with the types of the artifacts a cell can see, plus which cell
+ * declared which local (for the "local of another cell" error).
+ */
+import type { ArtifactRef } from "../../store/index.js";
+import type { StoreReader } from "../client/reader.js";
+import { CellLanguageService, typeOfValue, type CellContext } from "./language/index.js";
+import type { CompletionResult, InspectResult, IsCompleteResult } from "./types.js";
+
+/** Artifacts bigger than this are typed from their stored type name, not by loading them. */
+const TYPE_FROM_VALUE_MAX_BYTES = 1 << 20;
+
+export interface LanguageContextInput {
+  artifacts: Record<string, ArtifactRef>;
+  parameters: Record<string, ArtifactRef>;
+  isJoin: boolean;
+  reader: StoreReader;
+}
+
+const SIMPLE_TYPES = new Set(["number", "string", "boolean", "bigint", "null", "undefined", "Date", "RegExp"]);
+
+export class LanguageSupport {
+  private service?: CellLanguageService;
+  private setupCode = "";
+  private readonly locals = new Map<number, { step?: string; names: string[] }>();
+  private readonly typeCache = new Map<string, string>();
+
+  private ts(): CellLanguageService {
+    this.service ??= new CellLanguageService();
+    return this.service;
+  }
+
+  setSetup(code: string): void {
+    this.setupCode = code;
+  }
+
+  rememberLocals(cell: number, step: string | undefined, names: string[]): void {
+    this.locals.set(cell, { step, names });
+  }
+
+  ownerOf(name: string, exceptCell: number): { cell: number; step?: string } | undefined {
+    for (const [cell, entry] of this.locals) {
+      if (cell !== exceptCell && entry.names.includes(name)) return { cell, step: entry.step };
+    }
+    return undefined;
+  }
+
+  private typeOf(ref: ArtifactRef, reader: StoreReader): string {
+    const cached = this.typeCache.get(ref.sha);
+    if (cached) return cached;
+    let type: string;
+    if (ref.size <= TYPE_FROM_VALUE_MAX_BYTES) {
+      try {
+        type = typeOfValue(reader.loadBlob(ref.sha));
+      } catch {
+        type = "any";
+      }
+    } else {
+      type = SIMPLE_TYPES.has(ref.type) || /Array$/.test(ref.type) ? ref.type : "any";
+    }
+    this.typeCache.set(ref.sha, type);
+    return type;
+  }
+
+  private context(input: LanguageContextInput): CellContext {
+    const types = (refs: Record<string, ArtifactRef>) =>
+      Object.fromEntries(Object.entries(refs).map(([n, r]) => [n, this.typeOf(r, input.reader)]));
+    return {
+      setupCode: this.setupCode,
+      artifactTypes: types(input.artifacts),
+      parameters: types(input.parameters),
+      isJoin: input.isJoin,
+    };
+  }
+
+  complete(code: string, cursor: number, input: LanguageContextInput): CompletionResult {
+    return this.ts().complete(code, cursor, this.context(input));
+  }
+
+  inspect(code: string, cursor: number, detailLevel: 0 | 1, input: LanguageContextInput): InspectResult {
+    const info = this.ts().inspect(code, cursor, detailLevel, this.context(input));
+    return info.found ? { found: true, data: { "text/plain": info.text } } : { found: false, data: {} };
+  }
+
+  isComplete(code: string): IsCompleteResult {
+    return this.ts().isComplete(code);
+  }
+}
