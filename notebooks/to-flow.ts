@@ -15,6 +15,9 @@ export interface NotebookToFlowOptions {
   file?: string;
 }
 
+/** Members of the flow object itself: assigning them is the runtime's error to report, not an artifact to declare. */
+const FLOW_MEMBERS = new Set(["input", "index", "next", "mergeArtifacts", "name"]);
+
 /** Cell number given to the `start`/`end` steps convert adds; messages name them instead. */
 const ADDED = -1;
 
@@ -140,7 +143,7 @@ export function notebookToFlow(nb: Notebook, options: NotebookToFlowOptions = {}
     for (const l of m.importLines) {
       problems.push(problem(s.cell, s.name, `line ${l + lineOffset}: imports belong in a setup cell (//% setup), which is module scope in the flow file`));
     }
-    for (const a of m.assigns) if (!paramNames.has(a) && a !== "input" && a !== "index") artifacts.add(a);
+    for (const a of m.assigns) if (!paramNames.has(a) && !FLOW_MEMBERS.has(a)) artifacts.add(a);
     const args = s.isJoin ? `inputs: Inputs<${flowName}>` : "";
     let next = "";
     if (s.foreach !== undefined && s.next[0] !== undefined) next = `this.next(this.${s.next[0]}, { foreach: ${JSON.stringify(s.foreach)} });`;

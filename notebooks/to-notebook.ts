@@ -184,7 +184,9 @@ export function flowToNotebook(source: string, file: string): Notebook {
 /** The notebook must declare the flow's graph; some shapes (a linear step inside a foreach) cannot. */
 function verifyGraph(flow: FlowGraph, cells: NotebookCell[]): void {
   const nbGraph = buildNotebookGraph(cells.map((c) => ({ source: cellSource(c), tags: cellTags(c), cellType: c.cell_type })));
-  const problems: ConvertProblem[] = nbGraph.errors.map((e) => ({ step: e.step, message: `step ${e.step ?? "?"}: ${e.message.replace(/^cell \d+( \(step \w+\))?: /, "")}` } as ConvertProblem));
+  const problems: ConvertProblem[] = nbGraph.errors.map((e) =>
+    e.step !== undefined ? { step: e.step, message: `step ${e.step}: ${e.message.replace(/^cell \d+ \(step \w+\): /, "")}` } : { message: e.message },
+  );
   for (const s of flow.steps) {
     const n = nbGraph.steps.find((x) => x.name === s.name);
     if (!n) continue;
