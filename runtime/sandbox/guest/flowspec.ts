@@ -76,7 +76,7 @@ export abstract class FlowSpec {
   }
 
   /** Propagate artifacts that agree across a join's inputs. */
-  mergeArtifacts(inputs: Inputs<any>, options: MergeOptions = {}): void {
+  mergeArtifacts(inputs: ReadonlyArray<unknown>, options: MergeOptions = {}): void {
     activeTask().mergeArtifacts(inputs, options);
   }
 }
