@@ -54,7 +54,7 @@ export function toEnvelopes(value: unknown, seen = new Map<object, unknown>()): 
   const registered = ctor && [...registry.entries()].find(([, c]) => c === ctor)?.[0];
   const toJSON = (value as { toJSON?: () => unknown }).toJSON;
   if (ctor && typeof toJSON === "function" && (registered || typeof ctor.load === "function")) {
-    const envelope = { __steplabClass: registered ?? ctor.name, json: toJSON.call(value) };
+    const envelope = { __steplabClass: registered ?? ctor.name, json: nestedToJSON(toJSON.call(value)) };
     seen.set(value, envelope);
     return envelope;
   }
@@ -65,6 +65,35 @@ export function toEnvelopes(value: unknown, seen = new Map<object, unknown>()): 
     return envelope;
   }
   return value; // left to structured clone, which stores its fields as a plain object
+}
+
+/**
+ * `toJSON()` results as JSON.stringify would see them: a class instance nested in the result (ml-knn's
+ * KDTree inside a KNN model, which holds a distance function) is replaced by its own toJSON().
+ * Everything else stays as it is, so typed arrays, Maps and Dates keep their type.
+ */
+function nestedToJSON(value: unknown, seen = new Map<object, unknown>()): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (seen.has(value)) return seen.get(value);
+  if (ArrayBuffer.isView(value) || value instanceof Date || value instanceof RegExp || value instanceof Map || value instanceof Set) {
+    return value;
+  }
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    seen.set(value, out);
+    for (const item of value) out.push(nestedToJSON(item, seen));
+    return out;
+  }
+  const toJSON = (value as { toJSON?: () => unknown }).toJSON;
+  if (!isPlainObject(value) && typeof toJSON === "function") {
+    const out = nestedToJSON(toJSON.call(value), seen);
+    seen.set(value, out);
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  seen.set(value, out);
+  for (const [k, v] of Object.entries(value)) out[k] = nestedToJSON(v, seen);
+  return out;
 }
 
 /** Rebuild registered class instances from envelopes; unknown classes stay envelopes. */
