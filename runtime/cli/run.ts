@@ -74,10 +74,15 @@ function originParameters(store: Store, flow: string, runId: string): Record<str
 }
 
 export async function resumeCommand(graph: FlowGraph, args: string[], io: CliIO): Promise<number> {
-  const paramNames = new Set(graph.parameters.map((p) => `--${p.name}`));
-  const given = args.find((a) => paramNames.has(a.split("=")[0]!));
+  // Options are matched with - and _ alike (see parseOptions), so a parameter is too.
+  const optionName = (arg: string) => arg.split("=")[0]!.replace(/_/g, "-");
+  const paramNames = new Set(graph.parameters.map((p) => optionName(`--${p.name}`)));
+  const given = args.find((a) => paramNames.has(optionName(a)));
   if (given) {
-    throw new UsageError(`Parameters cannot be changed on resume (got ${given.split("=")[0]}): a resumed run keeps its origin's parameters. Start a new run to change them.`);
+    throw new UsageError(
+      `Parameters cannot be changed on resume (got ${given.split("=")[0]}): a resumed run keeps its origin's parameters. ` +
+        `Start a new run to change them.`,
+    );
   }
   const parsed = parseOptions(args, RESUME_OPTIONS, "resume");
   const { maxWorkers, maxNumSplits, tags } = limits(parsed, io);

@@ -1,4 +1,4 @@
-/** `steplab runs [FLOW]`: recent runs with status, duration and tags, newest first. */
+/** `steplab runs [FLOW]`: recent runs with status, duration, tags and resume origin, newest first. */
 import type { RunRecord } from "../../store/index.js";
 import { NotFoundError } from "../errors.js";
 import { EXIT, type CliIO } from "./io.js";
@@ -20,8 +20,9 @@ export function formatRuns(runs: RunRecord[], now = Date.now()): string {
     r.finishedAt ? formatDuration(r.finishedAt - r.createdAt) : `${formatDuration(now - r.createdAt)}…`,
     new Date(r.createdAt).toISOString().replace("T", " ").slice(0, 19),
     r.tags.join(","),
+    r.originRunId ? `resumed ${r.originRunId}` : "",
   ]);
-  const head = ["RUN", "STATUS", "DURATION", "STARTED", "TAGS"];
+  const head = ["RUN", "STATUS", "DURATION", "STARTED", "TAGS", "ORIGIN"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   return [head, ...rows].map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n") + "\n";
 }

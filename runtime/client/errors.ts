@@ -1,8 +1,10 @@
 /** The client's not-found error; names what does exist nearby. */
-export class ClientNotFoundError extends Error {
-  readonly code = "NOT_FOUND";
+import { NotFoundError } from "../errors.js";
+
+export class ClientNotFoundError extends NotFoundError {
   constructor(message: string) {
     super(message);
+    // One name for every missing pathspec, whichever object raised it (Metaflow's MetaflowNotFound).
     this.name = "NotFoundError";
   }
 }

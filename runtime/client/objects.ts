@@ -16,6 +16,9 @@ function splitPath(pathspec: string, parts: number, kind: string): string[] {
   return segments;
 }
 
+/** Names that libraries probe on any object (promises, JSON, test matchers): not artifact reads. */
+const PROBED = new Set(["then", "toJSON", "constructor", "asymmetricMatch", "$$typeof", "nodeType", "inspect"]);
+
 export class DataArtifact {
   constructor(
     readonly task: Task,
@@ -55,8 +58,8 @@ export class Task {
       const record = reader.getTask(flow!, run!, step!, task!);
       if (!record) {
         const tasks = reader.listTasks(flow!, run!, step!).map((t) => t.taskId);
-        const where = tasks.length ? nearby(`tasks of ${flow}/${run}/${step}`, tasks) : nearby(`steps of ${flow}/${run}`, reader.listSteps(flow!, run!));
-        throw new ClientNotFoundError(`Task '${pathspecOrRecord}' does not exist. ${where}`);
+        if (tasks.length === 0) new Step(`${flow}/${run}/${step}`, reader); // throws the step's own error
+        throw new ClientNotFoundError(`Task '${pathspecOrRecord}' does not exist. ${nearby(`tasks of ${flow}/${run}/${step}`, tasks)}`);
       }
       this._record = record;
     } else {
@@ -115,13 +118,15 @@ export class Task {
     if (!ref) throw new ClientNotFoundError(`Task '${this.pathspec}' has no artifact '${name}'. ${nearby("artifacts", Object.keys(this.record.artifacts).sort())}`);
     return new DataArtifact(this, name, ref);
   }
-  /** `task.data.NAME` loads only the artifacts read. */
+  private readonly loaded = new Map<string, unknown>();
+  /** `task.data.NAME` loads only the artifacts read, each once. */
   get data(): Record<string, any> {
     const task = this;
     return new Proxy({} as Record<string, any>, {
       get(_t, key) {
-        if (typeof key !== "string" || key === "then") return undefined;
-        return task.artifact(key).data;
+        if (typeof key !== "string" || (PROBED.has(key) && !(key in task.record.artifacts))) return undefined;
+        if (!task.loaded.has(key)) task.loaded.set(key, task.artifact(key).data);
+        return task.loaded.get(key);
       },
       has: (_t, key) => typeof key === "string" && key in task.record.artifacts,
       ownKeys: () => Object.keys(task.record.artifacts),
@@ -170,6 +175,10 @@ export class Step implements Iterable<Task> {
   }
   [Symbol.iterator](): Iterator<Task> {
     return this.tasks[Symbol.iterator]();
+  }
+  get createdAt(): Date | undefined {
+    const starts = this.tasks.map((t) => t.record.startedAt);
+    return starts.length ? new Date(Math.min(...starts)) : undefined;
   }
   get finishedAt(): Date | undefined {
     const ends = this.tasks.map((t) => t.record.finishedAt ?? 0);
