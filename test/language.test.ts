@@ -143,6 +143,19 @@ describe("complete", () => {
     expect(complete(svc, "inpu|").matches).not.toContain("inputs");
   });
 
+  test("a foreach body sees self.input typed and self.index", () => {
+    const ctx = context({ isForeach: true, artifactTypes: { ...context().artifactTypes, input: "string" } });
+    expect(complete(svc, "self.in|", ctx).matches).toEqual(["index", "input"]);
+    expect(complete(svc, "self.input.toUpper|", ctx).matches).toEqual(["toUpperCase"]);
+  });
+
+  test("offsets are UTF-16 indices into the cell", () => {
+    const cell = 'const s = "é😀";\nself.row|';
+    const r = complete(svc, cell);
+    expect(r.matches).toEqual(["rows"]);
+    expect(r.cursorStart).toBe(cell.indexOf("row"));
+  });
+
   test("array literals, top-level await and cell locals", () => {
     expect(complete(svc, "[1, 2].fil|").matches).toEqual(["fill", "filter"]);
     expect(complete(svc, 'const run = await runFlow("hello.ts");\nrun.|').matches).toEqual(
