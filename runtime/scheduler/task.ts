@@ -5,7 +5,7 @@
  */
 import { sha256, type ArtifactRef, type Frame, type Store, type TaskError, type TaskRecord } from "../../store/index.js";
 import type { StoreReader } from "../client/reader.js";
-import type { Sandbox, TaskLimits, TaskRequest } from "../sandbox/index.js";
+import type { Sandbox, TaskIO, TaskLimits, TaskRequest } from "../sandbox/index.js";
 
 export interface TaskSpec {
   flow: string;
@@ -33,6 +33,8 @@ export interface TaskEnv {
   /** Output as the task prints it, in chunks. */
   onOutput(stream: "stdout" | "stderr", text: string): void;
   pid?: number;
+  /** Notebook cells: the cell's value and the helpers that reach the front end. */
+  notebook?: Pick<TaskIO, "result" | "display" | "runFlow" | "prompt">;
   /** Checks the transition the step took against the static graph; throws to fail the task. */
   checkTransition?(next: TaskRecord["next"]): void;
 }
@@ -86,7 +88,8 @@ export async function executeTask(spec: TaskSpec, env: TaskEnv): Promise<TaskOut
     foreach: spec.foreach,
     steps: spec.stepNames,
   };
-  const io = {
+  const io: TaskIO = {
+    ...env.notebook,
     reader: env.reader,
     output: (stream: "stdout" | "stderr", text: string) => {
       logs[stream] += text;

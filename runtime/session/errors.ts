@@ -21,7 +21,9 @@ export class LocalOfAnotherCellError extends SteplabError {
 export function cellError(err: unknown): CellError {
   const e = err instanceof Error ? err : new Error(String(err));
   const code = (e as { code?: unknown }).code;
-  const stack = e.stack && e.stack.startsWith(`${e.name}: `) ? e.stack : `${e.name}: ${e.message}`;
+  // steplab's own errors explain themselves; their host stack would only show our internals.
+  const own = e instanceof SteplabError;
+  const stack = !own && e.stack && e.stack.startsWith(`${e.name}: `) ? e.stack : `${e.name}: ${e.message}`;
   return {
     ename: e.name,
     evalue: e.message,

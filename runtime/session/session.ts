@@ -149,16 +149,24 @@ export class Session implements NotebookSession {
         if (directives.magic!.name === "flow") this.remember(code, opts, directives);
         return await runMagic(this, directives.magic!, opts);
       }
+      const known = new Set(this.cellList);
       const cell = this.remember(code, opts, directives);
-      switch (directives.kind) {
-        case "setup":
-          return await this.runSetup(cell, opts.sink);
-        case "parameters":
-          return await this.runParameters(cell);
-        case "skip":
-          return await this.runScratch(cell, opts.sink);
-        default:
-          return await this.runStepCell(cell, opts.sink);
+      try {
+        switch (directives.kind) {
+          case "setup":
+            return await this.runSetup(cell, opts.sink);
+          case "parameters":
+            return await this.runParameters(cell);
+          case "skip":
+            return await this.runScratch(cell, opts.sink);
+          default:
+            return await this.runStepCell(cell, opts.sink);
+        }
+      } catch (err) {
+        // A new cell that failed is not part of the flow: the next cell's parent stays the last
+        // one that worked. (Running it again, fixed, adds it.)
+        if (!known.has(cell) && this.cellList.at(-1) === cell) this.cellList.pop();
+        throw err;
       }
     } catch (err) {
       return { status: "error", error: cellError(err) };
@@ -298,6 +306,7 @@ export class Session implements NotebookSession {
           sandbox,
           limits: { memoryMb: this.memoryMb, lingerMs: CELL_LINGER_MS },
           onOutput: (stream, text) => io.output(stream, text),
+          notebook: io,
         });
         if (outcome.error) throw this.explain(outcome.error, module, cell);
         batch.push(outcome.record);
