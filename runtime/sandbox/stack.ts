@@ -43,7 +43,8 @@ export class StackMapper {
           originalLine?: number;
           originalColumn?: number;
         };
-        if (!entry?.originalSource) continue;
+        // The shims standing in for Node built-ins are steplab's, not the user's.
+        if (!entry?.originalSource || entry.originalSource.includes("node-builtin:")) continue;
         source = entry.originalSource.replace(/^file:\/\//, "");
         if (!path.isAbsolute(source)) source = path.resolve(path.dirname(this.bundleFile), source);
         outLine = (entry.originalLine ?? 0) + 1;

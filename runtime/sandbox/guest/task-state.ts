@@ -135,7 +135,11 @@ export class TaskState {
   private load(refs: ArtifactShas, name: string): unknown {
     const artifact = this.aliases.get(name) ?? name;
     const sha = refs[artifact];
-    if (sha === undefined) throw new MissingArtifactError(this.request.flow, name);
+    if (sha === undefined) {
+      // An optional parameter given no value reads as undefined (Metaflow: None).
+      if (artifact in this.request.parameters) return undefined;
+      throw new MissingArtifactError(this.request.flow, name);
+    }
     return fromEnvelopes(currentHost().loadBlob(sha));
   }
 
