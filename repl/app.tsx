@@ -228,14 +228,14 @@ export function ReplApp(props: ReplAppProps): React.JSX.Element {
   });
 
   /** Runs one cell through the session, streaming its output; resolves with the outcome. */
-  const executeCell = async (code: string, count: number, tags: string[]): Promise<ExecuteOutcome> => {
+  const executeCell = async (code: string, count: number, tags: string[], cellId?: string): Promise<ExecuteOutcome> => {
     const model = m.current;
     model.live = { count, startedAt: Date.now(), partial: { stdout: "", stderr: "" }, progress: new Map(), interrupting: false };
     model.liveDisplays = new Map();
     rerender();
     let outcome: ExecuteOutcome;
     try {
-      outcome = await session.execute(code, { sink: makeSink(), tags, executionCount: count });
+      outcome = await session.execute(code, { sink: makeSink(), tags, executionCount: count, ...(cellId !== undefined ? { cellId } : {}) });
     } catch (e) {
       outcome = errorOutcome(e);
     }
@@ -259,7 +259,7 @@ export function ReplApp(props: ReplAppProps): React.JSX.Element {
     }
     const count = ++m.current.execCount;
     push({ kind: "input", count, code: cell.source, note: `cell ${index}${cell.tags.length ? ` · tags: ${cell.tags.join(", ")}` : ""}` });
-    return executeCell(cell.source, count, cell.tags);
+    return executeCell(cell.source, count, cell.tags, cell.id);
   };
 
   const runMagic = async (magic: ReplMagic): Promise<void> => {

@@ -3,7 +3,7 @@
  * arrows or j/k move, Enter/Right opens, Left/Backspace goes up, q/Esc leaves.
  */
 import React, { useRef, useState } from "react";
-import { Box, Text, useInput, useStdout } from "ink";
+import { Box, Text, useInput, useStdout, type Key } from "ink";
 import chalk from "chalk";
 import { inspect } from "node:util";
 import type { ExplorerArtifact, ExplorerSource } from "./explorer-source.js";
@@ -188,10 +188,10 @@ export function Explorer({ source, flow, onExit, height }: ExplorerProps): React
     if (stack.length > 1) stackRef.current = stack.slice(0, -1);
   };
 
-  useInput((input, key) => {
+  const handle = (input: string, key: Partial<Key>): boolean => {
     if (input === "q" || key.escape || (key.ctrl && input === "c")) {
       onExit();
-      return;
+      return false;
     }
     if (key.upArrow || input === "k") move(-1);
     else if (key.downArrow || input === "j") move(1);
@@ -201,6 +201,14 @@ export function Explorer({ source, flow, onExit, height }: ExplorerProps): React
     else if (input === "G" || key.end) move(Infinity);
     else if (key.return || key.rightArrow || input === "l") open();
     else if (key.leftArrow || key.backspace || key.delete || input === "h") back();
+    return true;
+  };
+
+  useInput((input, key) => {
+    // Keys typed ahead (or sent by a script) can arrive as one chunk: take them one by one.
+    if (input.length > 1 && !key.ctrl && !key.meta) {
+      for (const ch of input) if (!handle(ch === "\r" ? "" : ch, ch === "\r" ? { return: true } : {})) return;
+    } else if (!handle(input, key)) return;
     rerender();
   });
 

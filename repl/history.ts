@@ -27,10 +27,19 @@ export interface HistoryBackend {
 }
 
 /**
- * History persisted in the store, shared by every REPL session on that store. Writes are
- * fire-and-forget: losing a history line must never fail a cell.
+ * History persisted in the store, shared by every REPL and kernel session on that store. Writes
+ * are fire-and-forget: losing a history line must never fail a cell.
  */
-export function storeHistory(store: HistoryBackend, opts: { session?: string; limit?: number; onError?: (e: unknown) => void } = {}): HistoryStore {
+export function storeHistory(
+  store: HistoryBackend,
+  opts: {
+    session?: string;
+    limit?: number;
+    /** Which entries to write; others are kept for this session only (e.g. ones the session records itself). */
+    persist?: (source: string) => boolean;
+    onError?: (e: unknown) => void;
+  } = {},
+): HistoryStore {
   const session = opts.session ?? "repl";
   const loaded = store.listHistory(opts.limit ?? 1000).map((e) => e.source);
   let line = 0;
@@ -38,6 +47,7 @@ export function storeHistory(store: HistoryBackend, opts: { session?: string; li
     list: () => [...loaded],
     add: (source) => {
       loaded.push(source);
+      if (opts.persist && !opts.persist(source)) return;
       store.addHistory({ session, line: ++line, source, at: Date.now() }).catch((e: unknown) => opts.onError?.(e));
     },
   };

@@ -5,6 +5,8 @@
 import { cellSource, cellTags, codeCell, newNotebook, parseCell, readNotebook, writeNotebook } from "../notebooks/index.js";
 
 export interface ListedCell {
+  /** The nbformat cell id: re-running the cell updates its step instead of adding one. */
+  id?: string;
   cellType: "code" | "markdown" | "raw";
   source: string;
   tags: string[];
@@ -35,5 +37,5 @@ export function saveNotebook(path: string, cells: { source: string; tags: string
 
 /** The cells of a notebook file (throws notebooks' NotebookError with a one-line message). */
 export function loadNotebook(path: string): ListedCell[] {
-  return readNotebook(path).cells.map((c) => ({ cellType: c.cell_type, source: cellSource(c), tags: cellTags(c) }));
+  return readNotebook(path).cells.map((c) => ({ id: c.id, cellType: c.cell_type, source: cellSource(c), tags: cellTags(c) }));
 }

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -22,7 +22,7 @@ if (skipReason) console.warn(`repl-tmux tests skipped: ${skipReason}`);
 
 const socket = `steplab-repl-test-${process.pid}`;
 const name = "repl";
-const tmux = (...args: string[]) => execFileSync("tmux", ["-L", socket, ...args], { encoding: "utf8" });
+const tmux = (...args: string[]) => execFileSync("tmux", ["-L", socket, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 const screen = () => tmux("capture-pane", "-p", "-t", name);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -41,14 +41,6 @@ async function waitFor(what: string | RegExp, timeoutMs = 60_000): Promise<strin
   }
 }
 
-function distIsStale(): boolean {
-  const built = join(root, "dist", "runtime", "cli", "repl.js");
-  if (!existsSync(built)) return true;
-  const builtAt = statSync(built).mtimeMs;
-  const sources = [join(root, "runtime", "cli", "repl.ts"), ...readdirSync(join(root, "repl")).map((f) => join(root, "repl", f))];
-  return sources.some((f) => statSync(f).mtimeMs > builtAt);
-}
-
 /** Types a line as keystrokes, then Enter as its own key (a person pauses before Enter). */
 async function enter(line: string): Promise<void> {
   tmux("send-keys", "-t", name, "-l", line);
@@ -60,9 +52,7 @@ describe.skipIf(skipReason !== undefined)("steplab repl in tmux", () => {
   let dir = "";
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "steplab-repl-tmux-"));
-    // The build (dist/) is what bin/steplab.js runs; rebuild only when the REPL's sources are newer
-    // (the build empties dist/, which other suites may be using at the same moment).
-    if (distIsStale()) execFileSync(process.execPath, [join(root, "scripts", "build.mjs")], { cwd: root, stdio: "ignore" });
+    // bin/steplab.js runs dist/, which test/global-setup.ts builds fresh before any test file.
     const cmd = `cd ${dir} && CI=false STEPLAB_DATASTORE=${join(dir, ".steplab")} node --no-node-snapshot ${bin} repl; echo "[repl exited $?]"; sleep 30`;
     tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "40", cmd);
   });
@@ -91,7 +81,10 @@ describe.skipIf(skipReason !== undefined)("steplab repl in tmux", () => {
     await waitFor(/In \[4\]:/);
     expect(screen()).toMatch(/Interrupt/i);
 
-    // The session survived the interrupt.
+    // The session survived the interrupt. (The interrupted step has no task, so this cell names
+    // its parent; Ctrl-J adds the line break.)
+    tmux("send-keys", "-t", name, "-l", "//% prev cell_2");
+    tmux("send-keys", "-t", name, "C-j");
     await enter("2 + 3");
     await waitFor("Out[4]: 5");
 

@@ -577,6 +577,8 @@ describe("repl: %explore", () => {
     await r.type("%explore ZooFlow");
     await r.press(ENTER);
     await r.waitFor(runId);
+    await r.press("\rj\r"); // keys typed ahead arrive as one chunk: open the run, move to `end`, open it
+    await r.waitFor(`ZooFlow/${runId}/end`);
     await r.press("\x1b");
     await tick(20);
     await r.waitFor(/In \[2\]:\s*$/m);

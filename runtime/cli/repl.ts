@@ -9,11 +9,21 @@ import { render } from "ink";
 import type { NotebookSession } from "../session/types.js";
 import { decodeArtifact, openStore, resolveStoreRoot, type Store } from "../../store/index.js";
 import type { StoreReader } from "../client/index.js";
-import { clientExplorerSource, loadNotebook, ReplApp, storeHistory, type ListedCell } from "../../repl/index.js";
+import { clientExplorerSource, isReplMagic, loadNotebook, ReplApp, storeHistory, type ListedCell } from "../../repl/index.js";
 import { SteplabError, UsageError } from "../errors.js";
 import type { CliIO } from "./io.js";
 
-export type ReplSessionFactory = (opts: { storeRoot?: string; notebookPath?: string; flowName?: string }) => Promise<NotebookSession>;
+export interface ReplSessionOptions {
+  storeRoot?: string;
+  notebookPath?: string;
+  flowName?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** History entries the session writes are tagged with this. */
+  historySession?: string;
+}
+
+export type ReplSessionFactory = (opts: ReplSessionOptions) => Promise<NotebookSession>;
 
 /** The CLI's io, plus what a test or an embedder may swap. */
 export interface ReplCommandIo extends Pick<CliIO, "stdout" | "stderr"> {
@@ -35,7 +45,7 @@ const USAGE = `Usage: steplab repl [NOTEBOOK.ipynb]
   Environment: STEPLAB_DATASTORE selects the datastore (default: nearest .steplab/).
 `;
 
-async function defaultSessionFactory(opts: Parameters<ReplSessionFactory>[0]): Promise<NotebookSession> {
+async function defaultSessionFactory(opts: ReplSessionOptions): Promise<NotebookSession> {
   // A computed specifier: runtime/session/index.ts lands separately from the REPL.
   const specifier = "../session/index.js";
   const mod = (await import(specifier)) as { createSession: ReplSessionFactory };
@@ -91,7 +101,13 @@ export async function replCommand(args: string[], io: ReplCommandIo): Promise<nu
     if (notebookPath !== undefined && existsSync(notebookPath)) initialCells = loadNotebook(notebookPath);
     const storeRoot = resolveStoreRoot(cwd, env);
     store = openStore(storeRoot);
-    session = await (io.createSession ?? defaultSessionFactory)({ storeRoot, ...(notebookPath !== undefined ? { notebookPath } : {}) });
+    session = await (io.createSession ?? defaultSessionFactory)({
+      storeRoot,
+      cwd,
+      env,
+      historySession: "repl",
+      ...(notebookPath !== undefined ? { notebookPath } : {}),
+    });
   } catch (e) {
     io.stderr(`steplab repl: ${e instanceof Error ? e.message : String(e)}\n`);
     await session?.close().catch(() => undefined);
@@ -107,7 +123,8 @@ export async function replCommand(args: string[], io: ReplCommandIo): Promise<nu
     await store.close().catch(() => undefined);
     return 1;
   }
-  const history = storeHistory(store, { onError: () => undefined });
+  // The session records every cell it executes; the REPL writes only the magics it answers itself.
+  const history = storeHistory(store, { session: "repl", persist: isReplMagic, onError: () => undefined });
   const explorer = clientExplorerSource(readerOf(store));
   // Bracketed paste: the terminal marks pastes so a pasted cell is one edit, not a run per line.
   terminal.write("\x1b[?2004h");
