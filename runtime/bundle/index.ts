@@ -14,6 +14,8 @@ export type BundleTarget = "isolate" | "process";
 
 export interface FlowBundle {
   target: BundleTarget;
+  /** The bundle reads "steplab" from `globalThis.__steplabRuntime` (see guestRuntimeCode). */
+  externalRuntime?: boolean;
   code: string;
   /** The source map (JSON) for the isolate bundle; process bundles carry theirs inline. */
   map?: string;
@@ -119,18 +121,48 @@ function isolateBundle(out: esbuild.BuildResult, filename: string): FlowBundle {
   return { target: "isolate", code, map, filename };
 }
 
+let runtimeCode: Promise<string> | undefined;
+
+/**
+ * The guest runtime ("steplab" inside a sandbox) as one script that sets
+ * `globalThis.__steplabRuntime`, built once per process. Notebook cells run it from a compiled
+ * copy instead of bundling it into every cell, which keeps a cell's bundle to its own code.
+ */
+export function guestRuntimeCode(): Promise<string> {
+  runtimeCode ??= esbuild
+    .build({ ...isolateOptions("steplab-runtime.js"), entryPoints: [guestEntry()], globalName: "__steplabRuntime", sourcemap: false })
+    .then((out) => out.outputFiles!.find((f) => f.path.endsWith(".js"))!.text);
+  return runtimeCode;
+}
+
+function externalRuntimePlugin(): esbuild.Plugin {
+  return {
+    name: "steplab-external-runtime",
+    setup(build) {
+      build.onResolve({ filter: /^steplab$/ }, () => ({ path: "steplab", namespace: "steplab-runtime" }));
+      build.onLoad({ filter: /.*/, namespace: "steplab-runtime" }, () => ({
+        contents: "module.exports = globalThis.__steplabRuntime;",
+        loader: "js",
+      }));
+    },
+  };
+}
+
 /**
  * Bundles generated source (a notebook cell's module) for an isolate. `resolveDir` is where its
  * imports resolve from (the notebook's folder); `sourcefile` is the name stack frames show.
+ * "steplab" is left to the prebuilt guest runtime (guestRuntimeCode).
  */
 export async function bundleSource(source: string, resolveDir: string, sourcefile: string): Promise<FlowBundle> {
   const filename = path.join(resolveDir, `${sourcefile}.isolate.bundle.js`);
   try {
+    const options = isolateOptions(filename);
     const out = await esbuild.build({
-      ...isolateOptions(filename),
+      ...options,
+      plugins: [externalRuntimePlugin(), ...(options.plugins ?? [])],
       stdin: { contents: source, resolveDir, sourcefile, loader: "ts" },
     });
-    return isolateBundle(out, filename);
+    return { ...isolateBundle(out, filename), externalRuntime: true };
   } catch (err) {
     throw bundleError(err);
   }

@@ -90,6 +90,7 @@ export class Session implements NotebookSession {
   private currentStep?: string;
   private nextTaskId = 1;
   private running?: Sandbox;
+  private sandbox?: IsolateSandbox;
   private interrupted = false;
   private flowName: string;
   private parameterRefs: Record<string, ArtifactRef> = {};
@@ -247,9 +248,12 @@ export class Session implements NotebookSession {
     });
   }
 
+  /** One isolate serves the session's cells, each in a fresh context. */
   private async sandboxFor(module: CellModule): Promise<IsolateSandbox> {
     const bundle = await bundleSource(module.source, this.cwd, CELL_SOURCE_NAME);
-    return new IsolateSandbox(bundle, CELL_FLOW_CLASS);
+    if (this.sandbox) this.sandbox.setBundle(bundle);
+    else this.sandbox = new IsolateSandbox(bundle, CELL_FLOW_CLASS);
+    return this.sandbox;
   }
 
   private taskIO(sink: CellSink, onResult?: (v: unknown) => void): TaskIO {
@@ -558,6 +562,7 @@ export class Session implements NotebookSession {
 
   async close(): Promise<void> {
     this.interrupt();
+    await this.sandbox?.dispose();
     if (this.run) await this.store.putRun({ ...this.run, status: "succeeded", finishedAt: Date.now() });
     await this.store.close();
   }

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { formatWithOptions } from "node:util";
 import ivm from "isolated-vm";
 import { encodeArtifact, typeName } from "../../../store/index.js";
-import type { FlowBundle } from "../../bundle/index.js";
+import { guestRuntimeCode, type FlowBundle } from "../../bundle/index.js";
 import type { StoreReader } from "../../client/reader.js";
 import { TaskInterruptedError, TaskMemoryError, TaskTimeoutError } from "../errors.js";
 import { rebuildUserError } from "../rebuild-error.js";
@@ -46,35 +46,46 @@ export class IsolateSandbox implements Sandbox {
   readonly kind = "isolate" as const;
   private isolate?: ivm.Isolate;
   private memoryMb = 0;
-  private scripts?: { prelude: ivm.Script; bundle: ivm.Script };
+  private scripts?: { prelude: ivm.Script; runtime?: ivm.Script; bundle?: ivm.Script };
   private stopReason: StopReason;
-  private readonly mapper: StackMapper;
+  private mapper: StackMapper;
 
   constructor(
-    private readonly bundle: FlowBundle,
+    private bundle: FlowBundle,
     private readonly flowClassName: string,
   ) {
     this.mapper = new StackMapper(bundle.filename, bundle.map);
   }
 
-  private async ready(memoryMb: number): Promise<{ isolate: ivm.Isolate; prelude: ivm.Script; bundle: ivm.Script }> {
+  /** Runs later tasks from another bundle in the same isolate (a notebook's next cell). */
+  setBundle(bundle: FlowBundle): void {
+    if (bundle.code === this.bundle.code) return;
+    this.bundle = bundle;
+    this.mapper = new StackMapper(bundle.filename, bundle.map);
+    if (this.scripts) this.scripts.bundle = undefined;
+  }
+
+  private async ready(memoryMb: number): Promise<{ isolate: ivm.Isolate; prelude: ivm.Script; runtime?: ivm.Script; bundle: ivm.Script }> {
     if (!this.isolate || this.isolate.isDisposed || this.memoryMb !== memoryMb || !this.scripts) {
       if (this.isolate && !this.isolate.isDisposed) this.isolate.dispose();
       this.isolate = new ivm.Isolate({ memoryLimit: memoryMb });
       this.memoryMb = memoryMb;
       // The prelude's completion value is the timer entry point, so running it hands us a reference.
-      const [prelude, bundle] = await Promise.all([
-        compileCached(this.isolate, `${await preludeCode()}\n;globalThis.__steplabFire;`, "steplab:prelude"),
-        compileCached(this.isolate, this.bundle.code, this.bundle.filename),
-      ]);
-      this.scripts = { prelude, bundle };
+      this.scripts = {
+        prelude: await compileCached(this.isolate, `${await preludeCode()}\n;globalThis.__steplabFire;`, "steplab:prelude"),
+      };
     }
-    return { isolate: this.isolate, ...this.scripts };
+    const scripts = this.scripts;
+    if (this.bundle.externalRuntime && !scripts.runtime) {
+      scripts.runtime = await compileCached(this.isolate, await guestRuntimeCode(), "steplab:runtime");
+    }
+    scripts.bundle ??= await compileCached(this.isolate, this.bundle.code, this.bundle.filename);
+    return { isolate: this.isolate, prelude: scripts.prelude, runtime: scripts.runtime, bundle: scripts.bundle };
   }
 
   async runTask(request: TaskRequest, io: TaskIO, limits: TaskLimits = {}): Promise<TaskResult> {
     const memoryMb = limits.memoryMb ?? DEFAULT_MEMORY_MB;
-    const { isolate, prelude, bundle } = await this.ready(memoryMb);
+    const { isolate, prelude, runtime, bundle } = await this.ready(memoryMb);
     const context = await isolate.createContext();
     const artifacts = new Map<string, EncodedArtifact>();
     const timers = new Map<number, NodeJS.Timeout>();
@@ -131,6 +142,7 @@ export class IsolateSandbox implements Sandbox {
         [...Object.values(bridge), ...readerCallbacks],
       );
       fire = (await prelude.run(context, { reference: true })) as ivm.Reference;
+      if (this.bundle.externalRuntime) await runtime!.run(context);
       await bundle.run(context);
       const stopped = new Promise<never>((_, reject) => {
         this.rejectRunning = reject;
