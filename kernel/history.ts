@@ -105,3 +105,42 @@ export function queryHistory(history: KernelHistory, q: HistoryQuery): HistoryEn
       return [];
   }
 }
+
+/** A history the notebook session keeps in the store (runtime/session's `history()`). */
+export interface StoredHistorySource {
+  history(limit?: number): readonly { session: string; line: number; source: string }[];
+}
+
+/**
+ * The store's history seen through the protocol: sessions there are ids (a kernel's id, "repl"),
+ * Jupyter wants numbers, so each id is numbered in order of first appearance.
+ */
+export class StoreHistory implements KernelHistory {
+  constructor(
+    private readonly source: StoredHistorySource,
+    private readonly sessionId: string,
+  ) {}
+
+  private numbered(): { entries: HistoryEntry[]; current: number } {
+    const ids = new Map<string, number>();
+    const entries = this.source.history().map((e) => {
+      let n = ids.get(e.session);
+      if (n === undefined) ids.set(e.session, (n = ids.size + 1));
+      return { session: n, line: e.line, input: e.source };
+    });
+    return { entries, current: ids.get(this.sessionId) ?? ids.size + 1 };
+  }
+
+  get currentSession(): number {
+    return this.numbered().current;
+  }
+  /** The session records what it executes itself. */
+  append(): void {}
+  entries(): readonly HistoryEntry[] {
+    return this.numbered().entries;
+  }
+}
+
+export function hasStoredHistory(x: unknown): x is StoredHistorySource {
+  return typeof (x as { history?: unknown } | null)?.history === "function";
+}

@@ -7,17 +7,18 @@ import { randomUUID } from "node:crypto";
 import type { NotebookSession } from "../runtime/session/types.js";
 import type { ConnectionInfo } from "./connection.js";
 import { type HandlerContext, type ReplyChannel, replyType, shellHandlers } from "./handlers.js";
-import { type KernelHistory, MemoryHistory } from "./history.js";
+import { type KernelHistory, MemoryHistory, StoreHistory, hasStoredHistory } from "./history.js";
 import { steplabVersion, typescriptVersion } from "./package-info.js";
 import { KernelSockets } from "./sockets.js";
 import { type JupyterMessage, Signer, decode, encode, newHeader } from "./wire.js";
 
-export type SessionFactory = () => Promise<NotebookSession>;
+/** Creates the kernel's notebook session; `historySession` tags its history entries in the store. */
+export type SessionFactory = (info: { historySession: string }) => Promise<NotebookSession>;
 
 export interface KernelOptions {
   connection: ConnectionInfo;
   createSession: SessionFactory;
-  /** Where history_request reads from; in memory by default. */
+  /** Where history_request reads from: by default the session's stored history when it has one, else memory. */
   history?: KernelHistory;
   /** Diagnostics (bad signatures, malformed frames); stderr by default. */
   log?: (line: string) => void;
@@ -43,6 +44,24 @@ interface Queued {
 }
 
 const SESSION_CLOSE_GRACE_MS = 5000;
+
+/** The store's history once the session is up and keeps one; until then, what this kernel ran. */
+function sessionHistory(session: () => NotebookSession | undefined, id: string): KernelHistory {
+  const memory = new MemoryHistory();
+  let stored: StoreHistory | undefined;
+  const pick = (): KernelHistory => {
+    const s = session();
+    if (!stored && hasStoredHistory(s)) stored = new StoreHistory(s, id);
+    return stored ?? memory;
+  };
+  return {
+    get currentSession() {
+      return pick().currentSession;
+    },
+    append: (line, input) => memory.append(line, input),
+    entries: () => pick().entries(),
+  };
+}
 const PREWARM_AFTER_MS = 1000;
 
 export async function startKernel(opts: KernelOptions): Promise<Kernel> {
@@ -59,7 +78,7 @@ export async function startKernel(opts: KernelOptions): Promise<Kernel> {
   let sessionReady: NotebookSession | undefined;
   const getSession = (): Promise<NotebookSession> => {
     if (!sessionPromise) {
-      sessionPromise = opts.createSession();
+      sessionPromise = opts.createSession({ historySession: id });
       sessionPromise.then(
         (s) => (sessionReady = s),
         (e: unknown) => log(`steplab kernel: the notebook session failed to start: ${(e as Error).stack ?? e}`),
@@ -92,7 +111,7 @@ export async function startKernel(opts: KernelOptions): Promise<Kernel> {
 
   const ctx: HandlerContext = {
     identity: { implementationVersion: steplabVersion(), languageVersion: typescriptVersion() },
-    history: opts.history ?? new MemoryHistory(),
+    history: opts.history ?? sessionHistory(() => sessionReady, id),
     session: getSession,
     executionCount: 0,
     reply: (req, channel, content, metadata) =>

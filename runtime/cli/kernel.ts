@@ -32,19 +32,19 @@ const USAGE = `Usage:
       Start the kernel (Jupyter runs this from the kernelspec).
 `;
 
-/** The real session, loaded only when a kernel starts so `kernel install` stays light. */
-const defaultSessionFactory = (env: NodeJS.ProcessEnv): SessionFactory => async () => {
-  // A computed specifier: runtime/session/index.ts lands separately from the kernel.
-  const specifier = "../session/index.js";
-  const mod = (await import(specifier)) as {
-    createSession(opts: { storeRoot?: string; notebookPath?: string; flowName?: string }): ReturnType<SessionFactory>;
+/** The real session, imported only when a kernel starts: `kernel install` and kernel_info stay light. */
+const defaultSessionFactory =
+  (env: NodeJS.ProcessEnv, cwd: string): SessionFactory =>
+  async ({ historySession }) => {
+    const { createSession } = await import("../session/index.js");
+    return createSession({
+      historySession,
+      env,
+      ...(env.STEPLAB_DATASTORE ? { storeRoot: env.STEPLAB_DATASTORE } : {}),
+      // jupyter_server tells a kernel which notebook it serves through JPY_SESSION_NAME.
+      ...(env.JPY_SESSION_NAME ? { notebookPath: resolve(cwd, env.JPY_SESSION_NAME) } : {}),
+    });
   };
-  return mod.createSession({
-    ...(env.STEPLAB_DATASTORE ? { storeRoot: env.STEPLAB_DATASTORE } : {}),
-    // jupyter_server tells a kernel which notebook it serves through JPY_SESSION_NAME.
-    ...(env.JPY_SESSION_NAME ? { notebookPath: env.JPY_SESSION_NAME } : {}),
-  });
-};
 
 function parseInstall(args: string[], cwd: string): KernelspecLocation {
   let location: KernelspecLocation = { kind: "user" };
@@ -100,7 +100,7 @@ export async function kernelCommand(args: string[], io: KernelCommandIo): Promis
     process.on("unhandledRejection", onRejection);
     const kernel = await startKernel({
       connection: await readConnectionFile(resolve(cwd, file)),
-      createSession: io.createSession ?? defaultSessionFactory(env),
+      createSession: io.createSession ?? defaultSessionFactory(env, cwd),
       handleSignals: true,
       log: (line) => void io.stderr.write(line + "\n"),
     });
