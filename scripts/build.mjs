@@ -27,5 +27,5 @@ await esbuild.build({
   target: "node20",
   jsx: "automatic",
   sourcemap: "inline",
-  logLevel: "warning",
+  logLevel: "error",
 });
