@@ -61,6 +61,8 @@ interface Model {
   lastCtrlC: number;
   notice: string | undefined;
   stopAll: boolean;
+  /** Enter was pressed while a cell ran: submit the prompt when it finishes. */
+  enterQueued: boolean;
   exploring: { flow?: string } | undefined;
   exited: boolean;
 }
@@ -122,6 +124,7 @@ export function ReplApp(props: ReplAppProps): React.JSX.Element {
     lastCtrlC: 0,
     notice: undefined,
     stopAll: false,
+    enterQueued: false,
     exploring: undefined,
     exited: false,
   });
@@ -338,13 +341,21 @@ export function ReplApp(props: ReplAppProps): React.JSX.Element {
       model.live = undefined;
       flush();
     }
+    if (model.enterQueued) {
+      model.enterQueued = false;
+      model.notice = undefined;
+      enter();
+      rerender();
+    }
   };
 
   const enter = () => {
     const model = m.current;
     const code = model.buf.text;
     if (model.running) {
-      model.notice = "A cell is running: Ctrl-C interrupts it.";
+      // Typed ahead: run this cell when the current one finishes (Ctrl-C cancels both).
+      model.enterQueued = true;
+      model.notice = "Queued: runs when the current cell finishes (Ctrl-C interrupts).";
       return;
     }
     if (code.trim() === "") {
@@ -466,6 +477,7 @@ export function ReplApp(props: ReplAppProps): React.JSX.Element {
     const model = m.current;
     if (model.running) {
       model.stopAll = true;
+      model.enterQueued = false;
       if (model.live) model.live.interrupting = true;
       try {
         session.interrupt();

@@ -42,6 +42,7 @@ class VmSession implements NotebookSession {
       progress: (done: number, total: number) =>
         self.sink?.progress?.({ label: "ReplTestFlow/1", done, total, startedAt: Date.now(), finished: done === total }),
       hang: () => new Promise<void>(() => undefined),
+      later: (v: unknown, ms: number) => new Promise((r) => setTimeout(() => r(v), ms)),
       markStale: (...names: string[]) => {
         self.state = { ...self.state, stale: names };
       },
@@ -379,6 +380,19 @@ describe("repl: Ctrl-C and Ctrl-D", () => {
     await r.waitFor("Out[2]: 3");
   });
 
+  it("Enter while a cell runs queues the typed-ahead cell to run after it", async () => {
+    const r = start();
+    await tick();
+    await r.type("later('slow', 300)");
+    await r.press(ENTER);
+    await r.waitFor("running cell [1]");
+    await r.type("1 + 1");
+    await r.press(ENTER);
+    expect(r.screen()).toContain("Queued");
+    const s = await r.waitFor("Out[2]: 2");
+    expect(s.indexOf("Out[1]: 'slow'")).toBeLessThan(s.indexOf("Out[2]: 2"));
+  });
+
   it("Ctrl-C clears a non-empty prompt; twice on an empty prompt quits", async () => {
     const r = start();
     await tick();
@@ -582,5 +596,71 @@ describe("repl: %explore", () => {
     await r.press("\x1b");
     await tick(20);
     await r.waitFor(/In \[2\]:\s*$/m);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The same REPL over the real session (runtime/session): isolates, a real store, TypeScript's
+// language service for completion.
+
+describe("repl: with the real session", () => {
+  let dir = "";
+  let session: NotebookSession | undefined;
+  afterEach(async () => {
+    cleanup();
+    await session?.close();
+    session = undefined;
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function startReal() {
+    dir = mkdtempSync(join(tmpdir(), "steplab-repl-real-"));
+    const { createSession } = (await import("../runtime/session/index.js")) as {
+      createSession(opts: { storeRoot?: string; cwd?: string; historySession?: string }): Promise<NotebookSession>;
+    };
+    session = await createSession({ storeRoot: join(dir, ".steplab"), cwd: dir, historySession: "repl" });
+    return start({ session: session as unknown as VmSession, cwd: dir });
+  }
+  const paste = (text: string) => `\x1b[200~${text.replace(/\n/g, "\r")}\x1b[201~`;
+
+  it("runs step cells, shows results and tables, and lists stale steps in the status line", async () => {
+    const r = await startReal();
+    await tick();
+    await r.press(paste("//% step start\nself.x = 20;\nself.x + 1"));
+    await r.press(ENTER);
+    await r.waitFor("Out[1]: 21", 30_000);
+    await r.press(paste("//% step double\nself.y = self.x * 2;\n[{ name: 'y', value: self.y }]"));
+    await r.press(ENTER);
+    const s = await r.waitFor(/value[\s\S]*40/, 30_000);
+    expect(s).toMatch(/step double/);
+    expect(s).toMatch(/run \d+/);
+    await r.press(paste("//% step start\nself.x = 1;"));
+    await r.press(ENTER);
+    await r.waitFor("stale: double", 30_000);
+    await r.type("%save nb.ipynb");
+    await r.press(ENTER);
+    await r.waitFor("Saved", 10_000);
+    const nb = JSON.parse(readFileSync(join(dir, "nb.ipynb"), "utf8"));
+    expect(nb.cells.map((c: { metadata: { tags?: string[] } }) => c.metadata.tags)).toEqual([["step:start"], ["step:double"]]);
+  });
+
+  it("Ctrl-C stops a runaway loop and the session goes on; Tab completes from the language service", async () => {
+    const r = await startReal();
+    await tick();
+    await r.press(paste("//% step start\nself.n = 2;\nself.n"));
+    await r.press(ENTER);
+    await r.waitFor("Out[1]: 2", 30_000);
+    await r.type("while (true) {}");
+    await r.press(ENTER);
+    await r.waitFor("running cell [2]", 30_000);
+    await r.press(CTRL_C);
+    await r.waitFor("In [3]:", 30_000);
+    expect(r.screen()).toMatch(/interrupt/i);
+    await r.press(paste("//% step after\n//% prev start\nMath.ma"));
+    await r.press(TAB);
+    expect(promptArea(r.screen())).toContain("Math.max");
+    await r.type("(self.n, 7)");
+    await r.press(ENTER);
+    await r.waitFor("Out[3]: 7", 30_000);
   });
 });
