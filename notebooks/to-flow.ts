@@ -158,6 +158,12 @@ export function notebookToFlow(nb: Notebook, options: NotebookToFlowOptions = {}
   const header = ["FlowSpec", "step", ...(graph.parameters.length > 0 ? ["Parameter"] : []), ...(usesJson ? ["JSONType"] : []), ...(usesJoin ? ["type Inputs"] : [])];
   for (const n of steplabNames) if (!header.includes(n) && !header.includes(n.replace(/^type /, ""))) header.push(n);
 
+  // The notebook's first markdown cell, when nothing but magics comes before it, describes the
+  // flow: it becomes the class's JSDoc (what `show` prints), as flowToNotebook writes it.
+  const firstCode = graph.cells.find((c) => c.index !== ADDED && c.cellType === "code" && c.directives?.kind !== "magic");
+  const docCell = graph.cells.find((c) => c.cellType === "markdown" && (firstCode === undefined || c.index < firstCode.index));
+  const flowDoc = docCell ? trimBlankLines(cellSource(nb.cells[docCell.index - 1]!)).replace(/\*\//g, "*\\/") : "";
+
   const out: Emitted = { text: "", ranges: [] };
   const emit = (s: string): void => {
     out.text += s;
@@ -165,7 +171,7 @@ export function notebookToFlow(nb: Notebook, options: NotebookToFlowOptions = {}
   const lineNow = (): number => out.text.split("\n").length;
   emit(`import { ${header.join(", ")} } from "steplab";\n`);
   for (const code of setup) emit(`\n${code}\n`);
-  emit(`\nexport class ${flowName} extends FlowSpec {\n`);
+  emit(`\n${flowDoc !== "" ? jsDoc(flowDoc, "") : ""}export class ${flowName} extends FlowSpec {\n`);
   for (const a of [...artifacts].sort()) emit(`  declare ${a}: any;\n`);
   for (const p of graph.parameters) emit(parameterField(p));
 
@@ -184,7 +190,7 @@ export function notebookToFlow(nb: Notebook, options: NotebookToFlowOptions = {}
   if (first && first.cell === ADDED) emitStep(first);
   for (const info of graph.cells) {
     const d = info.directives;
-    if (info.cellType === "markdown") pending.push(commentBlock("markdown", cellSource(nb.cells[info.index - 1]!), "  "));
+    if (info.cellType === "markdown" && info !== docCell) pending.push(commentBlock("markdown", cellSource(nb.cells[info.index - 1]!), "  "));
     else if (d?.kind === "skip") pending.push(commentBlock("skip", cellSource(nb.cells[info.index - 1]!), "  "));
     const s = stepOf.get(String(info.index));
     if (s) emitStep(s);

@@ -80,7 +80,8 @@ describe("notebookToFlow", () => {
     );
     expect(flow).not.toMatch(/^\s*this\.best\s*(\/\/.*)?$/m);
     expect(flow).toContain("  @step end() {}");
-    expect(flow).toContain("  // %% [markdown]\n  // # Word scores\n  // Scores each creature.\n");
+    // The leading markdown cell is the flow's docstring (what `show` prints).
+    expect(flow).toContain("/**\n * # Word scores\n * Scores each creature.\n */\nexport class WordScoresFlow extends FlowSpec {");
     expect(flow).toContain("  // %% [skip]\n  // //% skip\n  // Flow('WordScoresFlow').latestRun\n");
 
     const graph = checked(flow, "word_scores.ts");
@@ -92,6 +93,7 @@ describe("notebookToFlow", () => {
       ["end", [], null, false],
     ]);
     expect(graph.steps[0]!.doc).toBe("Starting point");
+    expect(graph.doc).toBe("# Word scores\nScores each creature.");
     expect(graph.parameters).toMatchObject([{ field: "bonus", name: "bonus", default: 2, type: "Number", help: "Added to every score" }]);
   });
 
@@ -287,15 +289,15 @@ describe("round trips", () => {
     },
   );
 
-  it("notebook -> flow -> notebook keeps markdown, skip cells, steps and docstrings", () => {
+  it("notebook -> flow -> notebook keeps markdown (the first as the flow's docstring), skip cells, steps and docstrings", () => {
     const flow = notebookToFlow(wordScores(), { file: "word_scores.ipynb" });
     const nb = flowToNotebook(flow, "word_scores.ts");
     const kinds = nb.cells.map((c) => (c.cell_type === "markdown" ? `md:${cellSource(c).split("\n")[0]}` : cellSource(c).split("\n")[0]));
-    expect(kinds).toEqual(["%flow WordScoresFlow", "//% setup", "//% parameters", "md:# Word scores", "//% step start", "//% step analyze foreach creatures", "//% skip", "//% step pick", "//% step end"]);
+    expect(kinds).toEqual(["%flow WordScoresFlow", "md:# Word scores", "//% setup", "//% parameters", "//% step start", "//% step analyze foreach creatures", "//% skip", "//% step pick", "//% step end"]);
     expect(cellSource(nb.cells[4]!)).toBe('//% step start\n/** Starting point */\nself.creatures = ["bird", "mouse", "dog"];');
     expect(cellSource(nb.cells[5]!)).toBe("//% step analyze foreach creatures\nself.creature = self.input; self.score = score(self.creature) + self.bonus;");
     expect(cellSource(nb.cells[6]!)).toBe("//% skip\nFlow('WordScoresFlow').latestRun");
-    expect(cellSource(nb.cells[2]!)).toBe("//% parameters\n/** Added to every score */\nconst bonus = 2;");
+    expect(cellSource(nb.cells[3]!)).toBe("//% parameters\n/** Added to every score */\nconst bonus = 2;");
     // And it converts back to the same flow.
     expect(notebookToFlow(nb, { file: "other_name.ipynb" })).toBe(flow);
   });
