@@ -1,6 +1,6 @@
 // Transpiles the TypeScript sources to dist/ file by file (no bundling: relative `.js` imports
 // keep working). Type checking is `npm run typecheck`, separate so a type error never blocks install.
-import { readdirSync, rmSync, statSync } from "node:fs";
+import { readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -17,10 +17,13 @@ function sources(dir) {
   });
 }
 
-rmSync(path.join(root, "dist"), { recursive: true, force: true });
+// Build beside dist/ and swap it in, so a command running meanwhile never sees half a build.
+const dist = path.join(root, "dist");
+const fresh = `${dist}.${process.pid}.tmp`;
+const stale = `${dist}.${process.pid}.old`;
 await esbuild.build({
   entryPoints: folders.flatMap((f) => sources(path.join(root, f))),
-  outdir: path.join(root, "dist"),
+  outdir: fresh,
   outbase: root,
   format: "esm",
   platform: "node",
@@ -29,3 +32,10 @@ await esbuild.build({
   sourcemap: "inline",
   logLevel: "error",
 });
+try {
+  renameSync(dist, stale);
+} catch {
+  // first build
+}
+renameSync(fresh, dist);
+rmSync(stale, { recursive: true, force: true });

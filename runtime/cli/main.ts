@@ -24,7 +24,7 @@ async function dispatch(args: string[], io: CliIO): Promise<number> {
     }
     case "repl": {
       const { replCommand } = await import("./repl.js");
-      return replCommand(rest, io as never);
+      return replCommand(rest, io);
     }
     case "kernel": {
       const { kernelCommand } = await import("./kernel.js");
