@@ -15,7 +15,6 @@ import {
   type TaskRecord,
 } from "../../store/index.js";
 import type { StoreReader } from "../client/reader.js";
-import { SteplabError } from "../errors.js";
 import { storeReader } from "../client/store-reader.js";
 import type { FlowGraph, StepNode } from "../graph/types.js";
 import { RunConsole, LineSplitter, type TaskLabel } from "./console.js";
@@ -23,7 +22,7 @@ import { RuntimeGraphError } from "./errors.js";
 import { JoinBuckets } from "./joins.js";
 import type { ResumePlan } from "./resume.js";
 import { SandboxPool } from "./sandbox-pool.js";
-import { executeTask, toTaskError, type TaskSpec } from "./task.js";
+import { describeFailure, executeTask, toTaskError, type TaskSpec } from "./task.js";
 
 export const DEFAULT_MAX_WORKERS = 16;
 export const DEFAULT_MAX_NUM_SPLITS = 100;
@@ -56,16 +55,6 @@ interface PendingTask {
   initial: Record<string, ArtifactRef>;
   isJoin: boolean;
   foreach?: { input: unknown; index: number };
-}
-
-/**
- * What a failed task prints: the user's own (source-mapped) stack for errors their code threw; for
- * the runtime's verdicts (timeout, memory limit, interrupt, a crashed process) only the message,
- * since the runtime's internal frames say nothing to the user.
- */
-function describeFailure(error: Error): string {
-  if (error instanceof SteplabError) return `${error.name}: ${error.message}`;
-  return error.stack ?? String(error);
 }
 
 function frameIdentity(step: string, stack: Frame[]): string {

@@ -5,6 +5,7 @@
  */
 import { sha256, type ArtifactRef, type Frame, type Store, type TaskError, type TaskRecord } from "../../store/index.js";
 import type { StoreReader } from "../client/reader.js";
+import { SteplabError } from "../errors.js";
 import type { Sandbox, TaskIO, TaskLimits, TaskRequest } from "../sandbox/index.js";
 
 export interface TaskSpec {
@@ -56,6 +57,16 @@ export function toTaskError(err: unknown): TaskError {
   const e = err instanceof Error ? err : new Error(String(err));
   const code = (e as { code?: unknown }).code;
   return { name: e.name, message: e.message, stack: e.stack, code: typeof code === "string" ? code : undefined };
+}
+
+/**
+ * What a failed task shows: the user's own (source-mapped) stack for errors their code threw; for
+ * the runtime's verdicts (timeout, memory limit, interrupt, a crashed process) only the message,
+ * since the runtime's internal frames say nothing to the user.
+ */
+export function describeFailure(error: unknown): string {
+  if (error instanceof SteplabError) return `${error.name}: ${error.message}`;
+  return (error as Error)?.stack ?? String(error);
 }
 
 export async function executeTask(spec: TaskSpec, env: TaskEnv): Promise<TaskOutcome> {
@@ -122,6 +133,8 @@ export async function executeTask(spec: TaskSpec, env: TaskEnv): Promise<TaskOut
     await env.store.commitTask({ task: record, blobs, logs });
     return { record };
   } catch (err) {
+    // The error ends the task's stderr, where `logs` and `task.stderr` show it (as Metaflow keeps the traceback).
+    logs.stderr += `${logs.stderr === "" || logs.stderr.endsWith("\n") ? "" : "\n"}${describeFailure(err)}\n`;
     const record: TaskRecord = { ...base, status: "failed", finishedAt: Date.now(), error: toTaskError(err) };
     await env.store.commitTask({ task: record, blobs: new Map(), logs });
     return { record, error: err as Error };
