@@ -54,6 +54,11 @@ describe("the classifier walkthrough", () => {
     expect(result.stderr).toContain("Step train_nb (task-id 3) failed.");
     expect(result.stdout).toMatch(/knn accuracy 0\.\d+/);
 
+    const logs = steplab("classifier_train.ts", "logs", `${failedId}/train_nb`);
+    expect(logs.code).toBe(0);
+    expect(logs.stderr).toContain("RangeError: the size of the training set and the training labels must be the same.");
+    expect(logs.stderr).toMatch(/at train_nb \(classifier_train\.ts:\d+:\d+\)/);
+
     const dumped = steplab("classifier_train.ts", "dump", `${failedId}/start`, "--include", "train_labels");
     expect(dumped.code).toBe(0);
     expect(dumped.stdout).toMatch(/train_labels \[size: \d+ type: Array\]/);

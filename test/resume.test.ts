@@ -399,6 +399,9 @@ describe("failed tasks", () => {
         expect(task.exception?.name).toBe(error);
         expect(task.exception?.message).toContain(message);
         expect(task.stdout).toContain(`bad starts in mode ${mode}`);
+        // The error is in the task's stderr log too, where `steplab logs` shows it.
+        expect(task.stderr).toContain(`${error}: `);
+        expect(task.stderr).toContain(message);
         // The sibling that was running finished; nothing new was scheduled after the failure.
         expect(run.step("slow").task.successful).toBe(true);
         expect(run.has("join")).toBe(false);
