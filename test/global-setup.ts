@@ -1,13 +1,14 @@
 /**
- * Builds dist/ before any test file runs, so tests that start the real `steplab` command
- * (bin/steplab.js runs dist/) exercise the sources as they are now. The build wipes dist/, so it
- * runs only when some source is newer than its built file: test runs started side by side do not
- * pull dist/ from under each other's commands.
+ * Builds the package once before the test files run, so tests that start the real `steplab`
+ * command exercise the sources as they are now. The build goes to a private copy
+ * (node_modules/.cache/steplab/test-build-PID/{bin,dist,package.json}) with the same esbuild
+ * options as scripts/build.mjs: other builds of the shared checkout (which wipe dist/) cannot pull
+ * modules from under a running command. Tests find it with inject("steplabBin").
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const FOLDERS = ["runtime", "store", "kernel", "repl", "notebooks"];
@@ -22,16 +23,29 @@ function sources(dir: string): string[] {
   });
 }
 
-function stale(): boolean {
-  for (const source of FOLDERS.flatMap((f) => sources(path.join(root, f)))) {
-    const built = path.join(root, "dist", path.relative(root, source)).replace(/\.tsx?$/, ".js");
-    if (!existsSync(built) || statSync(built).mtimeMs < statSync(source).mtimeMs) return true;
+declare module "vitest" {
+  export interface ProvidedContext {
+    steplabBin: string;
   }
-  return false;
 }
 
-export default function setup(): void {
-  if (process.env.STEPLAB_TEST_REBUILD === "1" || stale()) {
-    execFileSync(process.execPath, [path.join(root, "scripts", "build.mjs")], { cwd: root, stdio: "inherit" });
-  }
+export default async function setup({ provide }: { provide(key: "steplabBin", value: string): void }) {
+  const out = path.join(root, "node_modules", ".cache", "steplab", `test-build-${process.pid}`);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(path.join(out, "bin"), { recursive: true });
+  await esbuild.build({
+    entryPoints: FOLDERS.flatMap((f) => sources(path.join(root, f))),
+    outdir: path.join(out, "dist"),
+    outbase: root,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    jsx: "automatic",
+    sourcemap: "inline",
+    logLevel: "error",
+  });
+  copyFileSync(path.join(root, "bin", "steplab.js"), path.join(out, "bin", "steplab.js"));
+  copyFileSync(path.join(root, "package.json"), path.join(out, "package.json"));
+  provide("steplabBin", path.join(out, "bin", "steplab.js"));
+  return () => rmSync(out, { recursive: true, force: true });
 }

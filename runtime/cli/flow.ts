@@ -1,6 +1,7 @@
 /** `steplab FLOW.ts COMMAND ...`: the commands of one flow file. */
 import path from "node:path";
 import { UsageError } from "../errors.js";
+import type { FlowGraph } from "../graph/types.js";
 import { dumpCommand } from "./dump.js";
 import { flowUsage } from "./help.js";
 import { EXIT, type CliIO } from "./io.js";
@@ -16,6 +17,18 @@ export async function flowCommand(file: string, args: string[], io: CliIO): Prom
     io.stdout(flowUsage(graph, shown));
     return EXIT.ok;
   }
+  try {
+    return await flowSubcommand(graph, command, rest, io);
+  } catch (err) {
+    // click's shape: the usage line and where to get help, then main prints `Error: ...`.
+    if (err instanceof UsageError) {
+      io.stderr(`Usage: steplab ${shown} ${command} [OPTIONS]\nTry 'steplab ${shown} ${command} --help' for help.\n\n`);
+    }
+    throw err;
+  }
+}
+
+async function flowSubcommand(graph: FlowGraph, command: string, rest: string[], io: CliIO): Promise<number> {
   switch (command) {
     case "check": {
       const lint = lintMessages(graph, io.cwd);
@@ -39,7 +52,11 @@ export async function flowCommand(file: string, args: string[], io: CliIO): Prom
       return logsCommand(graph, rest, io);
     case "dump":
       return dumpCommand(graph, rest, io);
+    case "argo-workflows": {
+      const { argoCommand } = await import("./argo.js");
+      return argoCommand(graph, rest, io);
+    }
     default:
-      throw new UsageError(`No such command '${command}'. Commands: check, show, run, resume, logs, dump, help`);
+      throw new UsageError(`No such command '${command}'. Commands: check, show, run, resume, logs, dump, argo-workflows, help`);
   }
 }

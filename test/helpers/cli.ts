@@ -8,12 +8,20 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { inject } from "vitest";
 import { openStore, type Store } from "../../store/index.js";
 import { storeReader } from "../../runtime/client/store-reader.js";
 import { Flow, type StoreReader } from "../../runtime/client/index.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const BIN = path.join(ROOT, "bin", "steplab.js");
+/** The command as built for this test run by test/global-setup.ts (falls back to the checkout's). */
+export const BIN: string = (() => {
+  try {
+    return inject("steplabBin") ?? path.join(ROOT, "bin", "steplab.js");
+  } catch {
+    return path.join(ROOT, "bin", "steplab.js");
+  }
+})();
 export const FLOWS = path.join(ROOT, "test", "fixtures", "flows");
 
 export interface CliResult {
