@@ -70,6 +70,8 @@ async function cli(args, dir) {
   return { code, lines, started, ended: performance.now() };
 }
 
+const runIdOf = (result) => /run-id (\d+)/.exec(result.lines.find((l) => l.line.includes("Workflow starting")).line)[1];
+
 const dir = mkdtempSync(path.join(tmpdir(), "steplab-resume-bench-"));
 const file = path.join(dir, "resume_bench.ts");
 try {
@@ -94,6 +96,23 @@ try {
       `(${((cloningMs * 1000) / clones.length).toFixed(0)} µs per task; target < ${TARGET_MS} ms) ${ok ? "OK" : "MISSED"}`,
   );
   console.log(`resume command wall time (validate, clone, re-run end): ${((resumed.ended - resumed.started) / 1000).toFixed(2)} s`);
+
+  // Reading the resumed run back with the client API, as a script would (Metaflow here: 0.21 s to
+  // iterate 1000 foreach tasks, 2.07 s to load one artifact from each).
+  process.env.STEPLAB_DATASTORE = path.join(dir, ".steplab");
+  const { Run } = await import(path.join(root, "dist/runtime/index.js"));
+  let t = performance.now();
+  const tasks = [...Run(`ResumeBenchFlow/${runIdOf(resumed)}`).step("work")];
+  const iterateMs = performance.now() - t;
+  t = performance.now();
+  let sum = 0;
+  for (const task of tasks) sum += task.data.squared;
+  const loadMs = performance.now() - t;
+  if (tasks.length !== WIDTH || sum !== ((WIDTH - 1) * WIDTH * (2 * WIDTH - 1)) / 6) throw new Error("the client read wrong data");
+  console.log(
+    `client: iterate ${tasks.length} tasks in ${iterateMs.toFixed(0)} ms (Metaflow 210 ms), ` +
+      `load one artifact from each in ${loadMs.toFixed(0)} ms (Metaflow 2070 ms)`,
+  );
   process.exitCode = ok ? 0 : 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });
