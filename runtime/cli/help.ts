@@ -12,7 +12,7 @@ export const MAIN_USAGE = `Usage:
   steplab runs [FLOW] [--limit N]         recent runs with status and duration
   steplab help | --help
 
-Flow commands: check, show, run, resume, logs, dump, help.
+Flow commands: check, show, run, resume, logs, dump, argo-workflows, help.
 Datastore: STEPLAB_DATASTORE, else the nearest .steplab/ from here upwards, else ./.steplab
 `;
 
@@ -44,6 +44,7 @@ Commands:
   resume [STEP] [OPTIONS]       a new run reusing the latest run's successful tasks before STEP
   logs RUN/STEP[/TASK]          a task's output (--stdout, --stderr)
   dump RUN/STEP[/TASK]          a task's artifacts (--include a,b, --max-value-size N, --private)
+  argo-workflows create --dry-run  an Argo Workflows WorkflowTemplate (YAML; --output FILE, --image, --max-workers, --datastore-root, --secret, --name, --namespace)
   help                          this text
 
 Parameters (options of run):
