@@ -10,6 +10,9 @@ export type {
   HistoryEntry,
 } from "./types.js";
 export type { Store, TaskCommit } from "./types.js";
-export { openStore, resolveStoreRoot } from "./lmdb-store.js";
+export { openStore } from "./open.js";
+export { openStore as openLmdbStore, resolveStoreRoot } from "./lmdb-store.js";
+export { RemoteStore, loadRemoteConfig, isRemoteRoot, parseS3Root, formatS3Root, redactUrl, CONFIG_FILE } from "./remote/index.js";
+export type { RemoteConfig, S3Settings, S3Location, RemoteStoreOptions } from "./remote/index.js";
 export { encodeArtifact, decodeArtifact, typeName, sha256 } from "./codec.js";
 export { ArtifactEncodeError } from "./errors.js";

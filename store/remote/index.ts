@@ -1,0 +1,3 @@
+export { RemoteStore, defaultCacheDir, type RemoteStoreOptions } from "./remote-store.js";
+export { loadRemoteConfig, redactUrl, CONFIG_FILE, type RemoteConfig, type S3Settings } from "./config.js";
+export { isRemoteRoot, parseS3Root, formatS3Root, type S3Location } from "./url.js";

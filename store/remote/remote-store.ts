@@ -1,0 +1,123 @@
+/**
+ * A datastore on shared infrastructure: artifact blobs in S3, run/task metadata, logs and history
+ * in PostgreSQL. It implements the same synchronous Store interface as the LMDB store, so the
+ * client API, dump, logs, resume, the kernel and the scheduler use it unchanged.
+ *
+ * How reads stay synchronous (the client API is): metadata reads go live to PostgreSQL through
+ * the store's I/O thread, the caller blocking until the answer (one round trip, always fresh —
+ * a run in progress is written by other machines). Blobs are immutable by content, so they are
+ * cached in a local LMDB read cache (on local disk, never shared over a network filesystem) and
+ * fetched from S3 only on a miss.
+ */
+import os from "node:os";
+import path from "node:path";
+import { unpackBlob } from "../blob-pack.js";
+import { openStore as openLmdbStore } from "../lmdb-store.js";
+import type { HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord } from "../types.js";
+import { loadRemoteConfig, type RemoteConfig } from "./config.js";
+import { DEFAULT_TIMEOUT_MS, SyncBridge } from "./sync-bridge.js";
+import { formatS3Root, parseS3Root } from "./url.js";
+
+/** A blob of hundreds of MB may take a while to come down; metadata calls keep the shorter deadline. */
+const BLOB_TIMEOUT_MS = 600_000;
+
+export interface RemoteStoreOptions {
+  config?: RemoteConfig;
+  /** The local LMDB blob cache (default: STEPLAB_CACHE_DIR, else ~/.cache/steplab/blobs). */
+  cacheDir?: string;
+  timeoutMs?: number;
+}
+
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.STEPLAB_CACHE_DIR) return path.resolve(env.STEPLAB_CACHE_DIR);
+  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
+  return path.join(base, "steplab", "blobs");
+}
+
+export class RemoteStore implements Store {
+  readonly root: string;
+  readonly #bridge: SyncBridge;
+  readonly #cache: Store;
+
+  constructor(root: string, opts: RemoteStoreOptions = {}) {
+    this.root = formatS3Root(parseS3Root(root));
+    const config = opts.config ?? loadRemoteConfig();
+    const timeout = opts.timeoutMs ?? (Number(process.env.STEPLAB_REMOTE_TIMEOUT_MS) || DEFAULT_TIMEOUT_MS);
+    this.#bridge = new SyncBridge({ root: this.root, dbUrl: config.dbUrl, s3: config.s3, configFile: config.configFile }, timeout);
+    this.#cache = openLmdbStore(opts.cacheDir ?? defaultCacheDir());
+  }
+
+  newRunId(): string {
+    return this.#bridge.callSync<string>("newRunId");
+  }
+
+  putRun(run: RunRecord): Promise<void> {
+    return this.#bridge.call("putRun", [run]);
+  }
+
+  getRun(flow: string, runId: string): RunRecord | undefined {
+    return this.#bridge.callSync("getRun", [flow, runId]) ?? undefined;
+  }
+
+  listRuns(flow: string): RunRecord[] {
+    return this.#bridge.callSync("listRuns", [flow]);
+  }
+
+  listFlows(): string[] {
+    return this.#bridge.callSync("listFlows");
+  }
+
+  commitTask({ task, blobs, logs }: TaskCommit): Promise<void> {
+    return this.#bridge.call("commitTask", [{ task, blobs: [...blobs], logs }]);
+  }
+
+  getTask(flow: string, runId: string, step: string, taskId: string): TaskRecord | undefined {
+    return this.#bridge.callSync("getTask", [flow, runId, step, taskId]) ?? undefined;
+  }
+
+  listSteps(flow: string, runId: string): string[] {
+    return this.#bridge.callSync("listSteps", [flow, runId]);
+  }
+
+  listTasks(flow: string, runId: string, step: string): TaskRecord[] {
+    return this.#bridge.callSync("listTasks", [flow, runId, step]);
+  }
+
+  listRunTasks(flow: string, runId: string): TaskRecord[] {
+    return this.#bridge.callSync("listTasks", [flow, runId]);
+  }
+
+  hasBlob(sha: string): boolean {
+    return this.#cache.hasBlob(sha) || this.#bridge.callSync<boolean>("hasBlob", [sha]);
+  }
+
+  getBlob(sha: string): Uint8Array {
+    if (this.#cache.hasBlob(sha)) return this.#cache.getBlob(sha);
+    const stored = this.#bridge.callSync<Uint8Array>("getBlob", [sha], Math.max(BLOB_TIMEOUT_MS, this.#bridge.timeoutMs));
+    const bytes = unpackBlob(stored);
+    // A copy: decoded typed arrays may be views on `bytes`, and the cache packs asynchronously.
+    void this.#cache.putBlobs(new Map([[sha, bytes.slice()]])).catch(() => undefined);
+    return bytes;
+  }
+
+  putBlobs(blobs: Map<string, Uint8Array>): Promise<void> {
+    if (blobs.size === 0) return Promise.resolve();
+    return this.#bridge.call("putBlobs", [[...blobs]]);
+  }
+
+  getLogs(flow: string, runId: string, step: string, taskId: string): TaskLogs | undefined {
+    return this.#bridge.callSync("getLogs", [flow, runId, step, taskId]) ?? undefined;
+  }
+
+  addHistory(entry: HistoryEntry): Promise<void> {
+    return this.#bridge.call("addHistory", [entry]);
+  }
+
+  listHistory(limit?: number): HistoryEntry[] {
+    return this.#bridge.callSync("listHistory", [limit]);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.#bridge.close(), this.#cache.close()]);
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Artifact blobs in S3, content-addressed as Metaflow lays them out: `PREFIX/FLOW/data/ab/abcdef…`
+ * (blobs written outside a task, such as parameters, under `PREFIX/_shared/data/…`). Objects hold
+ * a blob's stored form (store/blob-pack: compressed when that pays), and are never overwritten
+ * with different bytes, so any copy of one is good.
+ */
+import {
+  GetObjectCommand,
+  HeadBucketCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from "@aws-sdk/client-s3";
+import type { S3Settings } from "../remote/config.js";
+import type { S3Location } from "../remote/url.js";
+
+/** Ms to wait for a TCP connection before calling the server unreachable. */
+const CONNECT_TIMEOUT_MS = 5_000;
+/** Ms a request may sit with no bytes moving (not the whole transfer: 100 MB artifacts take longer). */
+const IDLE_TIMEOUT_MS = 30_000;
+
+export function makeS3Client(settings: S3Settings): S3Client {
+  const credentials =
+    settings.accessKeyId && settings.secretAccessKey
+      ? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey, sessionToken: settings.sessionToken }
+      : undefined;
+  return new S3Client({
+    region: settings.region,
+    endpoint: settings.endpoint,
+    forcePathStyle: settings.forcePathStyle,
+    credentials,
+    maxAttempts: 3,
+    // S3-compatible servers (Swift's s3api, older MinIO, Ceph) reject the SDK's default trailing
+    // checksums; plain Content-Length uploads work everywhere.
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+    requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: IDLE_TIMEOUT_MS },
+  });
+}
+
+export function blobKey(location: S3Location, flow: string | undefined, sha: string): string {
+  const parts = [location.prefix, flow ?? "_shared", "data", sha.slice(0, 2), sha].filter((p) => p !== "");
+  return parts.join("/");
+}
+
+/** What a failed S3 call says to a user: the server's answer, or why it could not be reached. */
+export function describeS3Error(err: unknown): string {
+  if (err instanceof S3ServiceException) {
+    const status = err.$metadata.httpStatusCode;
+    return `${err.name}${status ? ` (HTTP ${status})` : ""}: ${err.message}`;
+  }
+  const e = err as { code?: string; name?: string; message?: string };
+  return [e.code ?? e.name, e.message].filter(Boolean).join(": ") || String(err);
+}
+
+export class S3Blobs {
+  constructor(
+    private readonly client: S3Client,
+    readonly location: S3Location,
+  ) {}
+
+  async checkBucket(): Promise<void> {
+    await this.client.send(new HeadBucketCommand({ Bucket: this.location.bucket }));
+  }
+
+  async put(key: string, body: Uint8Array): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.location.bucket, Key: key, Body: body, ContentLength: body.byteLength }),
+    );
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    const out = await this.client.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: key }));
+    if (!out.Body) throw new Error(`S3 returned no body for ${key}`);
+    return out.Body.transformToByteArray();
+  }
+
+  destroy(): void {
+    this.client.destroy();
+  }
+}
