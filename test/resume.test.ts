@@ -303,7 +303,8 @@ describe("resume after a failed branch of a static split", () => {
   });
 });
 
-const FAILURES = `
+/** One flow per failure mode, so that only that mode's limit applies (a busy machine is slow). */
+const failures = (options: string) => `
 import { FlowSpec, step, Parameter, type Inputs } from "steplab";
 
 export class FailuresFlow extends FlowSpec {
@@ -322,7 +323,7 @@ export class FailuresFlow extends FlowSpec {
     this.next(this.join);
   }
 
-  @step({ timeoutSeconds: 2, memoryMb: 64 })
+  @step(${options})
   bad() {
     console.log("bad starts in mode", this.mode);
     if (this.mode === "throw") throw new TypeError("bad input");
@@ -365,7 +366,9 @@ describe("failed tasks", () => {
   let dir: string;
   beforeAll(() => {
     dir = project();
-    writeFileSync(join(dir, "failures.ts"), FAILURES);
+    writeFileSync(join(dir, "throw.ts"), failures("{}"));
+    writeFileSync(join(dir, "timeout.ts"), failures("{ timeoutSeconds: 2 }"));
+    writeFileSync(join(dir, "memory.ts"), failures("{ memoryMb: 64 }"));
     writeFileSync(join(dir, "killed.ts"), KILLED);
   });
 
@@ -376,7 +379,7 @@ describe("failed tasks", () => {
   ];
   for (const { mode, error, message } of cases) {
     it(`a task that fails by ${mode} is recorded failed with its error and logs; running tasks finish; exit 1`, async () => {
-      const result = await steplab(dir, join(dir, "failures.ts"), "run", "--mode", mode);
+      const result = await steplab(dir, join(dir, `${mode}.ts`), "run", "--mode", mode);
       expect(result.code).toBe(1);
       expect(result.stdout).toContain("Workflow failed.");
       expect(result.stderr).toMatch(/Step bad \(task-id \d+\) failed/);

@@ -2,7 +2,7 @@ import { userInfo } from "node:os";
 /**
  * `run` and `resume`: validate the graph, resolve parameters, then hand the flow to the scheduler.
  */
-import { DEFAULT_MAX_NUM_SPLITS, DEFAULT_MAX_WORKERS, planResume, runFlow, RunConsole } from "../scheduler/index.js";
+import { DEFAULT_MAX_NUM_SPLITS, DEFAULT_MAX_WORKERS, checkResumeStep, resolveResume, runFlow, RunConsole } from "../scheduler/index.js";
 import { UsageError } from "../errors.js";
 import type { FlowGraph } from "../graph/types.js";
 import { EXIT, type CliIO } from "./io.js";
@@ -10,7 +10,6 @@ import { integerOption, parseOptions, single, type OptionSpec } from "./options.
 import { parameterOptions, resolveParameters } from "./parameters.js";
 import { openUserStore } from "./store-access.js";
 import { lintMessages } from "./validate.js";
-import { decodeArtifact, type Store } from "../../store/index.js";
 import { VERSION } from "./version.js";
 
 export const RUN_OPTIONS: OptionSpec[] = [
@@ -68,11 +67,6 @@ export async function runCommand(graph: FlowGraph, args: string[], io: CliIO): P
   }
 }
 
-function originParameters(store: Store, flow: string, runId: string): Record<string, unknown> {
-  const run = store.getRun(flow, runId)!;
-  return Object.fromEntries(Object.entries(run.parameters).map(([n, ref]) => [n, decodeArtifact(store.getBlob(ref.sha))]));
-}
-
 export async function resumeCommand(graph: FlowGraph, args: string[], io: CliIO): Promise<number> {
   // Options are matched with - and _ alike (see parseOptions), so a parameter is too.
   const optionName = (arg: string) => arg.split("=")[0]!.replace(/_/g, "-");
@@ -86,32 +80,18 @@ export async function resumeCommand(graph: FlowGraph, args: string[], io: CliIO)
   }
   const parsed = parseOptions(args, RESUME_OPTIONS, "resume");
   const { maxWorkers, maxNumSplits, tags } = limits(parsed, io);
-  const stepArg = parsed.positionals[0];
-  if (stepArg && !graph.steps.some((s) => s.name === stepArg)) {
-    throw new UsageError(`resume: step '${stepArg}' is not a step of ${graph.name}. Steps: ${graph.steps.map((s) => s.name).join(", ")}`);
-  }
+  if (parsed.positionals.length > 1) throw new UsageError(`resume takes at most one step, got '${parsed.positionals.join(" ")}'`);
+  const request = { step: parsed.positionals[0], originRunId: single(parsed, "origin-run-id") };
+  checkResumeStep(graph, request.step);
   if (!header(graph, io)) return EXIT.failed;
   const store = openUserStore(io);
   try {
-    const runs = store.listRuns(graph.name);
-    const originId = single(parsed, "origin-run-id") ?? runs.find((r) => store.listRunTasks(graph.name, r.runId).length > 0)?.runId;
-    if (!originId || !store.getRun(graph.name, originId)) {
-      throw new UsageError(
-        originId
-          ? `resume: run ${graph.name}/${originId} does not exist. Runs: ${runs.slice(0, 10).map((r) => r.runId).join(", ") || "(none)"}`
-          : `resume: ${graph.name} has no run to resume yet. Run it first: steplab FLOW.ts run`,
-      );
-    }
-    const originTasks = store.listRunTasks(graph.name, originId);
-    const failedStep = originTasks.find((t) => t.status !== "succeeded")?.step;
-    const neverRan = graph.steps.find((s) => !originTasks.some((t) => t.step === s.name))?.name;
-    const fromStep = stepArg ?? failedStep ?? neverRan ?? "end";
-    const plan = planResume(store, graph, originId, fromStep, stepArg === undefined);
-    io.stderr(`Resuming ${graph.name}/${originId} from step ${fromStep}\n`);
+    const { plan, parameters } = resolveResume(store, graph, request);
+    io.stderr(`Resuming ${graph.name}/${plan.originRunId} from step ${plan.fromStep}\n`);
     const outcome = await runFlow({
       store,
       graph,
-      parameters: originParameters(store, graph.name, originId),
+      parameters,
       console: runConsole(io),
       maxWorkers,
       maxNumSplits,

@@ -1,5 +1,14 @@
 export { runFlow, DEFAULT_MAX_WORKERS, DEFAULT_MAX_NUM_SPLITS, type RunFlowOptions, type RunOutcome } from "./run.js";
-export { planResume, stepsFrom, type ResumePlan } from "./resume.js";
+export {
+  planResume,
+  resolveResume,
+  checkResumeStep,
+  stepsFrom,
+  type ResumePlan,
+  type ResumeRequest,
+  type ResolvedResume,
+  type CloneSource,
+} from "./resume.js";
 export { RunConsole, processConsole, timestamp, LineSplitter, type ConsoleSink, type TaskLabel } from "./console.js";
 export { executeTask, toTaskError, type TaskSpec, type TaskEnv, type TaskOutcome } from "./task.js";
 export { SandboxPool } from "./sandbox-pool.js";
