@@ -15,6 +15,7 @@ import {
   type TaskRecord,
 } from "../../store/index.js";
 import type { StoreReader } from "../client/reader.js";
+import type { TaskExecutor } from "../executor/index.js";
 import { storeReader } from "../client/store-reader.js";
 import type { FlowGraph, StepNode } from "../graph/types.js";
 import { RunConsole, LineSplitter, type TaskLabel } from "./console.js";
@@ -40,6 +41,8 @@ export interface RunFlowOptions {
   onProgress?(progress: { done: number; total: number; runId: string }): void;
   /** Aborting stops running tasks (interrupt) and fails the run. */
   signal?: AbortSignal;
+  /** Where tasks run: by default in this process's sandboxes; the queue executor sends them to workers. */
+  executor?: TaskExecutor;
 }
 
 export interface RunOutcome {
@@ -112,6 +115,7 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
   const onAbort = () => {
     failure ??= { step: "(interrupted)", taskId: "-" };
     pool.interruptAll();
+    opts.executor?.interruptAll();
   };
   opts.signal?.addEventListener("abort", onAbort);
 
@@ -216,7 +220,8 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
         }),
       );
     } else {
-      const sandbox = await pool.acquire(node);
+      const executor = opts.executor;
+      const sandbox = executor ? undefined : await pool.acquire(node);
       out.taskSystem(label, "Task is starting.");
       const splitters = {
         stdout: new LineSplitter((line) => out.taskOutput(label, "stdout", line)),
@@ -235,15 +240,18 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
         parameterNames,
         stepNames: graph.steps.map((s) => s.name),
       };
-      const result = await executeTask(spec, {
-        store,
-        reader,
-        sandbox,
-        limits: { memoryMb: node.options.memoryMb, timeoutSeconds: node.options.timeoutSeconds },
-        onOutput: (stream, text) => splitters[stream].push(text),
-        checkTransition: checkTransition(node),
-      });
-      pool.release(sandbox);
+      const onOutput = (stream: "stdout" | "stderr", text: string) => splitters[stream].push(text);
+      const result = executor
+        ? await executor.execute(spec, node, { onOutput, checkTransition: checkTransition(node) })
+        : await executeTask(spec, {
+            store,
+            reader,
+            sandbox: sandbox!,
+            limits: { memoryMb: node.options.memoryMb, timeoutSeconds: node.options.timeoutSeconds },
+            onOutput,
+            checkTransition: checkTransition(node),
+          });
+      if (sandbox) pool.release(sandbox);
       splitters.stdout.flush();
       splitters.stderr.flush();
       record = result.record;
@@ -269,7 +277,7 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
   };
 
   try {
-    await pool.prepare(graph.steps);
+    await (opts.executor ? opts.executor.prepare(graph) : pool.prepare(graph.steps));
     await new Promise<void>((resolve) => {
       const pump = () => {
         while (!failure && running < maxWorkers && queue.length > 0) {

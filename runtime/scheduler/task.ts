@@ -85,7 +85,8 @@ export async function executeTask(spec: TaskSpec, env: TaskEnv): Promise<TaskOut
     pid: env.pid ?? process.pid,
   };
   // Visible as running (finished = false) while it runs; not awaited: LMDB keeps write order.
-  void env.store.commitTask({ task: base, blobs: new Map() });
+  // A failure here (a remote datastore out of reach) surfaces in the final commit below.
+  void env.store.commitTask({ task: base, blobs: new Map() }).catch(() => undefined);
 
   const request: TaskRequest = {
     flow: spec.flow,

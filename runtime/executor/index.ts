@@ -1,0 +1,1 @@
+export type { TaskExecutor, TaskExecution } from "./types.js";
