@@ -7,8 +7,11 @@ import { existsSync } from "node:fs";
 import { builtinModules, createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import * as esbuild from "esbuild";
+import type { BuildFailure, BuildOptions, BuildResult, Plugin } from "esbuild";
 import { SteplabError } from "../errors.js";
+import { readBundleCache, writeBundleCache } from "./cache.js";
+
+import { build } from "./esbuild.js";
 
 export type BundleTarget = "isolate" | "process";
 
@@ -55,7 +58,7 @@ module.exports = new Proxy({}, {
 });`;
 }
 
-function isolatePlugin(): esbuild.Plugin {
+function isolatePlugin(): Plugin {
   return {
     name: "steplab-isolate",
     setup(build) {
@@ -71,7 +74,7 @@ function isolatePlugin(): esbuild.Plugin {
 }
 
 /** Leaves npm packages to Node, by absolute path, so the bundle can live anywhere. */
-function externalPackagesPlugin(fromDir: string): esbuild.Plugin {
+function externalPackagesPlugin(fromDir: string): Plugin {
   const require = createRequire(path.join(fromDir, "noop.js"));
   return {
     name: "steplab-external-packages",
@@ -88,7 +91,7 @@ function externalPackagesPlugin(fromDir: string): esbuild.Plugin {
   };
 }
 
-function commonOptions(): esbuild.BuildOptions {
+function commonOptions(): BuildOptions {
   return {
     bundle: true,
     write: false,
@@ -101,7 +104,7 @@ function commonOptions(): esbuild.BuildOptions {
   };
 }
 
-function isolateOptions(outfile: string): esbuild.BuildOptions {
+function isolateOptions(outfile: string): BuildOptions {
   return {
     ...commonOptions(),
     platform: "neutral",
@@ -115,7 +118,7 @@ function isolateOptions(outfile: string): esbuild.BuildOptions {
   };
 }
 
-function isolateBundle(out: esbuild.BuildResult, filename: string): FlowBundle {
+function isolateBundle(out: BuildResult, filename: string): FlowBundle {
   const code = out.outputFiles!.find((f) => f.path.endsWith(".js"))!.text;
   const map = out.outputFiles!.find((f) => f.path.endsWith(".map"))?.text;
   return { target: "isolate", code, map, filename };
@@ -129,13 +132,13 @@ let runtimeCode: Promise<string> | undefined;
  * copy instead of bundling it into every cell, which keeps a cell's bundle to its own code.
  */
 export function guestRuntimeCode(): Promise<string> {
-  runtimeCode ??= esbuild
-    .build({ ...isolateOptions("steplab-runtime.js"), entryPoints: [guestEntry()], globalName: "__steplabRuntime", sourcemap: false })
+  runtimeCode ??= Promise.resolve({ build })
+    .then((esbuild) => esbuild.build({ ...isolateOptions("steplab-runtime.js"), entryPoints: [guestEntry()], globalName: "__steplabRuntime", sourcemap: false }))
     .then((out) => out.outputFiles!.find((f) => f.path.endsWith(".js"))!.text);
   return runtimeCode;
 }
 
-function externalRuntimePlugin(): esbuild.Plugin {
+function externalRuntimePlugin(): Plugin {
   return {
     name: "steplab-external-runtime",
     setup(build) {
@@ -157,6 +160,7 @@ export async function bundleSource(source: string, resolveDir: string, sourcefil
   const filename = path.join(resolveDir, `${sourcefile}.isolate.bundle.js`);
   try {
     const options = isolateOptions(filename);
+    const esbuild = { build };
     const out = await esbuild.build({
       ...options,
       plugins: [externalRuntimePlugin(), ...(options.plugins ?? [])],
@@ -169,7 +173,7 @@ export async function bundleSource(source: string, resolveDir: string, sourcefil
 }
 
 function bundleError(err: unknown): unknown {
-  const failure = err as esbuild.BuildFailure;
+  const failure = err as BuildFailure;
   const first = failure.errors?.[0];
   if (!first) return err;
   const where = first.location ? `${first.location.file}:${first.location.line}: ` : "";
@@ -178,12 +182,27 @@ function bundleError(err: unknown): unknown {
 
 export async function bundleFlow(file: string, target: BundleTarget): Promise<FlowBundle> {
   const absolute = path.resolve(file);
+  const key = `${target}\0${absolute}\0${guestEntry()}`;
+  const cached = readBundleCache<FlowBundle>(key);
+  if (cached) return cached;
+  const { bundle, inputs } = await buildFlow(absolute, target);
+  writeBundleCache(key, inputs, bundle);
+  return bundle;
+}
+
+async function buildFlow(absolute: string, target: BundleTarget): Promise<{ bundle: FlowBundle; inputs: string[] }> {
   const filename = `${absolute}.${target}.bundle.js`;
-  const common: esbuild.BuildOptions = { ...commonOptions(), entryPoints: [absolute] };
+  const common: BuildOptions = { ...commonOptions(), entryPoints: [absolute], metafile: true, absWorkingDir: process.cwd() };
+  // Files only: shims of Node built-ins live in their own namespace.
+  const inputsOf = (out: BuildResult) =>
+    Object.keys(out.metafile?.inputs ?? {})
+      .filter((f) => !/^[a-z-]+:/.test(f))
+      .map((f) => path.resolve(process.cwd(), f));
   try {
+    const esbuild = { build };
     if (target === "isolate") {
-      const out = await esbuild.build({ ...isolateOptions(filename), entryPoints: [absolute] });
-      return isolateBundle(out, filename);
+      const out = await esbuild.build({ ...isolateOptions(filename), entryPoints: [absolute], metafile: true, absWorkingDir: process.cwd() });
+      return { bundle: isolateBundle(out, filename), inputs: inputsOf(out) };
     }
     const out = await esbuild.build({
       ...common,
@@ -193,7 +212,8 @@ export async function bundleFlow(file: string, target: BundleTarget): Promise<Fl
       outfile: filename.replace(/\.js$/, ".mjs"),
       plugins: [externalPackagesPlugin(path.dirname(absolute))],
     });
-    return { target, code: out.outputFiles![0]!.text, filename: filename.replace(/\.js$/, ".mjs") };
+    const bundle: FlowBundle = { target, code: out.outputFiles![0]!.text, filename: filename.replace(/\.js$/, ".mjs") };
+    return { bundle, inputs: inputsOf(out) };
   } catch (err) {
     throw bundleError(err);
   }
