@@ -83,11 +83,17 @@ function describe(value: unknown): string {
  * id (older 4.x files have none) and a metadata object. `name` is used in messages only.
  */
 export function parseNotebook(text: string, name = "notebook"): Notebook {
+  // Binary data (an image, an archive saved as .ipynb) decodes with replacement characters or
+  // control bytes; JSON.parse would quote them back in its message, garbling the terminal.
+  if (/[\ufffd\x00-\x08\x0e-\x1f]/.test(text.slice(0, 4096))) {
+    throw new NotebookError(`${name} is not a notebook: it holds binary data, not JSON text`);
+  }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (e) {
-    const why = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+    const message = e instanceof Error ? e.message : String(e);
+    const why = message.replace(/\s+/g, " ").replace(/[\x00-\x1f\x7f-\x9f]/g, "?").slice(0, 120);
     throw new NotebookError(`${name} is not a notebook: it is not valid JSON (${why})`);
   }
   if (typeof data !== "object" || data === null || Array.isArray(data)) {

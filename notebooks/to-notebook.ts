@@ -18,8 +18,13 @@ function docComment(doc: string): string {
 /** Module scope without the flow class and without the steplab names a flow file needs. */
 function moduleScope(sf: ts.SourceFile, cls: ts.ClassDeclaration, extra: string[]): string {
   const parts: string[] = [];
+  // convert writes a blank line after the steplab import it generates; reading it back must not
+  // add one to the setup cell each round trip.
+  let afterSteplabImport = false;
   for (const st of sf.statements) {
     if (st === cls) continue;
+    const follows = afterSteplabImport;
+    afterSteplabImport = false;
     if (ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier) && st.moduleSpecifier.text === "steplab") {
       const named = st.importClause?.namedBindings;
       if (st.importClause?.name || (named && !ts.isNamedImports(named))) {
@@ -28,11 +33,12 @@ function moduleScope(sf: ts.SourceFile, cls: ts.ClassDeclaration, extra: string[
       }
       const kept = (named && ts.isNamedImports(named) ? named.elements : []).filter((el) => !STEPLAB_ONLY.has((el.propertyName ?? el.name).text));
       if (kept.length > 0) parts.push(`import { ${kept.map((el) => el.getText(sf)).join(", ")} } from "steplab";`);
+      afterSteplabImport = true;
       continue;
     }
     // Keep the statement with its own leading comments, and one blank line where there was one.
     const text = trimBlankLines(sf.text.slice(st.getFullStart(), st.end));
-    if (parts.length > 0 && /^[ \t]*\n[ \t]*\n/.test(sf.text.slice(st.getFullStart(), st.getStart(sf)))) parts.push("");
+    if (parts.length > 0 && !follows && /^[ \t]*\n[ \t]*\n/.test(sf.text.slice(st.getFullStart(), st.getStart(sf)))) parts.push("");
     parts.push(text);
   }
   const code = parts.join("\n").replace(/\n{3,}/g, "\n\n");
