@@ -132,8 +132,7 @@ let runtimeCode: Promise<string> | undefined;
  * copy instead of bundling it into every cell, which keeps a cell's bundle to its own code.
  */
 export function guestRuntimeCode(): Promise<string> {
-  runtimeCode ??= Promise.resolve({ build })
-    .then((esbuild) => esbuild.build({ ...isolateOptions("steplab-runtime.js"), entryPoints: [guestEntry()], globalName: "__steplabRuntime", sourcemap: false }))
+  runtimeCode ??= build({ ...isolateOptions("steplab-runtime.js"), entryPoints: [guestEntry()], globalName: "__steplabRuntime", sourcemap: false })
     .then((out) => out.outputFiles!.find((f) => f.path.endsWith(".js"))!.text);
   return runtimeCode;
 }
@@ -160,8 +159,7 @@ export async function bundleSource(source: string, resolveDir: string, sourcefil
   const filename = path.join(resolveDir, `${sourcefile}.isolate.bundle.js`);
   try {
     const options = isolateOptions(filename);
-    const esbuild = { build };
-    const out = await esbuild.build({
+    const out = await build({
       ...options,
       plugins: [externalRuntimePlugin(), ...(options.plugins ?? [])],
       stdin: { contents: source, resolveDir, sourcefile, loader: "ts" },
@@ -199,12 +197,11 @@ async function buildFlow(absolute: string, target: BundleTarget): Promise<{ bund
       .filter((f) => !/^[a-z-]+:/.test(f))
       .map((f) => path.resolve(process.cwd(), f));
   try {
-    const esbuild = { build };
     if (target === "isolate") {
-      const out = await esbuild.build({ ...isolateOptions(filename), entryPoints: [absolute], metafile: true, absWorkingDir: process.cwd() });
+      const out = await build({ ...isolateOptions(filename), entryPoints: [absolute], metafile: true, absWorkingDir: process.cwd() });
       return { bundle: isolateBundle(out, filename), inputs: inputsOf(out) };
     }
-    const out = await esbuild.build({
+    const out = await build({
       ...common,
       platform: "node",
       format: "esm",

@@ -2,19 +2,10 @@
 import type { FlowGraph } from "../graph/types.js";
 import type { OptionSpec } from "./options.js";
 import { RESUME_OPTIONS, RUN_OPTIONS } from "./run.js";
+import { REMOTE_RUN_OPTIONS } from "./remote-run.js";
 import { envName } from "./parameters.js";
 
-export const MAIN_USAGE = `Usage:
-  steplab FLOW.ts [COMMAND] [OPTIONS]     run a flow file's command (default: check)
-  steplab convert NOTEBOOK.ipynb [-o FLOW.ts] | FLOW.ts [-o NOTEBOOK.ipynb]
-  steplab repl [NOTEBOOK.ipynb]           the terminal REPL
-  steplab kernel install [--user|--sys-prefix|--prefix DIR]
-  steplab runs [FLOW] [--limit N]         recent runs with status and duration
-  steplab help | --help
-
-Flow commands: check, show, run, resume, logs, dump, argo-workflows, help.
-Datastore: STEPLAB_DATASTORE, else the nearest .steplab/ from here upwards, else ./.steplab
-`;
+export { MAIN_USAGE } from "./main-usage.js";
 
 function options(specs: OptionSpec[]): string {
   return specs.map((s) => `    --${s.name}${s.kind === "value" ? " VALUE" : ""}${s.help ? `  ${s.help}` : ""}`).join("\n");
@@ -51,7 +42,7 @@ Parameters (options of run):
 ${params.length ? params.join("\n") : "    (none)"}
 
 Options of run:
-${options(RUN_OPTIONS)}
+${options([...RUN_OPTIONS, ...REMOTE_RUN_OPTIONS])}
 
 Options of resume:
 ${options(RESUME_OPTIONS)}

@@ -2,14 +2,12 @@
  * The `steplab` command: a flow file's commands, or one of convert, repl, kernel, runs, help.
  * Every error a user can cause ends in one clear message and an exit code, never a stack trace.
  */
-import { openStore, resolveStoreRoot } from "../../store/index.js";
-import { setDefaultReader } from "../client/index.js";
-import { storeReader } from "../client/store-reader.js";
 import { SteplabError, UsageError } from "../errors.js";
-import { flowCommand } from "./flow.js";
-import { MAIN_USAGE } from "./help.js";
 import { EXIT, processIO, type CliIO } from "./io.js";
-import { runsCommand } from "./runs.js";
+import { MAIN_USAGE } from "./main-usage.js";
+
+// Commands load what they need on demand, so `steplab kernel` is answering Jupyter while a flow
+// command's graph parser and store are never loaded.
 
 async function dispatch(args: string[], io: CliIO): Promise<number> {
   const [first, ...rest] = args;
@@ -30,16 +28,34 @@ async function dispatch(args: string[], io: CliIO): Promise<number> {
       const { kernelCommand } = await import("./kernel.js");
       return kernelCommand(rest, { stdout: { write: io.stdout }, stderr: { write: io.stderr }, env: io.env, cwd: io.cwd });
     }
-    case "runs":
+    case "runs": {
+      const { runsCommand } = await import("./runs.js");
       return runsCommand(rest, io);
+    }
+    case "worker": {
+      const { workerCommand } = await import("./worker.js");
+      return workerCommand(rest, io);
+    }
   }
-  if (/\.(m?[jt]s|tsx)$/.test(first)) return flowCommand(first, rest, io);
+  if (/\.(m?[jt]s|tsx)$/.test(first)) {
+    const { flowCommand } = await import("./flow.js");
+    return flowCommand(first, rest, io);
+  }
   throw new UsageError(`'${first}' is neither a flow file (FLOW.ts) nor a command.\n\n${MAIN_USAGE}`);
 }
 
-export async function main(args: string[], io: CliIO = processIO()): Promise<number> {
+async function useDatastoreOf(io: CliIO): Promise<void> {
+  const [{ openStore, resolveStoreRoot }, { setDefaultReader }, { storeReader }] = await Promise.all([
+    import("../../store/index.js"),
+    import("../client/index.js"),
+    import("../client/store-reader.js"),
+  ]);
   setDefaultReader(() => storeReader(openStore(resolveStoreRoot(io.cwd, io.env))));
+}
+
+export async function main(args: string[], io: CliIO = processIO()): Promise<number> {
   try {
+    if (args[0] !== "kernel" && args[0] !== "convert") await useDatastoreOf(io);
     return await dispatch(args, io);
   } catch (err) {
     if (err instanceof UsageError) {

@@ -144,7 +144,7 @@ export class Session implements NotebookSession {
     } catch (err) {
       return { status: "error", error: cellError(err) };
     }
-    if (!opts.silent) await this.addHistory(code);
+    if (!opts.silent && opts.storeHistory !== false) await this.addHistory(code, opts.executionCount);
     try {
       if (directives.kind === "magic") {
         if (directives.magic!.name === "flow") this.remember(code, opts, directives);
@@ -513,8 +513,9 @@ export class Session implements NotebookSession {
 
   // ---- history --------------------------------------------------------------------------
 
-  private async addHistory(source: string): Promise<void> {
-    this.historyLine++;
+  /** Lines are the front end's execution counts when it has them (Jupyter's In [N]). */
+  private async addHistory(source: string, executionCount?: number): Promise<void> {
+    this.historyLine = executionCount ?? this.historyLine + 1;
     await this.store.addHistory({ session: this.opts.historySession ?? "notebook", line: this.historyLine, source, at: Date.now() });
   }
 

@@ -41,6 +41,8 @@ export interface ExecuteOptions {
   cellId?: string;
   executionCount?: number;
   silent?: boolean;
+  /** Jupyter's store_history: false keeps the cell out of the input history. */
+  storeHistory?: boolean;
 }
 
 export interface ExecuteOutcome {
@@ -55,7 +57,7 @@ export interface ExecuteOutcome {
 
 export interface CompletionResult {
   matches: string[];
-  /** Offsets in code points, as Jupyter's protocol wants. */
+  /** UTF-16 offsets into the code (the kernel converts them to Jupyter's code points). */
   cursorStart: number;
   cursorEnd: number;
   metadata?: Record<string, unknown>;

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { build as esbuild } from "../../bundle/esbuild.js";
 
 let cached: Promise<string> | undefined;
 
@@ -25,8 +26,7 @@ function cacheFile(entry: string): string {
 }
 
 async function build(entry: string): Promise<string> {
-  const esbuild = await import("esbuild");
-  const out = await esbuild.build({
+  const out = await esbuild({
     entryPoints: [entry],
     bundle: true,
     write: false,
@@ -36,7 +36,7 @@ async function build(entry: string): Promise<string> {
     mainFields: ["module", "main"],
     logLevel: "silent",
   });
-  return out.outputFiles[0]!.text;
+  return out.outputFiles![0]!.text;
 }
 
 export function preludeCode(): Promise<string> {

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import * as esbuild from "esbuild";
+import { build } from "../../bundle/esbuild.js";
 
 let built: Promise<string> | undefined;
 
@@ -26,7 +26,7 @@ export function childScript(): Promise<string> {
     const outDir = path.join(packageRoot(), "node_modules", ".cache", "steplab");
     mkdirSync(outDir, { recursive: true });
     const outfile = path.join(outDir, `process-child-${process.pid}.mjs`);
-    const out = await esbuild.build({
+    const out = await build({
       entryPoints: [entry],
       bundle: true,
       write: false,
@@ -37,7 +37,7 @@ export function childScript(): Promise<string> {
       sourcemap: "inline",
       logLevel: "silent",
     });
-    writeFileSync(outfile, out.outputFiles[0]!.text);
+    writeFileSync(outfile, out.outputFiles![0]!.text);
     return outfile;
   })();
   return built;
