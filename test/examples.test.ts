@@ -4,7 +4,7 @@
  * REPL's engine) with the flow's results, and each notebook converted by `steplab convert` into a
  * flow that `check` accepts and `run` executes with the same artifacts.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cellSource, cellTags, readNotebook } from "../notebooks/index.js";
@@ -165,6 +165,9 @@ beforeAll(() => {
     cpSync(path.join(EXAMPLES, `${e.name}.ipynb`), path.join(work, `${e.name}.ipynb`));
   }
   cpSync(path.join(EXAMPLES, "hello.ipynb"), path.join(work, "hello.ipynb"));
+  cpSync(path.join(EXAMPLES, "iris_classifier.ipynb"), path.join(work, "iris_classifier.ipynb"));
+  // A user's project has the classifier's ml packages installed; share the checkout's.
+  symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"), "dir");
   cpSync(path.join(EXAMPLES, "data"), path.join(work, "data"), { recursive: true });
 });
 
@@ -266,5 +269,33 @@ describe("hello.ipynb (npm start)", () => {
     const { artifacts } = await cliRun("hello.ts", "HelloNotebookFlow");
     expect(Object.keys(artifacts)).toEqual(["start", "greet", "collect", "end"]);
     expect(artifacts.end![0]!.greetings).toEqual(greetings);
+  });
+});
+
+describe("iris_classifier.ipynb (the README walkthrough)", () => {
+  let session: NotebookRun;
+  it("trains both models in parallel cells and chooses one; the skip cell predicts", async () => {
+    session = await runNotebook(path.join(work, "iris_classifier.ipynb"), path.join(project.dir, "nb-iris"), work);
+    expect(failures(session)).toEqual([]);
+    expect(session.run.flow).toBe("IrisClassifierFlow");
+    expect(Object.keys(session.artifacts)).toEqual(["start", "train_knn", "train_nb", "choose_model", "end"]);
+    expect(session.stdout).toContain("120 training samples, 30 test samples\n");
+    const chosen = session.artifacts.choose_model![0]!;
+    expect(chosen.model_name).toBe("knn");
+    expect(chosen.scores).toEqual({ knn: expect.closeTo(0.967, 3), naive_bayes: expect.closeTo(0.833, 3) });
+    // The model came back from the store with its methods (registerArtifactClass in the setup cell).
+    expect(session.stdout).toContain("knn says class 2\n");
+    expect(session.stdout).toContain("Best model: knn (accuracy 0.967)\n");
+  });
+
+  it("converts to a flow that checks and runs with the notebook's results", async () => {
+    const conv = await project.run(["convert", "iris_classifier.ipynb"], { cwd: work });
+    expect(conv.stdout).toBe("Wrote iris_classifier.ts (flow IrisClassifierFlow, 5 steps).\n");
+    const check = await project.run(["iris_classifier.ts", "check"], { cwd: work });
+    expect(check.stdout + check.stderr).toContain("The graph looks good!");
+    const { r, artifacts } = await cliRun("iris_classifier.ts", "IrisClassifierFlow");
+    expect(printed(r.stdout)).toContain("Best model: knn (accuracy 0.967)\n");
+    const pick = (a: Artifacts) => Object.fromEntries(Object.entries(a).map(([step, tasks]) => [step, tasks.map((t) => ({ ...t, model: undefined }))]));
+    expect(pick(artifacts)).toEqual(pick(session.artifacts));
   });
 });

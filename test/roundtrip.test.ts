@@ -136,6 +136,32 @@ describe.each(FLOWS.map((file) => ({ file, name: rel(file) })))("round trip of $
   });
 });
 
+/** Every example notebook, whether or not it has a flow file twin. */
+const NOTEBOOKS = readdirSync(EXAMPLES).filter((f) => f.endsWith(".ipynb")).sort();
+
+describe.each(NOTEBOOKS)("round trip of %s", (name) => {
+  it("notebook -> flow -> notebook keeps the steps, their docstrings, markdown and skip cells", () => {
+    const nb = readNotebook(path.join(EXAMPLES, name));
+    const graph = buildNotebookGraph(nb.cells.map((c) => ({ source: cellSource(c), tags: cellTags(c), cellType: c.cell_type })));
+    expect(graph.errors).toEqual([]);
+    const flow = notebookToFlow(nb, { file: name });
+    const flowGraph = checked(flow, name.replace(/\.ipynb$/, ".ts"));
+    const steps = graph.steps.map((s) => ({ name: s.name, doc: s.doc }));
+    // convert adds an empty end step when the notebook has none.
+    if (!steps.some((s) => s.name === "end")) steps.push({ name: "end", doc: undefined });
+    expect(flowGraph.steps.map((s) => ({ name: s.name, doc: s.doc }))).toEqual(steps);
+
+    const back = flowToNotebook(flow, name.replace(/\.ipynb$/, ".ts"));
+    const texts = (n: Notebook, kind: (c: Notebook["cells"][number]) => boolean) => n.cells.filter(kind).map((c) => cellSource(c).trim());
+    const isMarkdown = (c: Notebook["cells"][number]) => c.cell_type === "markdown";
+    const isSkip = (c: Notebook["cells"][number]) => cellSource(c).startsWith("//% skip");
+    expect(texts(back, isMarkdown)).toEqual(texts(nb, isMarkdown));
+    expect(texts(back, isSkip)).toEqual(texts(nb, isSkip));
+    // And from there the flow is stable.
+    expect(notebookToFlow(throughFile(back, name), { file: name })).toBe(flow);
+  });
+});
+
 describe("the examples", () => {
   it("include the seed chapter's flows", () => {
     const names = FLOWS.map((f) => parseFlowSource(readFileSync(f, "utf8"), f).name);
