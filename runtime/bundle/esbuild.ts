@@ -4,7 +4,7 @@
  * esbuild never restarts it, so every later cell would fail without a fresh copy of the module.
  */
 import { createRequire } from "node:module";
-import type { BuildOptions, BuildResult } from "esbuild";
+import type { BuildOptions, BuildResult, TransformOptions, TransformResult } from "esbuild";
 
 type Esbuild = typeof import("esbuild");
 
@@ -21,13 +21,21 @@ function serviceDied(err: unknown): boolean {
   return /service (is no longer running|was stopped)/i.test(err instanceof Error ? err.message : String(err));
 }
 
-export async function build(options: BuildOptions): Promise<BuildResult> {
+async function withService<T>(call: (esbuild: Esbuild) => Promise<T>): Promise<T> {
   current ??= load();
   try {
-    return await current.build(options);
+    return await call(current);
   } catch (err) {
     if (!serviceDied(err)) throw err;
     current = load();
-    return current.build(options);
+    return call(current);
   }
+}
+
+export function build(options: BuildOptions): Promise<BuildResult> {
+  return withService((esbuild) => esbuild.build(options));
+}
+
+export function transform(source: string, options: TransformOptions): Promise<TransformResult> {
+  return withService((esbuild) => esbuild.transform(source, options));
 }

@@ -11,7 +11,7 @@ import type { BuildFailure, BuildOptions, BuildResult, Plugin } from "esbuild";
 import { SteplabError } from "../errors.js";
 import { readBundleCache, writeBundleCache } from "./cache.js";
 
-import { build } from "./esbuild.js";
+import { build, transform } from "./esbuild.js";
 
 export type BundleTarget = "isolate" | "process";
 
@@ -165,6 +165,29 @@ export async function bundleSource(source: string, resolveDir: string, sourcefil
       stdin: { contents: source, resolveDir, sourcefile, loader: "ts" },
     });
     return { ...isolateBundle(out, filename), externalRuntime: true };
+  } catch (err) {
+    throw bundleError(err);
+  }
+}
+
+/**
+ * Compiles a module that imports nothing but "steplab" (read from the prebuilt guest runtime):
+ * a notebook cell without imports needs no bundling, only TypeScript -> JavaScript.
+ */
+export async function transformSource(source: string, resolveDir: string, sourcefile: string): Promise<FlowBundle> {
+  const filename = path.join(resolveDir, `${sourcefile}.isolate.bundle.js`);
+  try {
+    const out = await transform(source, {
+      loader: "ts",
+      format: "iife",
+      globalName: "__steplabFlowModule",
+      target: "es2022",
+      sourcemap: "external",
+      sourcefile,
+      keepNames: true,
+      tsconfigRaw: { compilerOptions: { experimentalDecorators: false, useDefineForClassFields: true } },
+    });
+    return { target: "isolate", code: out.code, map: out.map, filename, externalRuntime: true };
   } catch (err) {
     throw bundleError(err);
   }

@@ -32,6 +32,8 @@ export interface LineOrigin {
 
 export interface CellModule {
   source: string;
+  /** False when nothing but "steplab" is imported: the module needs no bundling. */
+  imports: boolean;
   /** Generated line (1-based) -> where it came from. */
   origin(line: number): LineOrigin | undefined;
 }
@@ -83,7 +85,8 @@ export function buildCellModule(input: CellModuleInput): CellModule {
     });
   };
   const { body, imports } = transformBody(input.body);
-  push(`import * as __steplab from "steplab";`);
+  const importsPackages = imports.length > 0 || input.setup.some((s) => /\bimport\b|\brequire\s*\(/.test(s.code));
+  push(importsPackages ? `import * as __steplab from "steplab";` : `const __steplab: any = (globalThis as any).__steplabRuntime;`);
   for (const s of input.setup) push(s.code, (i) => ({ cell: s.cell, setup: true, line: s.lineOffset + i + 1 }));
   for (const imp of imports) push(imp, () => ({ cell: input.cell, setup: false, line: 0 }));
   push(`export class ${CELL_FLOW_CLASS} extends __steplab.FlowSpec {`);
@@ -96,6 +99,7 @@ export function buildCellModule(input: CellModuleInput): CellModule {
   push(`}\n}\n}`);
   return {
     source: lines.join("\n"),
+    imports: importsPackages,
     origin: (line) => origins[line],
   };
 }

@@ -31,7 +31,7 @@ import {
   type NotebookGraph,
   type NotebookStep,
 } from "../../notebooks/index.js";
-import { bundleSource } from "../bundle/index.js";
+import { bundleSource, transformSource } from "../bundle/index.js";
 import type { StoreReader } from "../client/reader.js";
 import { storeReader } from "../client/store-reader.js";
 import { IsolateSandbox, type Sandbox, type TaskIO } from "../sandbox/index.js";
@@ -250,7 +250,9 @@ export class Session implements NotebookSession {
 
   /** One isolate serves the session's cells, each in a fresh context. */
   private async sandboxFor(module: CellModule): Promise<IsolateSandbox> {
-    const bundle = await bundleSource(module.source, this.cwd, CELL_SOURCE_NAME);
+    const bundle = module.imports
+      ? await bundleSource(module.source, this.cwd, CELL_SOURCE_NAME)
+      : await transformSource(module.source, this.cwd, CELL_SOURCE_NAME);
     if (this.sandbox) this.sandbox.setBundle(bundle);
     else this.sandbox = new IsolateSandbox(bundle, CELL_FLOW_CLASS);
     return this.sandbox;
