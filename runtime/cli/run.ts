@@ -9,6 +9,7 @@ import { EXIT, type CliIO } from "./io.js";
 import { integerOption, parseOptions, single, type OptionSpec } from "./options.js";
 import { parameterOptions, resolveParameters } from "./parameters.js";
 import { openUserStore } from "./store-access.js";
+import { REMOTE_RUN_OPTIONS, remoteRun } from "./remote-run.js";
 import { lintMessages } from "./validate.js";
 import { VERSION } from "./version.js";
 
@@ -52,18 +53,29 @@ function runConsole(io: CliIO): RunConsole {
 }
 
 export async function runCommand(graph: FlowGraph, args: string[], io: CliIO): Promise<number> {
-  const parsed = parseOptions(args, [...parameterOptions(graph.parameters), ...RUN_OPTIONS], "run");
+  const parsed = parseOptions(args, [...parameterOptions(graph.parameters), ...RUN_OPTIONS, ...REMOTE_RUN_OPTIONS], "run");
   if (parsed.positionals.length) throw new UsageError(`run takes no arguments, got '${parsed.positionals.join(" ")}'`);
   const { values, included } = resolveParameters(graph.parameters, parsed, io.env, io.cwd);
   const { maxWorkers, maxNumSplits, tags } = limits(parsed, io);
   if (!header(graph, io)) return EXIT.failed;
   for (const f of included) io.stderr(`Including file ${f.file} of ${f.bytes} bytes\n`);
-  const store = openUserStore(io);
+  // --with queue / --datastore s3: tasks on workers, data in S3 + PostgreSQL.
+  const remote = remoteRun(parsed, io, maxWorkers);
+  const store = remote?.store ?? openUserStore(io);
   try {
-    const outcome = await runFlow({ store, graph, parameters: values, console: runConsole(io), maxWorkers, maxNumSplits, tags });
+    const outcome = await runFlow({
+      store,
+      graph,
+      parameters: values,
+      console: runConsole(io),
+      maxWorkers,
+      maxNumSplits,
+      tags,
+      executor: remote?.executor,
+    });
     return outcome.status === "succeeded" ? EXIT.ok : EXIT.failed;
   } finally {
-    await store.close();
+    await (remote ? remote.close() : store.close());
   }
 }
 

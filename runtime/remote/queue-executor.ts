@@ -1,0 +1,197 @@
+/**
+ * Runs a flow's tasks on `steplab worker` processes through a BullMQ queue, while the scheduler
+ * here keeps the DAG. Each task is one job whose id is its pathspec, so a task sent twice (a
+ * re-sent job, a restarted scheduler) is one job. The outcome comes back through the datastore:
+ * the worker commits the task record, artifacts and logs, and this side reads them.
+ */
+import { Queue, QueueEvents } from "bullmq";
+import { toTaskError, type TaskOutcome, type TaskSpec } from "../scheduler/index.js";
+import type { TaskExecution, TaskExecutor } from "../executor/index.js";
+import type { FlowGraph, StepNode } from "../graph/types.js";
+import { SteplabError } from "../errors.js";
+import { redactUrl, type RemoteConfig, type Store, type TaskError, type TaskRecord } from "../../store/index.js";
+import { checkRedis, connect, JOB_NAME, jobIdFor, QueueError, redisUrl, type TaskJobData } from "./queue.js";
+
+/** Finished jobs are kept this long, so a re-sent task finds its job instead of running again. */
+const KEEP_FINISHED_SECONDS = 7 * 24 * 3600;
+const RETRY_DELAY_MS = 1_000;
+
+type JobResult = { ok: true } | { ok: false; reason: string };
+
+export interface QueueExecutorOptions {
+  /** The remote datastore (its root is what workers open). */
+  store: Store;
+  config: RemoteConfig;
+  /** Global concurrency of the queue: tasks running at once on all workers together. */
+  maxWorkers: number;
+  /** Where to say that no worker is listening yet. */
+  note?(text: string): void;
+}
+
+/** A task the queue gave up on (a worker's error or a lost job), rebuilt from what was recorded. */
+export class QueueTaskError extends SteplabError {
+  constructor(message: string, code = "QUEUE_TASK") {
+    super(code, message);
+  }
+}
+
+function rebuildError(error: TaskError | undefined, reason: string | undefined): Error {
+  if (!error) return new QueueTaskError(reason ?? "the task failed on a worker");
+  if (error.code) {
+    const e = new QueueTaskError(error.message, error.code);
+    e.name = error.name;
+    return e;
+  }
+  const e = new Error(error.message);
+  e.name = error.name;
+  if (error.stack) e.stack = error.stack;
+  return e;
+}
+
+/** The worker appends the failure to stderr, and the scheduler prints it again: keep one. */
+function withoutFailureTail(stderr: string, error: TaskError | undefined): string {
+  if (!error) return stderr;
+  for (const shown of [error.stack, `${error.name}: ${error.message}`]) {
+    if (shown && stderr.endsWith(`${shown}\n`)) return stderr.slice(0, -(shown.length + 1));
+  }
+  return stderr;
+}
+
+export class QueueExecutor implements TaskExecutor {
+  readonly #opts: QueueExecutorOptions;
+  readonly #url: string;
+  #queue: Queue | undefined;
+  #events: QueueEvents | undefined;
+  #graph: FlowGraph | undefined;
+  readonly #waiters = new Map<string, (result: JobResult) => void>();
+
+  constructor(opts: QueueExecutorOptions) {
+    this.#opts = opts;
+    this.#url = redisUrl(opts.config);
+  }
+
+  get queueName(): string {
+    return this.#opts.config.queue;
+  }
+
+  async prepare(graph: FlowGraph): Promise<void> {
+    this.#graph = graph;
+    await checkRedis(this.#url);
+    const name = this.#opts.config.queue;
+    this.#queue = new Queue(name, { connection: connect(this.#url) });
+    this.#events = new QueueEvents(name, { connection: connect(this.#url) });
+    this.#events.on("completed", ({ jobId }) => this.#settle(jobId, { ok: true }));
+    this.#events.on("failed", ({ jobId, failedReason }) => this.#settle(jobId, { ok: false, reason: failedReason }));
+    await this.#events.waitUntilReady();
+    await this.#queue.setGlobalConcurrency(this.#opts.maxWorkers);
+    const workers = await this.#queue.getWorkersCount();
+    if (workers === 0) {
+      this.#opts.note?.(
+        `No steplab worker is listening on queue '${name}' at ${redactUrl(this.#url)} yet: tasks wait until one starts (npx steplab worker).`,
+      );
+    }
+  }
+
+  #settle(jobId: string, result: JobResult): void {
+    const waiter = this.#waiters.get(jobId);
+    if (!waiter) return;
+    this.#waiters.delete(jobId);
+    waiter(result);
+  }
+
+  async execute(spec: TaskSpec, node: StepNode, io: TaskExecution): Promise<TaskOutcome> {
+    const queue = this.#queue;
+    const graph = this.#graph;
+    if (!queue || !graph) throw new QueueError("the queue executor was not prepared");
+    const data: TaskJobData = {
+      datastore: this.#opts.store.root,
+      file: graph.file,
+      flowClass: graph.name,
+      flow: spec.flow,
+      runId: spec.runId,
+      step: spec.step,
+      taskId: spec.taskId,
+      stack: spec.stack,
+      inputs: spec.inputs.map((t) => ({ step: t.step, taskId: t.taskId })),
+      isJoin: spec.isJoin,
+      foreachIndex: spec.foreach?.index,
+      parameterNames: spec.parameterNames,
+      stepNames: spec.stepNames,
+      isolation: node.options.isolation ?? "isolate",
+      memoryMb: node.options.memoryMb,
+      timeoutSeconds: node.options.timeoutSeconds,
+    };
+    const jobId = jobIdFor(data);
+    const finished = new Promise<JobResult>((resolve) => this.#waiters.set(jobId, resolve));
+    await queue.add(JOB_NAME, data, {
+      jobId,
+      attempts: (node.options.retries ?? 0) + 1,
+      backoff: { type: "fixed", delay: RETRY_DELAY_MS },
+      removeOnComplete: { age: KEEP_FINISHED_SECONDS },
+      removeOnFail: { age: KEEP_FINISHED_SECONDS },
+    });
+    // A job that already existed (sent before) may have finished before anyone listened.
+    const state = await queue.getJobState(jobId);
+    if (state === "completed") this.#settle(jobId, { ok: true });
+    else if (state === "failed") {
+      const job = await queue.getJob(jobId);
+      this.#settle(jobId, { ok: false, reason: job?.failedReason ?? "failed" });
+    }
+    return this.#outcome(spec, await finished, io);
+  }
+
+  async #outcome(spec: TaskSpec, result: JobResult, io: TaskExecution): Promise<TaskOutcome> {
+    const { store } = this.#opts;
+    const record = store.getTask(spec.flow, spec.runId, spec.step, spec.taskId);
+    const logs = store.getLogs(spec.flow, spec.runId, spec.step, spec.taskId);
+    if (logs?.stdout) io.onOutput("stdout", logs.stdout);
+    const failedHere = result.ok && record?.status === "succeeded" ? undefined : record?.error;
+    const stderr = withoutFailureTail(logs?.stderr ?? "", failedHere);
+    if (stderr) io.onOutput("stderr", stderr);
+
+    if (result.ok && record?.status === "succeeded") {
+      try {
+        io.checkTransition(record.next);
+        return { record };
+      } catch (err) {
+        return this.#fail(record, err as Error, logs);
+      }
+    }
+    const reason = result.ok ? "the worker finished without committing the task" : result.reason;
+    const error = rebuildError(record?.status === "failed" ? record.error : undefined, reason);
+    if (record?.status === "failed") return { record, error };
+    // The worker could not record the failure (its datastore was out of reach): record it here.
+    const base: TaskRecord = record ?? {
+      flow: spec.flow,
+      runId: spec.runId,
+      step: spec.step,
+      taskId: spec.taskId,
+      status: "failed",
+      attempt: spec.attempt ?? 0,
+      artifacts: spec.initial,
+      stack: spec.stack,
+      inputs: spec.inputs.map((t) => t.taskId),
+      startedAt: Date.now(),
+    };
+    return this.#fail(base, error, logs);
+  }
+
+  async #fail(record: TaskRecord, error: Error, logs: { stdout: string; stderr: string } | undefined): Promise<TaskOutcome> {
+    const failed: TaskRecord = { ...record, status: "failed", finishedAt: Date.now(), error: toTaskError(error) };
+    const stderr = `${logs?.stderr ?? ""}${error.name}: ${error.message}\n`;
+    await this.#opts.store.commitTask({ task: failed, blobs: new Map(), logs: { stdout: logs?.stdout ?? "", stderr } });
+    return { record: failed, error };
+  }
+
+  interruptAll(): void {
+    for (const jobId of [...this.#waiters.keys()]) {
+      // Waiting jobs are taken back; a job a worker already runs finishes there, unrecorded here.
+      void this.#queue?.remove(jobId).catch(() => undefined);
+      this.#settle(jobId, { ok: false, reason: "interrupted" });
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.#events?.close(), this.#queue?.close()]);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The task queue: one BullMQ queue on Redis, one job per task. A job carries where the task is
+ * (datastore, flow file, pathspec, input task ids, foreach index) but no artifact values: a worker
+ * reads its inputs — foreach items included — from the datastore, as every machine sees the same.
+ */
+import { Redis } from "ioredis";
+import type { Frame } from "../../store/index.js";
+import { redactUrl, type RemoteConfig } from "../../store/index.js";
+import { SteplabError } from "../errors.js";
+
+export const JOB_NAME = "task";
+
+export interface TaskJobData {
+  /** `s3://bucket/prefix`: the remote datastore every worker reads and writes. */
+  datastore: string;
+  /** Absolute path of the flow file; each worker bundles it from there. */
+  file: string;
+  flowClass: string;
+  flow: string;
+  runId: string;
+  step: string;
+  taskId: string;
+  stack: Frame[];
+  /** Input tasks (the parent, or every branch of a join), by step and task id. */
+  inputs: { step: string; taskId: string }[];
+  isJoin: boolean;
+  /** A foreach child's index; the item itself is read from the parent's artifact. */
+  foreachIndex?: number;
+  parameterNames: Record<string, string>;
+  stepNames: string[];
+  isolation: "isolate" | "process";
+  memoryMb?: number;
+  timeoutSeconds?: number;
+}
+
+export class QueueError extends SteplabError {
+  constructor(message: string) {
+    super("QUEUE", message);
+  }
+}
+
+/** A job id from a task's pathspec: sending the same task twice finds the job already there. */
+export function jobIdFor(data: Pick<TaskJobData, "flow" | "runId" | "step" | "taskId">): string {
+  return `${data.flow}/${data.runId}/${data.step}/${data.taskId}`;
+}
+
+export function redisUrl(config: RemoteConfig): string {
+  if (!config.redisUrl) {
+    throw new QueueError(
+      `the task queue needs Redis, but none is configured: set STEPLAB_REDIS_URL or "redisUrl" in steplab.config.json`,
+    );
+  }
+  return config.redisUrl;
+}
+
+/** A connection for BullMQ (blocking commands need maxRetriesPerRequest: null). */
+export function connect(url: string): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: null, connectTimeout: 5_000, lazyConnect: true });
+  // Reconnection errors are retried by ioredis; reachability is checked once up front (checkRedis).
+  redis.on("error", () => undefined);
+  return redis;
+}
+
+/** Fails fast with a clear message when Redis cannot be reached (ioredis would retry forever). */
+export async function checkRedis(url: string, timeoutMs = 5_000): Promise<void> {
+  const probe = new Redis(url, { maxRetriesPerRequest: 0, connectTimeout: timeoutMs, lazyConnect: true, retryStrategy: () => null });
+  probe.on("error", () => undefined);
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (err) {
+    throw new QueueError(`cannot reach the task queue's Redis at ${redactUrl(url)}: ${(err as Error).message}`);
+  } finally {
+    probe.disconnect();
+  }
+}

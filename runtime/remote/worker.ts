@@ -1,0 +1,190 @@
+/**
+ * `steplab worker`: takes task jobs from the queue and runs them with the same engine as a local
+ * run (bundle the flow file from its path, run the step in a sandbox, commit through executeTask)
+ * against the remote datastore named in the job. Every machine running workers has the code.
+ *
+ * A task that already succeeded in the datastore is not run again (a job re-sent after its worker
+ * committed but died before acknowledging). A worker killed mid-task (kill -9) stops renewing its
+ * job's lock; BullMQ's stalled-job check puts the job back and another worker runs it.
+ */
+import { statSync } from "node:fs";
+import os from "node:os";
+import { Worker, type Job } from "bullmq";
+import { storeReader } from "../client/store-reader.js";
+import { executeTask, SandboxPool, type TaskSpec } from "../scheduler/index.js";
+import type { StepNode } from "../graph/types.js";
+import {
+  decodeArtifact,
+  isRemoteRoot,
+  RemoteStore,
+  type RemoteConfig,
+  type TaskRecord,
+} from "../../store/index.js";
+import { connect, JOB_NAME, jobIdFor, QueueError, redisUrl, type TaskJobData } from "./queue.js";
+
+export const DEFAULT_LOCK_MS = 30_000;
+
+export interface WorkerOptions {
+  config: RemoteConfig;
+  concurrency: number;
+  /** How long a job stays locked without renewal before it counts as stalled (STEPLAB_WORKER_LOCK_MS). */
+  lockMs?: number;
+  log(line: string): void;
+}
+
+export interface RunningWorker {
+  readonly name: string;
+  /** Stops taking jobs, lets running tasks finish, closes connections. */
+  close(): Promise<void>;
+}
+
+interface PoolEntry {
+  pool: SandboxPool;
+  mtimeMs: number;
+}
+
+/** Decoded foreach lists by blob sha: every child of a foreach reads the same list. */
+class ListCache {
+  readonly #entries = new Map<string, unknown>();
+  get(sha: string, load: () => unknown): unknown {
+    if (this.#entries.has(sha)) return this.#entries.get(sha);
+    const value = load();
+    this.#entries.set(sha, value);
+    if (this.#entries.size > 8) this.#entries.delete(this.#entries.keys().next().value!);
+    return value;
+  }
+}
+
+export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
+  const url = redisUrl(opts.config);
+  const stores = new Map<string, RemoteStore>();
+  const pools = new Map<string, PoolEntry>();
+  const lists = new ListCache();
+  const name = `${os.hostname()}:${process.pid}`;
+
+  const storeFor = (root: string): RemoteStore => {
+    if (!isRemoteRoot(root)) {
+      throw new QueueError(`a queued task must use a remote datastore (s3://…), got ${root}: workers on other machines cannot read a local one`);
+    }
+    let store = stores.get(root);
+    if (!store) {
+      store = new RemoteStore(root, { config: opts.config });
+      stores.set(root, store);
+    }
+    return store;
+  };
+
+  // One pool per flow file, rebuilt when the file changes (same path, new code on redeploy).
+  const poolFor = async (data: TaskJobData): Promise<SandboxPool> => {
+    const key = `${data.file}\u0000${data.flowClass}\u0000${data.datastore}`;
+    let mtimeMs: number;
+    try {
+      mtimeMs = statSync(data.file).mtimeMs;
+    } catch {
+      throw new QueueError(`this worker (${name}) cannot find the flow file ${data.file}: workers need the same code at the same path`);
+    }
+    const existing = pools.get(key);
+    if (existing && existing.mtimeMs === mtimeMs) return existing.pool;
+    if (existing) void existing.pool.dispose();
+    const pool = new SandboxPool(data.file, data.flowClass, data.datastore);
+    pools.set(key, { pool, mtimeMs });
+    return pool;
+  };
+
+  const run = async (job: Job<TaskJobData>): Promise<{ status: string; reused?: boolean }> => {
+    const data = job.data;
+    const pathspec = jobIdFor(data);
+    const store = storeFor(data.datastore);
+    const existing = store.getTask(data.flow, data.runId, data.step, data.taskId);
+    if (existing?.status === "succeeded") {
+      opts.log(`${pathspec}: already succeeded, not run again`);
+      return { status: "succeeded", reused: true };
+    }
+    const runRecord = store.getRun(data.flow, data.runId);
+    if (!runRecord) throw new QueueError(`run ${data.flow}/${data.runId} is not in the datastore ${data.datastore}`);
+    const inputs: TaskRecord[] = data.inputs.map((i) => {
+      const input = store.getTask(data.flow, data.runId, i.step, i.taskId);
+      if (!input) throw new QueueError(`input task ${data.flow}/${data.runId}/${i.step}/${i.taskId} of ${pathspec} is not in the datastore`);
+      return input;
+    });
+    let foreach: TaskSpec["foreach"];
+    if (data.foreachIndex !== undefined) {
+      const parent = inputs[0];
+      const over = parent?.next?.foreach;
+      const ref = over ? parent.artifacts[over] : undefined;
+      if (!ref) throw new QueueError(`the foreach parent of ${pathspec} has no list to split over`);
+      const list = lists.get(ref.sha, () => decodeArtifact(store.getBlob(ref.sha)));
+      if (!Array.isArray(list) || data.foreachIndex >= list.length) {
+        throw new QueueError(`foreach item ${data.foreachIndex} of ${pathspec} is not in the parent's list`);
+      }
+      foreach = { input: list[data.foreachIndex], index: data.foreachIndex };
+    }
+    const spec: TaskSpec = {
+      flow: data.flow,
+      runId: data.runId,
+      step: data.step,
+      taskId: data.taskId,
+      stack: data.stack,
+      inputs,
+      isJoin: data.isJoin,
+      initial: data.isJoin || inputs.length === 0 ? runRecord.parameters : inputs[0]!.artifacts,
+      foreach,
+      parameterNames: data.parameterNames,
+      stepNames: data.stepNames,
+      attempt: job.attemptsMade,
+    };
+    const pool = await poolFor(data);
+    const sandbox = await pool.acquire({ options: { isolation: data.isolation } } as StepNode);
+    try {
+      const outcome = await executeTask(spec, {
+        store,
+        reader: storeReader(store),
+        sandbox,
+        limits: { memoryMb: data.memoryMb, timeoutSeconds: data.timeoutSeconds },
+        onOutput: () => undefined,
+        pid: process.pid,
+      });
+      // Thrown, so BullMQ retries it while attempts (the step's retries) remain.
+      if (outcome.error) throw outcome.error;
+      return { status: "succeeded" };
+    } finally {
+      pool.release(sandbox);
+    }
+  };
+
+  const lockMs = opts.lockMs ?? DEFAULT_LOCK_MS;
+  const worker = new Worker<TaskJobData>(
+    opts.config.queue,
+    async (job) => {
+      if (job.name !== JOB_NAME) throw new QueueError(`unknown job kind '${job.name}'`);
+      opts.log(`${job.id}: started (attempt ${job.attemptsMade + 1})`);
+      try {
+        const result = await run(job);
+        opts.log(`${job.id}: finished`);
+        return result;
+      } catch (err) {
+        opts.log(`${job.id}: failed: ${(err as Error).message.split("\n")[0]}`);
+        throw err;
+      }
+    },
+    {
+      connection: connect(url),
+      concurrency: opts.concurrency,
+      name,
+      lockDuration: lockMs,
+      stalledInterval: lockMs,
+      maxStalledCount: 2,
+    },
+  );
+  worker.on("error", (err) => opts.log(`queue error: ${err.message}`));
+  await worker.waitUntilReady();
+
+  return {
+    name,
+    async close() {
+      await worker.close();
+      await Promise.allSettled([...pools.values()].map((p) => p.pool.dispose()));
+      await Promise.allSettled([...stores.values()].map((s) => s.close()));
+    },
+  };
+}
