@@ -4,6 +4,7 @@
  * REPL's engine) with the flow's results, and each notebook converted by `steplab convert` into a
  * flow that `check` accepts and `run` executes with the same artifacts.
  */
+import { execFile, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -297,5 +298,60 @@ describe("iris_classifier.ipynb (the README walkthrough)", () => {
     expect(printed(r.stdout)).toContain("Best model: knn (accuracy 0.967)\n");
     const pick = (a: Artifacts) => Object.fromEntries(Object.entries(a).map(([step, tasks]) => [step, tasks.map((t) => ({ ...t, model: undefined }))]));
     expect(pick(artifacts)).toEqual(pick(session.artifacts));
+  });
+});
+
+// ---- the same notebooks in the real Jupyter kernel -------------------------------------------------
+
+const PYTHON = "/usr/bin/python3";
+const hasJupyter = existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import jupyter_client, nbclient"]).status === 0;
+
+interface NbclientCell {
+  source: string;
+  outputs: { output_type: string; text?: string; data?: Record<string, string>; evalue?: string }[];
+}
+
+describe.skipIf(!hasJupyter)("example notebooks in the steplab Jupyter kernel (nbclient)", () => {
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    const prefix = path.join(project.dir, "jupyter");
+    const r = await project.run(["kernel", "install", "--prefix", prefix]);
+    expect(r.code).toBe(0);
+    env = { ...project.env(), JUPYTER_PATH: path.join(prefix, "share", "jupyter"), JUPYTER_RUNTIME_DIR: path.join(prefix, "runtime") };
+  });
+
+  function nbclient(name: string): Promise<NbclientCell[]> {
+    const helper = path.join(ROOT, "test", "helpers", "jupyter.py");
+    const out = path.join(project.dir, `${name}.out.ipynb`);
+    return new Promise((resolve, reject) => {
+      execFile(PYTHON, [helper, "nbclient", "steplab", path.join(work, name), out], { env, cwd: work, timeout: 600_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+        if (err) reject(new Error(`${name}: ${err.message}\n${stderr.split("\n").slice(-15).join("\n")}`));
+        else resolve((JSON.parse(stdout) as { cells: NbclientCell[] }).cells);
+      });
+    });
+  }
+
+  const streams = (cells: NbclientCell[]) => cells.flatMap((c) => c.outputs.filter((o) => o.output_type === "stream").map((o) => o.text ?? "")).join("");
+
+  it.each(EXAMPLE_FLOWS)("$name.ipynb runs without errors and stores the flow's artifacts", { timeout: 600_000 }, async (e) => {
+    const cells = await nbclient(`${e.name}.ipynb`);
+    expect(cells.flatMap((c) => c.outputs.filter((o) => o.output_type === "error").map((o) => o.evalue))).toEqual([]);
+    const run = project.flow(e.flow).runs.find((r) => r.tags.includes("notebook"))!;
+    expect(run, `a notebook run of ${e.flow}`).toBeDefined();
+    expect(artifactsOf(run)).toEqual(flowRuns.get(e.name));
+  });
+
+  it("hello.ipynb shows its greetings, the skip cell's table and the DAG", { timeout: 300_000 }, async () => {
+    const cells = await nbclient("hello.ipynb");
+    expect(streams(cells)).toContain("Hello, Alan! You are number 3.\n");
+    const results = cells.flatMap((c) => c.outputs.filter((o) => o.output_type === "execute_result").map((o) => o.data?.["text/plain"] ?? ""));
+    expect(results.some((t) => /greeting/.test(t) && /Hello, Ada!/.test(t))).toBe(true);
+    expect(results.at(-1)).toMatch(/greet \[task [\d,]+\] => collect/);
+  });
+
+  it("iris_classifier.ipynb trains, chooses and predicts", { timeout: 300_000 }, async () => {
+    const cells = await nbclient("iris_classifier.ipynb");
+    expect(streams(cells)).toContain("knn says class 2\n");
+    expect(streams(cells)).toContain("Best model: knn (accuracy 0.967)\n");
   });
 });
