@@ -215,6 +215,27 @@ describe.each(EXAMPLE_FLOWS)("example $name", (e) => {
   });
 });
 
+describe("the example flow files", () => {
+  it("type-check (strict) against steplab's own types, as a user's editor checks them", { timeout: 180_000 }, () => {
+    const config = {
+      extends: path.join(ROOT, "tsconfig.json"),
+      compilerOptions: {
+        noEmit: true,
+        typeRoots: [path.join(ROOT, "node_modules", "@types")],
+        module: "ESNext",
+        moduleResolution: "Bundler",
+        paths: { steplab: [path.join(ROOT, "runtime", "index.ts")] },
+      },
+      include: EXAMPLE_FLOWS.map((e) => path.join(EXAMPLES, `${e.name}.ts`)),
+      exclude: [],
+    };
+    const file = project.write("tsconfig.examples.json", JSON.stringify(config));
+    const tsc = spawnSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", file], { encoding: "utf8" });
+    expect(tsc.stdout + tsc.stderr).toBe("");
+    expect(tsc.status).toBe(0);
+  });
+});
+
 describe("parameters example from the command line", () => {
   it("every parameter type and the included file can be given", async () => {
     const text = readFileSync(path.join(EXAMPLES, "data", "iris_small.csv"), "utf8").split("\n").slice(0, 3).join("\n") + "\n";
