@@ -11,6 +11,8 @@ export interface TaskIO {
   reader: StoreReader;
   /** A line (or chunk) the task printed. */
   output(stream: "stdout" | "stderr", text: string): void;
+  /** The process running the task, once known (a `process` step's child). */
+  started?(pid: number): void;
   /** Notebook cells only (isolate sandbox): the cell's value and helpers that reach the front end. */
   result?(value: unknown): void;
   display?(kind: string, data: unknown, options: { displayId?: string; update?: boolean }): void;

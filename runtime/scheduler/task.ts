@@ -33,6 +33,8 @@ export interface TaskEnv {
   limits?: TaskLimits;
   /** Output as the task prints it, in chunks. */
   onOutput(stream: "stdout" | "stderr", text: string): void;
+  /** The pid running the task, when it is not this process (a `process` step). */
+  onStarted?(pid: number): void;
   pid?: number;
   /** Notebook cells: the cell's value and the helpers that reach the front end. */
   notebook?: Pick<TaskIO, "result" | "display" | "runFlow" | "prompt">;
@@ -103,6 +105,7 @@ export async function executeTask(spec: TaskSpec, env: TaskEnv): Promise<TaskOut
   const io: TaskIO = {
     ...env.notebook,
     reader: env.reader,
+    started: env.onStarted,
     output: (stream: "stdout" | "stderr", text: string) => {
       logs[stream] += text;
       env.onOutput(stream, text);

@@ -46,6 +46,7 @@ export class ProcessSandbox implements Sandbox {
     if (limits.memoryMb) execArgv.push(`--max-old-space-size=${limits.memoryMb}`);
     const child = fork(script, [], { execArgv, serialization: "advanced", stdio: ["ignore", "pipe", "pipe", "ipc"] });
     this.children.add(child);
+    if (child.pid) io.started?.(child.pid);
     child.stdout!.setEncoding("utf8").on("data", (text: string) => io.output("stdout", text));
     child.stderr!.setEncoding("utf8").on("data", (text: string) => io.output("stderr", text));
     let stopped: "interrupt" | "timeout" | undefined;
