@@ -249,6 +249,7 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
             sandbox: sandbox!,
             limits: { memoryMb: node.options.memoryMb, timeoutSeconds: node.options.timeoutSeconds },
             onOutput,
+            onStarted: (pid) => (label.pid = pid),
             checkTransition: checkTransition(node),
           });
       if (sandbox) pool.release(sandbox);
