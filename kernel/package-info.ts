@@ -1,26 +1,8 @@
 /** Facts about the installed steplab package the kernel reports or writes into its kernelspec. */
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-
-/** The directory holding steplab's package.json, found upwards from this module (source or dist/). */
-export function packageRoot(from = dirname(fileURLToPath(import.meta.url))): string {
-  let dir = resolve(from);
-  for (;;) {
-    const pkg = join(dir, "package.json");
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "steplab") return dir;
-      } catch {
-        // an unreadable package.json is not ours; keep looking upwards
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`cannot find steplab's package.json above ${from}`);
-    dir = parent;
-  }
-}
+import { join } from "node:path";
+import { packageRoot } from "../runtime/package.js";
 
 function versionOf(pkgJson: string): string {
   try {
@@ -47,3 +29,5 @@ export function typescriptVersion(): string {
 export function binPath(): string {
   return join(packageRoot(), "bin", "steplab.js");
 }
+
+export { packageRoot };

@@ -17,25 +17,32 @@ function sources(dir) {
   });
 }
 
-// Build beside dist/ and swap it in, so a command running meanwhile never sees half a build.
-const dist = path.join(root, "dist");
-const fresh = `${dist}.${process.pid}.tmp`;
-const stale = `${dist}.${process.pid}.old`;
-await esbuild.build({
-  entryPoints: folders.flatMap((f) => sources(path.join(root, f))),
-  outdir: fresh,
-  outbase: root,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  jsx: "automatic",
-  sourcemap: "inline",
-  logLevel: "error",
-});
-try {
-  renameSync(dist, stale);
-} catch {
-  // first build
+/** Transpiles every source file into `outdir` (mirroring the source tree). */
+export async function transpileTo(outdir) {
+  await esbuild.build({
+    entryPoints: folders.flatMap((f) => sources(path.join(root, f))),
+    outdir,
+    outbase: root,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    jsx: "automatic",
+    sourcemap: "inline",
+    logLevel: "error",
+  });
 }
-renameSync(fresh, dist);
-rmSync(stale, { recursive: true, force: true });
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  // Build beside dist/ and swap it in, so a command running meanwhile never sees half a build.
+  const dist = path.join(root, "dist");
+  const fresh = `${dist}.${process.pid}.tmp`;
+  const stale = `${dist}.${process.pid}.old`;
+  await transpileTo(fresh);
+  try {
+    renameSync(dist, stale);
+  } catch {
+    // first build
+  }
+  renameSync(fresh, dist);
+  rmSync(stale, { recursive: true, force: true });
+}

@@ -13,8 +13,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ReplApp, clientExplorerSource, memoryHistory, type HistoryStore } from "../repl/index.js";
 import type { CellSink, ExecuteOptions, ExecuteOutcome, NotebookSession, SessionState } from "../runtime/session/types.js";
-import { decodeArtifact, encodeArtifact, openStore, sha256, typeName, type Store } from "../store/index.js";
-import type { StoreReader } from "../runtime/client/index.js";
+import { encodeArtifact, openStore, sha256, typeName, type Store } from "../store/index.js";
+import { storeReader } from "../runtime/client/store-reader.js";
 
 // ---------------------------------------------------------------------------------------------
 // A NotebookSession stand-in: cells run in one node:vm context (the real session isolates them;
@@ -478,20 +478,6 @@ describe("repl: notebooks", () => {
 // ---------------------------------------------------------------------------------------------
 // %explore over a real store.
 
-function readerOf(store: Store): StoreReader {
-  return {
-    listFlows: () => store.listFlows(),
-    listRuns: (flow) => store.listRuns(flow),
-    getRun: (flow, runId) => store.getRun(flow, runId),
-    listSteps: (flow, runId) => store.listSteps(flow, runId),
-    listTasks: (flow, runId, step) => store.listTasks(flow, runId, step),
-    listRunTasks: (flow, runId) => store.listRunTasks(flow, runId),
-    getTask: (flow, runId, step, taskId) => store.getTask(flow, runId, step, taskId),
-    getLogs: (flow, runId, step, taskId) => store.getLogs(flow, runId, step, taskId),
-    loadBlob: (sha) => decodeArtifact(store.getBlob(sha)),
-  };
-}
-
 async function seedStore(store: Store): Promise<string> {
   const runId = store.newRunId();
   const now = Date.now();
@@ -537,7 +523,7 @@ describe("repl: %explore", () => {
     dir = mkdtempSync(join(tmpdir(), "steplab-explore-"));
     store = openStore(join(dir, ".steplab"));
     const runId = await seedStore(store);
-    const r = start({ explorer: clientExplorerSource(readerOf(store)) });
+    const r = start({ explorer: clientExplorerSource(storeReader(store)) });
     await tick();
     await r.type("%explore");
     await r.press(ENTER);
@@ -586,7 +572,7 @@ describe("repl: %explore", () => {
     dir = mkdtempSync(join(tmpdir(), "steplab-explore-"));
     store = openStore(join(dir, ".steplab"));
     const runId = await seedStore(store);
-    const r = start({ explorer: clientExplorerSource(readerOf(store)) });
+    const r = start({ explorer: clientExplorerSource(storeReader(store)) });
     await tick();
     await r.type("%explore ZooFlow");
     await r.press(ENTER);

@@ -3,9 +3,9 @@
  * their mtime and size), like make: a flow run again unchanged starts without loading esbuild.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { cacheDir } from "../package.js";
 
 type Stamp = [file: string, mtimeMs: number, size: number];
 
@@ -14,18 +14,8 @@ interface Entry<T> {
   value: T;
 }
 
-function cacheDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, "package.json"))) {
-    const up = path.dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return path.join(dir, "node_modules", ".cache", "steplab", "bundles");
-}
-
 function fileFor(key: string): string {
-  return path.join(cacheDir(), `${createHash("sha256").update(key).digest("hex")}.json`);
+  return path.join(cacheDir("bundles"), `${createHash("sha256").update(key).digest("hex")}.json`);
 }
 
 function stamp(file: string): Stamp | undefined {

@@ -7,11 +7,11 @@ import { resolve } from "node:path";
 import React from "react";
 import { render } from "ink";
 import type { NotebookSession } from "../session/types.js";
-import { decodeArtifact, openStore, resolveStoreRoot, type Store } from "../../store/index.js";
-import type { StoreReader } from "../client/index.js";
+import { openStore, resolveStoreRoot, type Store } from "../../store/index.js";
 import { clientExplorerSource, isReplMagic, loadNotebook, ReplApp, storeHistory, type ListedCell } from "../../repl/index.js";
 import { SteplabError, UsageError } from "../errors.js";
 import type { CliIO } from "./io.js";
+import { storeReader } from "../client/store-reader.js";
 
 export interface ReplSessionOptions {
   storeRoot?: string;
@@ -50,21 +50,6 @@ async function defaultSessionFactory(opts: ReplSessionOptions): Promise<Notebook
   const specifier = "../session/index.js";
   const mod = (await import(specifier)) as { createSession: ReplSessionFactory };
   return mod.createSession(opts);
-}
-
-/** The client API's view of an open store (what runtime/client's store reader does for the host). */
-function readerOf(store: Store): StoreReader {
-  return {
-    listFlows: () => store.listFlows(),
-    listRuns: (flow) => store.listRuns(flow),
-    getRun: (flow, runId) => store.getRun(flow, runId),
-    listSteps: (flow, runId) => store.listSteps(flow, runId),
-    listTasks: (flow, runId, step) => store.listTasks(flow, runId, step),
-    listRunTasks: (flow, runId) => store.listRunTasks(flow, runId),
-    getTask: (flow, runId, step, taskId) => store.getTask(flow, runId, step, taskId),
-    getLogs: (flow, runId, step, taskId) => store.getLogs(flow, runId, step, taskId),
-    loadBlob: (sha) => decodeArtifact(store.getBlob(sha)),
-  };
 }
 
 function parseArgs(args: string[]): { notebook?: string; help: boolean } {
@@ -125,7 +110,7 @@ export async function replCommand(args: string[], io: ReplCommandIo): Promise<nu
   }
   // The session records every cell it executes; the REPL writes only the magics it answers itself.
   const history = storeHistory(store, { session: "repl", persist: isReplMagic, onError: () => undefined });
-  const explorer = clientExplorerSource(readerOf(store));
+  const explorer = clientExplorerSource(storeReader(store));
   // Bracketed paste: the terminal marks pastes so a pasted cell is one edit, not a run per line.
   terminal.write("\x1b[?2004h");
   const app = render(

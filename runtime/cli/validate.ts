@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import type { FlowGraph, LintProblem } from "../graph/types.js";
 import { SteplabError } from "../errors.js";
 import { VERSION } from "./version.js";
+import { cacheDir } from "../package.js";
 
 export class InvalidFlowError extends SteplabError {
   constructor(message: string) {
@@ -35,16 +36,6 @@ function parserFingerprint(): string {
     return m;
   });
   return `${VERSION}|${stamps.join("|")}`;
-}
-
-function cacheDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, "package.json"))) {
-    const up = path.dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return path.join(dir, "node_modules", ".cache", "steplab", "graphs");
 }
 
 function readCache(file: string): Checked | undefined {
@@ -88,7 +79,7 @@ export async function loadGraph(file: string, cwd: string): Promise<FlowGraph> {
     throw new InvalidFlowError(`Cannot read the flow file '${file}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   const key = createHash("sha256").update(`${parserFingerprint()}\0${full}\0${source}`).digest("hex");
-  const cached = path.join(cacheDir(), `${key}.json`);
+  const cached = path.join(cacheDir("graphs"), `${key}.json`);
   let checked = readCache(cached);
   if (!checked) {
     checked = await check(source, full, cwd);

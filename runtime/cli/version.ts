@@ -1,17 +1,3 @@
-import { createRequire } from "node:module";
+import { packageVersion } from "../package.js";
 
-const require = createRequire(import.meta.url);
-
-function readVersion(): string {
-  for (const candidate of ["../../package.json", "../../../package.json"]) {
-    try {
-      const pkg = require(candidate) as { name?: string; version?: string };
-      if (pkg.name === "steplab" && pkg.version) return pkg.version;
-    } catch {
-      // not at this depth (source vs dist)
-    }
-  }
-  return "0.0.0";
-}
-
-export const VERSION = readVersion();
+export const VERSION = packageVersion();

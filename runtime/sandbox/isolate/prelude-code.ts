@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build as esbuild } from "../../bundle/esbuild.js";
+import { cacheDir } from "../../package.js";
 
 let cached: Promise<string> | undefined;
 
@@ -15,14 +16,8 @@ function entryFile(): string {
 }
 
 function cacheFile(entry: string): string {
-  let dir = path.dirname(entry);
-  while (!existsSync(path.join(dir, "package.json"))) {
-    const up = path.dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
   const stamp = `${Math.round(statSync(entry).mtimeMs)}-${statSync(entry).size}`;
-  return path.join(dir, "node_modules", ".cache", "steplab", `prelude-${path.extname(entry).slice(1)}-${stamp}.js`);
+  return path.join(cacheDir("prelude"), `prelude-${path.extname(entry).slice(1)}-${stamp}.js`);
 }
 
 async function build(entry: string): Promise<string> {

@@ -6,24 +6,15 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "../../bundle/esbuild.js";
+import { cacheDir } from "../../package.js";
 
 let built: Promise<string> | undefined;
-
-function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, "package.json"))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error("steplab: cannot find its package root");
-    dir = up;
-  }
-  return dir;
-}
 
 export function childScript(): Promise<string> {
   built ??= (async () => {
     const here = fileURLToPath(new URL("./child.js", import.meta.url));
     const entry = existsSync(here) ? here : here.replace(/\.js$/, ".ts");
-    const outDir = path.join(packageRoot(), "node_modules", ".cache", "steplab");
+    const outDir = cacheDir("process-child");
     mkdirSync(outDir, { recursive: true });
     const outfile = path.join(outDir, `process-child-${process.pid}.mjs`);
     const out = await build({
