@@ -50,5 +50,6 @@ export async function workerCommand(args: string[], io: CliIO, signal?: AbortSig
   });
   io.stdout(`[worker ${process.pid}] stopping\n`);
   await worker.close();
+  io.stdout(`[worker ${process.pid}] stopped\n`);
   return EXIT.ok;
 }

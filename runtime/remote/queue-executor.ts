@@ -5,6 +5,7 @@
  * the worker commits the task record, artifacts and logs, and this side reads them.
  */
 import { Queue, QueueEvents } from "bullmq";
+import type { Redis } from "ioredis";
 import { toTaskError, type TaskOutcome, type TaskSpec } from "../scheduler/index.js";
 import type { TaskExecution, TaskExecutor } from "../executor/index.js";
 import type { FlowGraph, StepNode } from "../graph/types.js";
@@ -64,6 +65,8 @@ export class QueueExecutor implements TaskExecutor {
   #events: QueueEvents | undefined;
   #graph: FlowGraph | undefined;
   readonly #waiters = new Map<string, (result: JobResult) => void>();
+  /** BullMQ leaves connections it was given open; they are closed here. */
+  readonly #connections: Redis[] = [];
 
   constructor(opts: QueueExecutorOptions) {
     this.#opts = opts;
@@ -78,8 +81,10 @@ export class QueueExecutor implements TaskExecutor {
     this.#graph = graph;
     await checkRedis(this.#url);
     const name = this.#opts.config.queue;
-    this.#queue = new Queue(name, { connection: connect(this.#url) });
-    this.#events = new QueueEvents(name, { connection: connect(this.#url) });
+    const [forQueue, forEvents] = [connect(this.#url), connect(this.#url)];
+    this.#connections.push(forQueue, forEvents);
+    this.#queue = new Queue(name, { connection: forQueue });
+    this.#events = new QueueEvents(name, { connection: forEvents });
     this.#events.on("completed", ({ jobId }) => this.#settle(jobId, { ok: true }));
     this.#events.on("failed", ({ jobId, failedReason }) => this.#settle(jobId, { ok: false, reason: failedReason }));
     await this.#events.waitUntilReady();
@@ -193,5 +198,6 @@ export class QueueExecutor implements TaskExecutor {
 
   async close(): Promise<void> {
     await Promise.allSettled([this.#events?.close(), this.#queue?.close()]);
+    for (const c of this.#connections.splice(0)) c.disconnect();
   }
 }

@@ -153,6 +153,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   };
 
   const lockMs = opts.lockMs ?? DEFAULT_LOCK_MS;
+  const connection = connect(url);
   const worker = new Worker<TaskJobData>(
     opts.config.queue,
     async (job) => {
@@ -168,7 +169,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       }
     },
     {
-      connection: connect(url),
+      connection,
       concurrency: opts.concurrency,
       name,
       lockDuration: lockMs,
@@ -183,6 +184,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     name,
     async close() {
       await worker.close();
+      connection.disconnect();
       await Promise.allSettled([...pools.values()].map((p) => p.pool.dispose()));
       await Promise.allSettled([...stores.values()].map((s) => s.close()));
     },

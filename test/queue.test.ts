@@ -1,0 +1,154 @@
+/**
+ * Scale-out end to end, on real servers (.ci/services.sh): the runtime sends a 200-task foreach to
+ * two separate `steplab worker` processes through BullMQ on Redis, with artifacts in S3 (Swift)
+ * and metadata in PostgreSQL; one worker is killed with SIGKILL while it runs tasks. The run must
+ * finish with the right result, every artifact and record readable through the client API.
+ * Skips, saying why, when the services are not running.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { Flow, setDefaultReader } from "../runtime/client/index.js";
+import { storeReader } from "../runtime/client/store-reader.js";
+import { loadRemoteConfig, RemoteStore } from "../store/index.js";
+import { BIN, ROOT } from "./helpers/cli.js";
+import { remoteServices, uniqueRoot } from "./helpers/services.js";
+
+const services = await remoteServices();
+const FLOW = path.join(ROOT, "test", "fixtures", "queue", "wide-queue-flow.ts");
+const temp: string[] = [];
+const children: ChildProcess[] = [];
+
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  for (const d of temp) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const d = mkdtempSync(path.join(tmpdir(), "steplab-queue-"));
+  temp.push(d);
+  return d;
+}
+
+interface Proc {
+  child: ChildProcess;
+  out: () => string;
+  exited: Promise<number | null>;
+}
+
+function start(args: string[], env: Record<string, string>): Proc {
+  const child = spawn(process.execPath, ["--no-node-snapshot", BIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, STEPLAB_CACHE_DIR: tempDir(), NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let text = "";
+  child.stdout!.setEncoding("utf8").on("data", (t: string) => (text += t));
+  child.stderr!.setEncoding("utf8").on("data", (t: string) => (text += t));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, out: () => text, exited };
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Job ids a worker's log says it started and has not finished. */
+function running(log: string): string[] {
+  const started = new Set<string>();
+  for (const line of log.split("\n")) {
+    const m = /\] (\S+): (started|finished|failed)/.exec(line);
+    if (!m) continue;
+    if (m[2] === "started") started.add(m[1]!);
+    else started.delete(m[1]!);
+  }
+  return [...started];
+}
+
+const finishedCount = (log: string) => log.split("\n").filter((l) => / finished$/.test(l)).length;
+
+describe.skipIf(services.skip)("steplab worker + run --with queue (Redis, S3, PostgreSQL)", () => {
+  it("runs a 200-task foreach on two workers, one killed with SIGKILL mid-run, losing nothing", { timeout: 600_000 }, async () => {
+    const root = uniqueRoot(services.env, "queue-e2e");
+    const env = {
+      ...services.env,
+      STEPLAB_QUEUE: `steplab-test-${process.pid}-${Date.now().toString(36)}`,
+      // A killed worker's jobs count as stalled after this long, then run elsewhere.
+      STEPLAB_WORKER_LOCK_MS: "4000",
+    };
+    const a = start(["worker", "--concurrency", "3"], env);
+    const b = start(["worker", "--concurrency", "3"], env);
+    await until("both workers to listen", () => /listening/.test(a.out()) && /listening/.test(b.out()));
+
+    const run = start(
+      ["test/fixtures/queue/wide-queue-flow.ts", "run", "--width", "200", "--spin", "40", "--max-num-splits", "300",
+        "--with", "queue", "--datastore", "s3", "--datastore-root", root],
+      env,
+    );
+    // Kill worker A while it is in the middle of tasks, after it has done some.
+    await until("worker A to finish some tasks and hold others", () => finishedCount(a.out()) >= 15 && running(a.out()).length > 0);
+    const inFlight = running(a.out());
+    a.child.kill("SIGKILL");
+    expect(await a.exited).toBeNull();
+
+    const code = await run.exited;
+    expect(run.out()).toContain("Done!");
+    expect(code).toBe(0);
+    expect(b.out()).toMatch(/finished/);
+
+    // Everything through the client API over the remote datastore, as a user reads it.
+    const store = new RemoteStore(root, { config: loadRemoteConfig(tmpdir(), env), cacheDir: tempDir() });
+    setDefaultReader(() => storeReader(store));
+    let runId: string;
+    try {
+      const flow = Flow("WideQueueFlow");
+      const latest = flow.latestRun!;
+      runId = latest.record.runId;
+      expect(latest.successful).toBe(true);
+      expect(latest.data!.total).toBe(2 * ((199 * 200) / 2));
+      expect(latest.data!.count).toBe(200);
+      const work = latest.step("work").tasks;
+      expect(work).toHaveLength(200);
+      const pids = new Set<number>();
+      for (const task of work) {
+        expect(task.successful).toBe(true);
+        const item = task.index!;
+        expect(task.data.doubled).toBe(item * 2);
+        expect(task.data.payload).toBeInstanceOf(Float64Array);
+        expect(task.data.payload[63]).toBe(item);
+        expect(task.stdout).toBe(`item ${item}\n`);
+        pids.add(task.record.pid!);
+      }
+      // Both workers ran tasks, and what the killed one held was finished by the other.
+      expect(pids.has(a.child.pid!)).toBe(true);
+      expect(pids.has(b.child.pid!)).toBe(true);
+      for (const jobId of inFlight) {
+        const [, , step, taskId] = jobId.split("/");
+        const task = store.getTask("WideQueueFlow", latest.record.runId, step!, taskId!);
+        expect(task?.status).toBe("succeeded");
+        expect(task?.pid).toBe(b.child.pid);
+      }
+      expect(latest.endTask!.stdout).toBe("total 39800\n");
+    } finally {
+      await store.close();
+    }
+
+    // The CLI reads the remote datastore as it reads a local one.
+    const logs = start(["test/fixtures/queue/wide-queue-flow.ts", "logs", `${runId}/end`], {
+      ...env,
+      STEPLAB_DATASTORE: root,
+    });
+    expect(await logs.exited).toBe(0);
+    expect(logs.out()).toContain("total 39800");
+
+    b.child.kill("SIGTERM");
+    expect(await b.exited).toBe(0);
+  });
+});
