@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { Queue } from "bullmq";
 import { afterAll, describe, expect, it } from "vitest";
 import { Flow, setDefaultReader } from "../runtime/client/index.js";
 import { storeReader } from "../runtime/client/store-reader.js";
@@ -150,5 +151,65 @@ describe.skipIf(services.skip)("steplab worker + run --with queue (Redis, S3, Po
 
     b.child.kill("SIGTERM");
     expect(await b.exited).toBe(0);
+  });
+
+  it("maps a step's retries to job attempts; a process step on a worker reads the remote datastore; a re-sent task is not run twice", { timeout: 300_000 }, async () => {
+    const root = uniqueRoot(services.env, "queue-retry");
+    const queueName = `steplab-test-${process.pid}-${Date.now().toString(36)}-retry`;
+    const env = { ...services.env, STEPLAB_QUEUE: queueName };
+    const worker = start(["worker", "--concurrency", "2"], env);
+    await until("the worker to listen", () => /listening/.test(worker.out()));
+    const marker = path.join(tempDir(), "tried");
+    const run = start(
+      ["test/fixtures/queue/flaky-queue-flow.ts", "run", "--marker", marker, "--with", "queue", "--datastore", "s3", "--datastore-root", root],
+      env,
+    );
+    expect(await run.exited).toBe(0);
+    expect(run.out()).toContain("result 42");
+    expect(worker.out()).toMatch(/flaky\/2: failed: first attempt fails on purpose/);
+
+    const store = new RemoteStore(root, { config: loadRemoteConfig(tmpdir(), env), cacheDir: tempDir() });
+    const queue = new Queue(queueName, { connection: { url: env.STEPLAB_REDIS_URL } as never });
+    try {
+      const [runRecord] = store.listRuns("FlakyQueueFlow");
+      const runId = runRecord!.runId;
+      const flaky = store.getTask("FlakyQueueFlow", runId, "flaky", "2")!;
+      expect(flaky.status).toBe("succeeded");
+      expect(flaky.attempt).toBe(1);
+
+      // The same task sent again is the same job: nothing new to run.
+      const jobId = `FlakyQueueFlow/${runId}/start/1`;
+      const job = (await queue.getJob(jobId))!;
+      expect(await job.getState()).toBe("completed");
+      await queue.add("task", job.data, { jobId });
+      expect(await queue.getJobCounts("waiting", "active")).toMatchObject({ waiting: 0, active: 0 });
+      // Even once the job is gone from Redis, a worker does not run a task the datastore has as done.
+      const before = store.getTask("FlakyQueueFlow", runId, "start", "1")!;
+      await job.remove();
+      await queue.add("task", job.data, { jobId });
+      await until("the worker to skip the re-sent task", () => /start\/1: already succeeded, not run again/.test(worker.out()));
+      expect(store.getTask("FlakyQueueFlow", runId, "start", "1")).toEqual(before);
+    } finally {
+      await queue.close();
+      await store.close();
+      worker.child.kill("SIGTERM");
+      await worker.exited;
+    }
+  });
+
+  it("a worker that cannot reach S3 fails its task with a clear error, and the run fails instead of hanging", { timeout: 300_000 }, async () => {
+    const root = uniqueRoot(services.env, "queue-nos3");
+    const env = { ...services.env, STEPLAB_QUEUE: `steplab-test-${process.pid}-${Date.now().toString(36)}-nos3` };
+    const worker = start(["worker", "--concurrency", "1"], { ...env, STEPLAB_S3_ENDPOINT: "http://127.0.0.1:1" });
+    await until("the worker to listen", () => /listening/.test(worker.out()));
+    const run = start(
+      ["test/fixtures/queue/wide-queue-flow.ts", "run", "--width", "2", "--with", "queue", "--datastore", "s3", "--datastore-root", root],
+      env,
+    );
+    expect(await run.exited).toBe(1);
+    expect(run.out()).toMatch(/the artifact store \(S3 at http:\/\/127\.0\.0\.1:1, bucket [\w-]+\) failed/);
+    expect(run.out()).toContain("Step start (task-id 1) failed.");
+    worker.child.kill("SIGTERM");
+    await worker.exited;
   });
 });
