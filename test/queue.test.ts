@@ -169,7 +169,7 @@ describe.skipIf(services.skip)("steplab worker + run --with queue (Redis, S3, Po
     expect(worker.out()).toMatch(/flaky\/2: failed: first attempt fails on purpose/);
 
     const store = new RemoteStore(root, { config: loadRemoteConfig(tmpdir(), env), cacheDir: tempDir() });
-    const queue = new Queue(queueName, { connection: { url: env.STEPLAB_REDIS_URL } as never });
+    const queue = new Queue(queueName, { connection: { url: services.env.STEPLAB_REDIS_URL } as never });
     try {
       const [runRecord] = store.listRuns("FlakyQueueFlow");
       const runId = runRecord!.runId;
