@@ -134,7 +134,8 @@ describe.skipIf(services.skip)("steplab worker + run --with queue (Redis, S3, Po
         const [, , step, taskId] = jobId.split("/");
         const task = store.getTask("WideQueueFlow", latest.record.runId, step!, taskId!);
         expect(task?.status).toBe("succeeded");
-        expect(task?.pid).toBe(b.child.pid);
+        // Worker B ran it again, unless A had committed it just before it died (B then skips it).
+        expect([a.child.pid, b.child.pid]).toContain(task?.pid);
       }
       expect(latest.endTask!.stdout).toBe("total 39800\n");
     } finally {
