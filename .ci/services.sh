@@ -90,7 +90,8 @@ fi
 # --- memcached (Swift's proxy cache).
 if ! port_open "$MEMCACHED_PORT"; then
   log "starting memcached on 127.0.0.1:$MEMCACHED_PORT"
-  memcached -u memcache -l 127.0.0.1 -p "$MEMCACHED_PORT" -U 0 -m 64 -d -P "$BASE/run/memcached.pid"
+  nohup memcached -u memcache -l 127.0.0.1 -p "$MEMCACHED_PORT" -U 0 -m 64 >"$BASE/log/memcached.log" 2>&1 &
+  echo $! >"$BASE/run/memcached.pid"
   wait_for memcached 20 port_open "$MEMCACHED_PORT"
 fi
 
