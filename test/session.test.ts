@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, existsSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -153,5 +153,22 @@ describe("notebook session", () => {
     expect(r.s.displays[0]?.["text/html"]).toMatch(/<table>/);
     await new Promise((res) => setTimeout(res, 300));
     expect(r.s.out.join("")).toContain("later");
+  });
+
+  test("runFlow() runs a flow file from a cell and returns its Run; prompt() asks the front end", async () => {
+    copyFileSync(path.join(__dirname, "fixtures", "flows", "hello-world.ts"), path.join(dir, "hello.ts"));
+    const s = sink();
+    const progress: number[] = [];
+    s.progress = (p) => void progress.push(p.done);
+    const r = await session.execute(`const run = await runFlow("hello.ts");\n[run.successful, run.step("start").task.data.message]`, { sink: s });
+    expect(r.error).toBeUndefined();
+    expect(r.result?.["text/plain"]).toBe("[ true, 'Metaflow says: Hi!' ]");
+    expect(s.out.join("")).toMatch(/Task finished successfully/);
+    expect(progress.length).toBeGreaterThan(0);
+
+    const asking = sink();
+    asking.input = async (question) => `answer to ${question}`;
+    const p = await session.execute(`await prompt("name?")`, { sink: asking });
+    expect(p.result?.["text/plain"]).toBe("'answer to name?'");
   });
 });

@@ -17,8 +17,17 @@ interface Bridge {
   reader: Record<string, (...args: any[]) => unknown>;
   result?: (value: unknown) => void;
   display?: (kind: string, data: unknown, options: object) => void;
-  runFlow?: (file: string, params: object) => Promise<string>;
-  prompt?: (text: string, password: boolean) => Promise<string>;
+  /** isolated-vm References to async host functions. */
+  runFlow?: HostAsync;
+  prompt?: HostAsync;
+}
+
+interface HostAsync {
+  apply(receiver: undefined, args: unknown[], options: object): Promise<unknown>;
+}
+
+function awaitHost<R>(ref: HostAsync | undefined): ((...args: unknown[]) => Promise<R>) | undefined {
+  return ref && ((...args) => ref.apply(undefined, args, { arguments: { copy: true }, result: { promise: true, copy: true } }) as Promise<R>);
 }
 
 const g = globalThis as any;
@@ -193,8 +202,8 @@ g.__steplabHost = {
   reader: bridge.reader,
   result: bridge.result,
   display: bridge.display,
-  runFlow: bridge.runFlow,
-  prompt: bridge.prompt,
+  runFlow: awaitHost<string>(bridge.runFlow),
+  prompt: awaitHost<string>(bridge.prompt),
 };
 
 export {};

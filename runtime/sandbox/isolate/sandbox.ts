@@ -128,11 +128,12 @@ export class IsolateSandbox implements Sandbox {
           new TextDecoder(label, { fatal }).decode(bytes),
         ),
       };
-      const extras: Record<string, ivm.Callback> = {};
+      const extras: Record<string, ivm.Callback | ivm.Reference> = {};
       if (io.result) extras.result = new ivm.Callback(io.result);
       if (io.display) extras.display = new ivm.Callback(io.display);
-      if (io.runFlow) extras.runFlow = new ivm.Callback(io.runFlow, { async: true });
-      if (io.prompt) extras.prompt = new ivm.Callback(io.prompt, { async: true });
+      // Host functions that answer later travel as References: the prelude awaits their promise.
+      if (io.runFlow) extras.runFlow = new ivm.Reference(io.runFlow);
+      if (io.prompt) extras.prompt = new ivm.Reference(io.prompt);
       Object.assign(bridge, extras);
       const readerCallbacks = READER_METHODS.map((m) => new ivm.Callback((...args: unknown[]) => (io.reader[m] as any)(...args)));
       // One call installs every callback; the prelude collects them into its bridge and deletes them.
