@@ -74,5 +74,26 @@ describe.skipIf(services.skip)("the CLI over an S3 + PostgreSQL datastore", () =
     expect(resumed.out).toContain(`Resuming HelloFlow/${runId}`);
     expect(resumed.out).toContain("Cloning results of a previously run task");
     expect(resumed.code).toBe(0);
+
+    // Resume on workers: the re-run steps go through the queue.
+    const queueEnv = { STEPLAB_QUEUE: `steplab-test-${process.pid}-${Date.now().toString(36)}-resume` };
+    const cache = mkdtempSync(path.join(tmpdir(), "steplab-remote-cli-"));
+    temp.push(cache);
+    const worker = spawn(process.execPath, ["--no-node-snapshot", BIN, "worker", "--concurrency", "1"], {
+      cwd: ROOT,
+      env: { ...process.env, ...services.env, ...queueEnv, STEPLAB_CACHE_DIR: cache },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let workerOut = "";
+    worker.stdout!.setEncoding("utf8").on("data", (t: string) => (workerOut += t));
+    try {
+      const queued = await steplab([HELLO, "resume", "hello", "--with", "queue", "--datastore-root", root], queueEnv);
+      expect(queued.out).toContain("Done!");
+      expect(queued.code).toBe(0);
+      expect(workerOut).toMatch(/HelloFlow\/\d+\/hello\/\d+: finished/);
+      expect(workerOut).not.toMatch(/\/start\/\d+: started/);
+    } finally {
+      worker.kill("SIGTERM");
+    }
   });
 });

@@ -45,6 +45,6 @@ Options of run:
 ${options([...RUN_OPTIONS, ...REMOTE_RUN_OPTIONS])}
 
 Options of resume:
-${options(RESUME_OPTIONS)}
+${options([...RESUME_OPTIONS, ...REMOTE_RUN_OPTIONS])}
 `;
 }

@@ -90,13 +90,14 @@ export async function resumeCommand(graph: FlowGraph, args: string[], io: CliIO)
         `Start a new run to change them.`,
     );
   }
-  const parsed = parseOptions(args, RESUME_OPTIONS, "resume");
+  const parsed = parseOptions(args, [...RESUME_OPTIONS, ...REMOTE_RUN_OPTIONS], "resume");
   const { maxWorkers, maxNumSplits, tags } = limits(parsed, io);
   if (parsed.positionals.length > 1) throw new UsageError(`resume takes at most one step, got '${parsed.positionals.join(" ")}'`);
   const request = { step: parsed.positionals[0], originRunId: single(parsed, "origin-run-id") };
   checkResumeStep(graph, request.step);
   if (!header(graph, io)) return EXIT.failed;
-  const store = openUserStore(io);
+  const remote = remoteRun(parsed, io, maxWorkers);
+  const store = remote?.store ?? openUserStore(io);
   try {
     const { plan, parameters } = resolveResume(store, graph, request);
     io.stderr(`Resuming ${graph.name}/${plan.originRunId} from step ${plan.fromStep}\n`);
@@ -109,9 +110,10 @@ export async function resumeCommand(graph: FlowGraph, args: string[], io: CliIO)
       maxNumSplits,
       tags,
       resume: plan,
+      executor: remote?.executor,
     });
     return outcome.status === "succeeded" ? EXIT.ok : EXIT.failed;
   } finally {
-    await store.close();
+    await (remote ? remote.close() : store.close());
   }
 }
