@@ -213,4 +213,28 @@ describe.skipIf(services.skip)("steplab worker + run --with queue (Redis, S3, Po
     worker.child.kill("SIGTERM");
     await worker.exited;
   });
+
+  it("a worker that cannot reach PostgreSQL fails its task with a clear error, recorded by the scheduler", { timeout: 300_000 }, async () => {
+    const root = uniqueRoot(services.env, "queue-nodb");
+    const env = { ...services.env, STEPLAB_QUEUE: `steplab-test-${process.pid}-${Date.now().toString(36)}-nodb` };
+    const worker = start(["worker", "--concurrency", "1"], { ...env, STEPLAB_DB_URL: "postgres://postgres@127.0.0.1:1/steplab" });
+    await until("the worker to listen", () => /listening/.test(worker.out()));
+    const run = start(
+      ["test/fixtures/queue/wide-queue-flow.ts", "run", "--width", "2", "--with", "queue", "--datastore", "s3", "--datastore-root", root],
+      env,
+    );
+    expect(await run.exited).toBe(1);
+    expect(run.out()).toMatch(/the metadata database \(PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:1\/steplab\) failed: ECONNREFUSED/);
+    const store = new RemoteStore(root, { config: loadRemoteConfig(tmpdir(), env), cacheDir: tempDir() });
+    try {
+      const [runRecord] = store.listRuns("WideQueueFlow");
+      const task = store.getTask("WideQueueFlow", runRecord!.runId, "start", "1");
+      expect(task?.status).toBe("failed");
+      expect(task?.error?.message).toMatch(/PostgreSQL/);
+    } finally {
+      await store.close();
+      worker.child.kill("SIGTERM");
+      await worker.exited;
+    }
+  });
 });
