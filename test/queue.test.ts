@@ -82,7 +82,7 @@ describe.skipIf(services.skip)("steplab worker + run --with queue (Redis, S3, Po
       ...services.env,
       STEPLAB_QUEUE: `steplab-test-${process.pid}-${Date.now().toString(36)}`,
       // A killed worker's jobs count as stalled after this long, then run elsewhere.
-      STEPLAB_WORKER_LOCK_MS: "4000",
+      STEPLAB_WORKER_LOCK_MS: "8000",
     };
     const a = start(["worker", "--concurrency", "3"], env);
     const b = start(["worker", "--concurrency", "3"], env);
