@@ -6,9 +6,9 @@ import { execFile, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { installKernelspec } from "../kernel/index.js";
+import { packageRoot } from "../runtime/package.js";
 
 export interface BenchResult {
   name: string;
@@ -18,7 +18,8 @@ export interface BenchResult {
   ok: boolean;
 }
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+// Found upwards, so the bench also works bundled into the cache folder (bench/run.mjs does that).
+const ROOT = packageRoot();
 const PYTHON = "/usr/bin/python3";
 const HELPER = join(ROOT, "test", "helpers", "jupyter.py");
 const STARTUP_TARGET_MS = 1500;

@@ -153,6 +153,8 @@ function start(props: Partial<React.ComponentProps<typeof ReplApp>> = {}) {
 }
 
 /** The editable part of the screen: from the last `In [n]:` prompt down. */
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 function promptArea(screen: string): string {
   const at = screen.lastIndexOf("In [");
   return at >= 0 ? screen.slice(at) : screen;
@@ -644,6 +646,8 @@ describe("repl: with the real session", () => {
     expect(r.screen()).toMatch(/interrupt/i);
     await r.press(paste("//% step after\n//% prev start\nMath.ma"));
     await r.press(TAB);
+    // The language service's first answer loads TypeScript's libraries: wait for it, don't race it.
+    for (let waited = 0; !promptArea(r.screen()).includes("Math.max") && waited < 30_000; waited += 50) await sleep(50);
     expect(promptArea(r.screen())).toContain("Math.max");
     await r.type("(self.n, 7)");
     await r.press(ENTER);

@@ -24,6 +24,8 @@ export interface TaskSpec {
   parameterNames: Record<string, string>;
   stepNames: string[];
   attempt?: number;
+  /** The flow class method to call, when it is not named after the step (notebook cells). */
+  method?: string;
 }
 
 export interface TaskEnv {
@@ -101,6 +103,7 @@ export async function executeTask(spec: TaskSpec, env: TaskEnv): Promise<TaskOut
       : undefined,
     foreach: spec.foreach,
     steps: spec.stepNames,
+    method: spec.method,
   };
   const io: TaskIO = {
     ...env.notebook,

@@ -7,6 +7,8 @@
 import ts from "typescript";
 
 export const CELL_FLOW_CLASS = "NotebookCellFlow";
+/** Every cell's method has this name, so a cell's module depends only on its code (and is cached). */
+export const CELL_METHOD = "__cell";
 export const CELL_SOURCE_NAME = "cell.ts";
 
 const HELPERS = ["Flow", "Run", "Step", "Task", "Steplab", "namespace", "display", "runFlow", "prompt", "registerArtifactClass"];
@@ -18,8 +20,6 @@ export interface CellModuleInput {
   cell: number;
   lineOffset: number;
   body: string;
-  /** The method name (the step); "__scratch" for skip cells. */
-  method: string;
   isJoin: boolean;
 }
 
@@ -90,7 +90,7 @@ export function buildCellModule(input: CellModuleInput): CellModule {
   for (const s of input.setup) push(s.code, (i) => ({ cell: s.cell, setup: true, line: s.lineOffset + i + 1 }));
   for (const imp of imports) push(imp, () => ({ cell: input.cell, setup: false, line: 0 }));
   push(`export class ${CELL_FLOW_CLASS} extends __steplab.FlowSpec {`);
-  push(`async ${input.method}(${input.isJoin ? "inputs: any" : ""}) {`);
+  push(`async ${CELL_METHOD}(${input.isJoin ? "inputs: any" : ""}) {`);
   push(`const self: any = this; const { ${HELPERS.join(", ")} } = __steplab;`);
   if (input.parameters.length) push(`const { ${input.parameters.join(", ")} } = self;`);
   // The body gets its own block, so a cell may declare names the helpers use (`const display = ...`).

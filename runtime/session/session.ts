@@ -31,12 +31,12 @@ import {
   type NotebookGraph,
   type NotebookStep,
 } from "../../notebooks/index.js";
-import { bundleSource, transformSource } from "../bundle/index.js";
+import { bundleSource, transformSource, type FlowBundle } from "../bundle/index.js";
 import type { StoreReader } from "../client/reader.js";
 import { storeReader } from "../client/store-reader.js";
 import { IsolateSandbox, type Sandbox, type TaskIO } from "../sandbox/index.js";
 import { executeTask, type TaskSpec } from "../scheduler/index.js";
-import { buildCellModule, CELL_FLOW_CLASS, CELL_SOURCE_NAME, topLevelNames, type CellModule } from "./cell-module.js";
+import { buildCellModule, CELL_FLOW_CLASS, CELL_METHOD, CELL_SOURCE_NAME, topLevelNames, type CellModule } from "./cell-module.js";
 import { displayBundle, valueBundle } from "./display.js";
 import { cellError, LocalOfAnotherCellError, NotebookGraphProblem } from "./errors.js";
 import { sessionFlowName } from "./flow-name.js";
@@ -77,6 +77,8 @@ export interface SessionCell {
 }
 
 export const DEFAULT_CELL_MEMORY_MB = 1024;
+/** Compiled cell modules kept for re-runs. */
+const COMPILED_CELLS_KEPT = 64;
 /** How long a finished cell's timers may keep printing under it. */
 const CELL_LINGER_MS = 60_000;
 
@@ -91,6 +93,7 @@ export class Session implements NotebookSession {
   private nextTaskId = 1;
   private running?: Sandbox;
   private sandbox?: IsolateSandbox;
+  private readonly compiled = new Map<string, FlowBundle>();
   private interrupted = false;
   private flowName: string;
   private parameterRefs: Record<string, ArtifactRef> = {};
@@ -236,23 +239,32 @@ export class Session implements NotebookSession {
     return this.graph().parameters.map((p) => p.name);
   }
 
-  private moduleFor(cell: SessionCell, method: string, isJoin: boolean): CellModule {
+  private moduleFor(cell: SessionCell, isJoin: boolean): CellModule {
     return buildCellModule({
       setup: this.setupCells(),
       parameters: this.parameterNames().filter((p) => p in this.parameterRefs),
       cell: cell.number,
       lineOffset: cell.directives.bodyLine - 1,
       body: cell.directives.body,
-      method,
       isJoin,
     });
   }
 
-  /** One isolate serves the session's cells, each in a fresh context. */
+  /**
+   * One isolate serves the session's cells, each in a fresh context. Modules without imports are
+   * cached by their source: running a cell again compiles nothing new.
+   */
   private async sandboxFor(module: CellModule): Promise<IsolateSandbox> {
-    const bundle = module.imports
-      ? await bundleSource(module.source, this.cwd, CELL_SOURCE_NAME)
-      : await transformSource(module.source, this.cwd, CELL_SOURCE_NAME);
+    let bundle = module.imports ? undefined : this.compiled.get(module.source);
+    if (!bundle) {
+      bundle = module.imports
+        ? await bundleSource(module.source, this.cwd, CELL_SOURCE_NAME)
+        : await transformSource(module.source, this.cwd, CELL_SOURCE_NAME);
+      if (!module.imports) {
+        if (this.compiled.size >= COMPILED_CELLS_KEPT) this.compiled.delete(this.compiled.keys().next().value!);
+        this.compiled.set(module.source, bundle);
+      }
+    }
     if (this.sandbox) this.sandbox.setBundle(bundle);
     else this.sandbox = new IsolateSandbox(bundle, CELL_FLOW_CLASS);
     return this.sandbox;
@@ -290,7 +302,7 @@ export class Session implements NotebookSession {
       }
     }
     const run = await this.ensureRun();
-    const module = this.moduleFor(cell, step.name, step.isJoin);
+    const module = this.moduleFor(cell, step.isJoin);
     const sandbox = await this.sandboxFor(module);
     let value: unknown;
     let hasValue = false;
@@ -342,6 +354,7 @@ export class Session implements NotebookSession {
       step: step.name,
       parameterNames: Object.fromEntries(Object.keys(this.parameterRefs).map((p) => [p, p])),
       stepNames: [step.name],
+      method: CELL_METHOD,
     };
     const withParams = (refs: Record<string, ArtifactRef>) => ({ ...refs, ...this.parameterRefs });
     const parents = step.parents.flatMap((p) => this.latest.get(p) ?? []);
@@ -402,12 +415,12 @@ export class Session implements NotebookSession {
 
   private async runSetup(cell: SessionCell, sink: CellSink): Promise<ExecuteOutcome> {
     // Run the module scope once so errors (a missing package, a throw at top level) show now.
-    const module = this.moduleFor(cell, "__setup", false);
+    const module = this.moduleFor(cell, false);
     const sandbox = await this.sandboxFor(module);
     this.running = sandbox;
     try {
       await sandbox.runTask(
-        { flow: this.flowName, step: "__setup", pathspec: "setup", initial: {}, parameters: {}, steps: ["__setup"] },
+        { flow: this.flowName, step: "__setup", pathspec: "setup", initial: {}, parameters: {}, steps: ["__setup"], method: CELL_METHOD },
         this.taskIO(sink),
         { memoryMb: this.memoryMb },
       );
@@ -444,7 +457,7 @@ export class Session implements NotebookSession {
   private async runScratch(cell: SessionCell, sink: CellSink): Promise<ExecuteOutcome> {
     // A skip cell sees the artifacts of the step that ran last, and creates no task.
     const last = this.currentStep ? this.latest.get(this.currentStep)?.at(-1) : undefined;
-    const module = this.moduleFor(cell, "__scratch", false);
+    const module = this.moduleFor(cell, false);
     const sandbox = await this.sandboxFor(module);
     let value: unknown;
     let hasValue = false;
@@ -458,6 +471,7 @@ export class Session implements NotebookSession {
           initial: Object.fromEntries(Object.entries({ ...(last?.artifacts ?? {}), ...this.parameterRefs }).map(([n, r]) => [n, r.sha])),
           parameters: Object.fromEntries(Object.keys(this.parameterRefs).map((p) => [p, p])),
           steps: ["__scratch"],
+          method: CELL_METHOD,
         },
         this.taskIO(sink, (v) => {
           value = v;

@@ -17,7 +17,7 @@ function describeValue(value: unknown): string {
 
 export async function runStep(flowClass: { prototype: any; name: string }, request: TaskRequest): Promise<GuestOutcome> {
   const state = new TaskState(flowClass, request);
-  const method = flowClass.prototype[request.step];
+  const method = flowClass.prototype[request.method ?? request.step];
   if (typeof method !== "function") {
     throw new Error(`Flow ${request.flow} has no step '${request.step}'`);
   }

@@ -28,6 +28,8 @@ export interface TaskRequest {
   foreach?: { input: unknown; index: number };
   /** Step names of the flow, so `this.next(this.x)` can be resolved by identity. */
   steps: string[];
+  /** The method that runs the step, when it is not named after it (a notebook cell's module). */
+  method?: string;
 }
 
 export interface GuestOutcome {

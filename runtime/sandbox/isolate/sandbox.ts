@@ -57,12 +57,15 @@ export class IsolateSandbox implements Sandbox {
     this.mapper = new StackMapper(bundle.filename, bundle.map);
   }
 
+  /** Scripts compiled in the current isolate, by code (a notebook re-runs the same cells). */
+  private readonly compiledBundles = new Map<string, ivm.Script>();
+
   /** Runs later tasks from another bundle in the same isolate (a notebook's next cell). */
   setBundle(bundle: FlowBundle): void {
     if (bundle.code === this.bundle.code) return;
     this.bundle = bundle;
     this.mapper = new StackMapper(bundle.filename, bundle.map);
-    if (this.scripts) this.scripts.bundle = undefined;
+    if (this.scripts) this.scripts.bundle = this.compiledBundles.get(bundle.code);
   }
 
   private async ready(memoryMb: number): Promise<{ isolate: ivm.Isolate; prelude: ivm.Script; runtime?: ivm.Script; bundle: ivm.Script }> {
@@ -71,6 +74,7 @@ export class IsolateSandbox implements Sandbox {
       this.isolate = new ivm.Isolate({ memoryLimit: memoryMb });
       this.memoryMb = memoryMb;
       // The prelude's completion value is the timer entry point, so running it hands us a reference.
+      this.compiledBundles.clear();
       this.scripts = {
         prelude: await compileCached(this.isolate, `${await preludeCode()}\n;globalThis.__steplabFire;`, "steplab:prelude"),
       };
@@ -79,7 +83,11 @@ export class IsolateSandbox implements Sandbox {
     if (this.bundle.externalRuntime && !scripts.runtime) {
       scripts.runtime = await compileCached(this.isolate, await guestRuntimeCode(), "steplab:runtime");
     }
-    scripts.bundle ??= await compileCached(this.isolate, this.bundle.code, this.bundle.filename);
+    if (!scripts.bundle) {
+      scripts.bundle = await compileCached(this.isolate, this.bundle.code, this.bundle.filename);
+      if (this.compiledBundles.size >= 64) this.compiledBundles.clear();
+      this.compiledBundles.set(this.bundle.code, scripts.bundle);
+    }
     return { isolate: this.isolate, prelude: scripts.prelude, runtime: scripts.runtime, bundle: scripts.bundle };
   }
 
