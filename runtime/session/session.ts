@@ -94,6 +94,7 @@ export class Session implements NotebookSession {
   private running?: Sandbox;
   private sandbox?: IsolateSandbox;
   private readonly compiled = new Map<string, FlowBundle>();
+  private graphCache?: NotebookGraph;
   private interrupted = false;
   private flowName: string;
   private parameterRefs: Record<string, ArtifactRef> = {};
@@ -132,9 +133,12 @@ export class Session implements NotebookSession {
     return this.cellList.map((c) => ({ source: c.source, tags: [...c.tags] }));
   }
 
+  /** The graph the cells declare; rebuilt only when a cell changes. */
   graph(): NotebookGraph {
-    return buildNotebookGraph(this.cellList.map((c) => ({ source: c.source, tags: c.tags, index: c.number, id: c.id })));
+    this.graphCache ??= buildNotebookGraph(this.cellList.map((c) => ({ source: c.source, tags: c.tags, index: c.number, id: c.id })));
+    return this.graphCache;
   }
+
 
   // ---- executing cells ------------------------------------------------------------------
 
@@ -169,7 +173,10 @@ export class Session implements NotebookSession {
       } catch (err) {
         // A new cell that failed is not part of the flow: the next cell's parent stays the last
         // one that worked. (Running it again, fixed, adds it.)
-        if (!known.has(cell) && this.cellList.at(-1) === cell) this.cellList.pop();
+        if (!known.has(cell) && this.cellList.at(-1) === cell) {
+          this.cellList.pop();
+          this.graphCache = undefined;
+        }
         throw err;
       }
     } catch (err) {
@@ -190,10 +197,12 @@ export class Session implements NotebookSession {
         : undefined);
     if (existing) {
       Object.assign(existing, { source, tags, directives });
+      this.graphCache = undefined;
       return existing;
     }
     const cell: SessionCell = { number: this.cellList.length + 1, id: opts.cellId, source, tags, directives };
     this.cellList.push(cell);
+    this.graphCache = undefined;
     return cell;
   }
 
