@@ -11,15 +11,9 @@ import { statSync } from "node:fs";
 import os from "node:os";
 import { Worker, type Job } from "bullmq";
 import { storeReader } from "../client/store-reader.js";
-import { executeTask, SandboxPool, type TaskSpec } from "../scheduler/index.js";
+import { executeTask, SandboxPool, taskSpecFromStore } from "../scheduler/index.js";
 import type { StepNode } from "../graph/types.js";
-import {
-  decodeArtifact,
-  isRemoteRoot,
-  RemoteStore,
-  type RemoteConfig,
-  type TaskRecord,
-} from "../../store/index.js";
+import { decodeArtifact, isRemoteRoot, RemoteStore, type RemoteConfig } from "../../store/index.js";
 import { connect, JOB_NAME, jobIdFor, QueueError, redisUrl, type TaskJobData } from "./queue.js";
 
 export const DEFAULT_LOCK_MS = 30_000;
@@ -100,39 +94,11 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       opts.log(`${pathspec}: already succeeded, not run again`);
       return { status: "succeeded", reused: true };
     }
-    const runRecord = store.getRun(data.flow, data.runId);
-    if (!runRecord) throw new QueueError(`run ${data.flow}/${data.runId} is not in the datastore ${data.datastore}`);
-    const inputs: TaskRecord[] = data.inputs.map((i) => {
-      const input = store.getTask(data.flow, data.runId, i.step, i.taskId);
-      if (!input) throw new QueueError(`input task ${data.flow}/${data.runId}/${i.step}/${i.taskId} of ${pathspec} is not in the datastore`);
-      return input;
-    });
-    let foreach: TaskSpec["foreach"];
-    if (data.foreachIndex !== undefined) {
-      const parent = inputs[0];
-      const over = parent?.next?.foreach;
-      const ref = over ? parent.artifacts[over] : undefined;
-      if (!ref) throw new QueueError(`the foreach parent of ${pathspec} has no list to split over`);
-      const list = lists.get(ref.sha, () => decodeArtifact(store.getBlob(ref.sha)));
-      if (!Array.isArray(list) || data.foreachIndex >= list.length) {
-        throw new QueueError(`foreach item ${data.foreachIndex} of ${pathspec} is not in the parent's list`);
-      }
-      foreach = { input: list[data.foreachIndex], index: data.foreachIndex };
-    }
-    const spec: TaskSpec = {
-      flow: data.flow,
-      runId: data.runId,
-      step: data.step,
-      taskId: data.taskId,
-      stack: data.stack,
-      inputs,
-      isJoin: data.isJoin,
-      initial: data.isJoin || inputs.length === 0 ? runRecord.parameters : inputs[0]!.artifacts,
-      foreach,
-      parameterNames: data.parameterNames,
-      stepNames: data.stepNames,
-      attempt: job.attemptsMade,
-    };
+    const spec = taskSpecFromStore(
+      store,
+      { ...data, attempt: job.attemptsMade },
+      { loadList: (sha) => lists.get(sha, () => decodeArtifact(store.getBlob(sha))) },
+    );
     const pool = await poolFor(data);
     const sandbox = await pool.acquire({ options: { isolation: data.isolation } } as StepNode);
     try {

@@ -12,4 +12,6 @@ export {
 export { RunConsole, processConsole, timestamp, LineSplitter, type ConsoleSink, type TaskLabel } from "./console.js";
 export { executeTask, toTaskError, type TaskSpec, type TaskEnv, type TaskOutcome } from "./task.js";
 export { SandboxPool } from "./sandbox-pool.js";
-export { RuntimeGraphError } from "./errors.js";
+export { RuntimeGraphError, TaskInputError } from "./errors.js";
+export { taskSpecFromStore, readInputTasks, foreachListOf, type StoredTask, type StoredTaskOptions } from "./stored-task.js";
+export { transitionChecker, foreachSplit } from "./transitions.js";

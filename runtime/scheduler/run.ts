@@ -24,6 +24,7 @@ import { JoinBuckets } from "./joins.js";
 import type { ResumePlan } from "./resume.js";
 import { SandboxPool } from "./sandbox-pool.js";
 import { describeFailure, executeTask, toTaskError, type TaskSpec } from "./task.js";
+import { foreachSplit, transitionChecker } from "./transitions.js";
 
 export const DEFAULT_MAX_WORKERS = 16;
 export const DEFAULT_MAX_NUM_SPLITS = 100;
@@ -123,24 +124,6 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
     failure ??= { step, taskId };
   };
 
-  const checkTransition = (node: StepNode) => (next: TaskRecord["next"]) => {
-    if (node.type === "end" || node.next.length === 0) {
-      if (next) throw new RuntimeGraphError(`Step '${node.name}' is the end step and cannot call next()`);
-      return;
-    }
-    if (!next) {
-      throw new RuntimeGraphError(`Step '${node.name}' finished without calling this.next(...): its last statement must be a transition`);
-    }
-    const same = next.steps.join(",") === node.next.join(",") && (next.foreach ?? "") === (node.foreach ?? "");
-    if (!same) {
-      const said = `${next.steps.join(", ")}${next.foreach ? ` (foreach ${next.foreach})` : ""}`;
-      const graphSays = `${node.next.join(", ")}${node.foreach ? ` (foreach ${node.foreach})` : ""}`;
-      throw new RuntimeGraphError(
-        `Step '${node.name}' called next() with ${said}, but its source says ${graphSays}. A step's transition cannot change at run time.`,
-      );
-    }
-  };
-
   const enqueue = (task: PendingTask) => {
     queue.push(task);
     total++;
@@ -151,17 +134,9 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
     const next = task.next;
     if (!next) return undefined;
     if (next.foreach) {
-      const ref = task.artifacts[next.foreach];
-      if (!ref) return `Foreach in step '${node.name}' is over '${next.foreach}', which this step does not have: assign this.${next.foreach} first`;
-      const list = reader.loadBlob(ref.sha);
-      if (!Array.isArray(list)) return `Foreach in step '${node.name}' needs a list in '${next.foreach}', got ${ref.type}`;
-      if (list.length === 0) return `Foreach in step '${node.name}' is over '${next.foreach}', which is empty: there must be at least one item`;
-      if (list.length > maxNumSplits) {
-        return (
-          `Foreach in step '${node.name}' yields ${list.length} child steps, more than --max-num-splits (${maxNumSplits}). ` +
-          `Raise it with --max-num-splits ${list.length} (or STEPLAB_RUN_MAX_NUM_SPLITS).`
-        );
-      }
+      const split = foreachSplit(task, node, (sha) => reader.loadBlob(sha), maxNumSplits);
+      if ("problem" in split) return split.problem;
+      const list = split.list;
       out.taskSystem(label, `Foreach yields ${list.length} child steps.`);
       list.forEach((input, index) =>
         enqueue({
@@ -242,7 +217,7 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
       };
       const onOutput = (stream: "stdout" | "stderr", text: string) => splitters[stream].push(text);
       const result = executor
-        ? await executor.execute(spec, node, { onOutput, checkTransition: checkTransition(node) })
+        ? await executor.execute(spec, node, { onOutput, checkTransition: transitionChecker(node) })
         : await executeTask(spec, {
             store,
             reader,
@@ -250,7 +225,7 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
             limits: { memoryMb: node.options.memoryMb, timeoutSeconds: node.options.timeoutSeconds },
             onOutput,
             onStarted: (pid) => (label.pid = pid),
-            checkTransition: checkTransition(node),
+            checkTransition: transitionChecker(node),
           });
       if (sandbox) pool.release(sandbox);
       splitters.stdout.flush();
