@@ -52,11 +52,15 @@ async function flowSubcommand(graph: FlowGraph, command: string, rest: string[],
       return logsCommand(graph, rest, io);
     case "dump":
       return dumpCommand(graph, rest, io);
+    case "step": {
+      const { stepCommand } = await import("./step.js");
+      return stepCommand(graph, rest, io);
+    }
     case "argo-workflows": {
       const { argoCommand } = await import("./argo.js");
       return argoCommand(graph, rest, io);
     }
     default:
-      throw new UsageError(`No such command '${command}'. Commands: check, show, run, resume, logs, dump, argo-workflows, help`);
+      throw new UsageError(`No such command '${command}'. Commands: check, show, run, resume, logs, dump, step, argo-workflows, help`);
   }
 }

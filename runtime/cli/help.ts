@@ -35,6 +35,8 @@ Commands:
   resume [STEP] [OPTIONS]       a new run reusing the latest run's successful tasks before STEP
   logs RUN/STEP[/TASK]          a task's output (--stdout, --stderr)
   dump RUN/STEP[/TASK]          a task's artifacts (--include a,b, --max-value-size N, --private)
+  step STEP --run-id ID [--input-paths P] [--split-index I] [--retry-count N] [--outputs-dir DIR]
+                                run one task of a run (what each Argo pod runs; start takes the parameters)
   argo-workflows create --dry-run  an Argo Workflows WorkflowTemplate (YAML; --output FILE, --image, --max-workers, --datastore-root, --secret, --name, --namespace)
   help                          this text
 

@@ -1,0 +1,299 @@
+/**
+ * `steplab FLOW.ts step STEP --run-id ID [--input-paths P] [--split-index I] [--retry-count N]
+ * [--outputs-dir DIR] [--PARAM=V ...]`: runs one task of a run and commits it, the command each
+ * pod of an Argo workflow runs (Metaflow's `python flow.py step`). The orchestrator holds the DAG;
+ * this command only needs the datastore (STEPLAB_DATASTORE) to find its inputs.
+ *
+ * - start creates the run record (parameters from the --PARAM options) unless a retried start
+ *   pod already did; every other step reads it.
+ * - The task id is derived from the run, step, input paths and split index (see step-paths.ts),
+ *   written to OUTPUTS_DIR/task-id; a foreach step also writes OUTPUTS_DIR/split-indices.
+ * - A task that already succeeded is not run again (a pod re-run after it committed).
+ * - A task that fails on its last attempt (--retry-count >= the step's retries) fails the run;
+ *   a successful end step finishes it.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { userInfo } from "node:os";
+import path from "node:path";
+import {
+  decodeArtifact,
+  encodeArtifact,
+  sha256,
+  typeName,
+  type ArtifactRef,
+  type Frame,
+  type RunRecord,
+  type Store,
+  type TaskRecord,
+} from "../../store/index.js";
+import { storeReader } from "../client/store-reader.js";
+import { UsageError } from "../errors.js";
+import type { FlowGraph, StepNode } from "../graph/types.js";
+import {
+  DEFAULT_MAX_NUM_SPLITS,
+  describeFailure,
+  executeTask,
+  foreachListOf,
+  foreachSplit,
+  readInputTasks,
+  RunConsole,
+  RuntimeGraphError,
+  SandboxPool,
+  TaskInputError,
+  taskSpecFromStore,
+  toTaskError,
+  transitionChecker,
+  LineSplitter,
+  type TaskLabel,
+} from "../scheduler/index.js";
+import { EXIT, type CliIO } from "./io.js";
+import { integerOption, parseOptions, single, type OptionSpec } from "./options.js";
+import { parameterOptions, resolveParameters } from "./parameters.js";
+import { derivedTaskId, parseInputPaths, type InputPath } from "./step-paths.js";
+import { openUserStore } from "./store-access.js";
+import { lintMessages } from "./validate.js";
+
+export const STEP_OPTIONS: OptionSpec[] = [
+  { name: "run-id", kind: "value", help: "The run this task belongs to (created by the start step)" },
+  { name: "input-paths", kind: "value", help: 'Input tasks: STEP/TASK,STEP/TASK or STEP/:[{"task-id":"T"},...]' },
+  { name: "split-index", kind: "value", help: "A foreach child's index in its parent's list" },
+  { name: "retry-count", kind: "value", help: "This attempt's number, from 0 (recorded as the task's attempt)" },
+  { name: "outputs-dir", kind: "value", help: "Where to write task-id (and split-indices for a foreach step)" },
+  { name: "max-num-splits", kind: "value", help: `Fail a foreach wider than this (default ${DEFAULT_MAX_NUM_SPLITS})` },
+];
+
+function nonNegative(raw: string | undefined, name: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === "" || !Number.isInteger(n) || n < 0) throw new UsageError(`Invalid value for --${name}: '${raw}' is not a non-negative integer`);
+  return n;
+}
+
+function username(io: CliIO): string {
+  try {
+    return io.env.USER ?? userInfo().username;
+  } catch {
+    return "unknown"; // a container user without a passwd entry
+  }
+}
+
+interface StepArgs {
+  node: StepNode;
+  runId: string;
+  inputs: InputPath[];
+  splitIndex?: number;
+  retryCount: number;
+  outputsDir?: string;
+  maxNumSplits: number;
+  parameters: Record<string, unknown>;
+}
+
+function parseStepArgs(graph: FlowGraph, args: string[], io: CliIO): StepArgs {
+  const parsed = parseOptions(args, [...STEP_OPTIONS, ...parameterOptions(graph.parameters)], "step");
+  if (parsed.positionals.length !== 1) throw new UsageError(`step takes one step name, got '${parsed.positionals.join(" ")}'`);
+  const name = parsed.positionals[0]!;
+  const node = graph.steps.find((s) => s.name === name);
+  if (!node) throw new UsageError(`No step '${name}' in ${graph.name}. Steps: ${graph.steps.map((s) => s.name).join(", ")}`);
+  const runId = single(parsed, "run-id");
+  if (!runId) throw new UsageError("Missing option '--run-id'");
+  if (/[/\s]/.test(runId)) throw new UsageError(`Invalid value for --run-id: '${runId}' (no '/' or spaces)`);
+  const rawPaths = single(parsed, "input-paths");
+  const isStart = node.name === "start";
+  if (isStart && rawPaths !== undefined) throw new UsageError("The start step takes no --input-paths");
+  if (!isStart && rawPaths === undefined) throw new UsageError(`Missing option '--input-paths': step '${name}' needs its input tasks`);
+  const given = graph.parameters.filter((p) => parsed.values.has(p.name)).map((p) => `--${p.name}`);
+  if (!isStart && given.length) throw new UsageError(`Parameters are given to the start step only (got ${given.join(", ")}); later steps read them from the run`);
+  return {
+    node,
+    runId,
+    inputs: rawPaths === undefined ? [] : parseInputPaths(rawPaths),
+    splitIndex: nonNegative(single(parsed, "split-index"), "split-index"),
+    retryCount: nonNegative(single(parsed, "retry-count"), "retry-count") ?? 0,
+    outputsDir: single(parsed, "outputs-dir"),
+    maxNumSplits: integerOption(single(parsed, "max-num-splits") ?? io.env.STEPLAB_RUN_MAX_NUM_SPLITS, "max-num-splits", DEFAULT_MAX_NUM_SPLITS),
+    parameters: isStart ? resolveParameters(graph.parameters, parsed, io.env, io.cwd).values : {},
+  };
+}
+
+/** The run record: created by start (or found, when start's pod is retried), read by the rest. */
+async function runRecordFor(store: Store, graph: FlowGraph, a: StepArgs, io: CliIO): Promise<RunRecord> {
+  const existing = store.getRun(graph.name, a.runId);
+  if (existing) return existing;
+  if (a.node.name !== "start") {
+    throw new TaskInputError(`run ${graph.name}/${a.runId} is not in the datastore ${store.root}: its start step creates it`);
+  }
+  const refs: Record<string, ArtifactRef> = {};
+  const blobs = new Map<string, Uint8Array>();
+  for (const [name, value] of Object.entries(a.parameters)) {
+    const bytes = encodeArtifact(value);
+    const sha = sha256(bytes);
+    refs[name] = { sha, size: bytes.byteLength, type: typeName(value) };
+    blobs.set(sha, bytes);
+  }
+  await store.putBlobs(blobs);
+  const run: RunRecord = {
+    flow: graph.name,
+    runId: a.runId,
+    status: "running",
+    tags: [`user:${username(io)}`],
+    parameters: refs,
+    createdAt: Date.now(),
+    source: graph.file,
+    pid: process.pid,
+  };
+  await store.putRun(run);
+  return run;
+}
+
+/** Where the task sits in the run's splits, from its input tasks (the scheduler's frames). */
+function stackFor(node: StepNode, inputs: TaskRecord[], a: StepArgs, listLength: () => number): Frame[] {
+  const first = inputs[0];
+  if (!first) return [];
+  for (const t of inputs) {
+    if (t.status !== "succeeded") throw new TaskInputError(`input task ${t.step}/${t.taskId} of step '${node.name}' has not succeeded (${t.status})`);
+    if (!t.next?.steps.includes(node.name)) throw new TaskInputError(`input task ${t.step}/${t.taskId} does not go to step '${node.name}'`);
+  }
+  if (node.isJoin) {
+    if (a.splitIndex !== undefined) throw new UsageError(`Step '${node.name}' is a join and takes no --split-index`);
+    const frame = first.stack.at(-1);
+    const closes = (t: TaskRecord) => t.stack.at(-1)?.taskId === frame?.taskId && t.stack.at(-1)?.step === frame?.step;
+    if (!frame || !inputs.every(closes)) throw new TaskInputError(`the inputs of join '${node.name}' do not come from one split`);
+    const indices = new Set(inputs.map((t) => t.stack.at(-1)!.index));
+    if (indices.size !== inputs.length || inputs.length !== frame.count) {
+      throw new TaskInputError(`join '${node.name}' needs the ${frame.count} tasks of split ${frame.step}/${frame.taskId}, got ${inputs.length} distinct input paths`);
+    }
+    return first.stack.slice(0, -1);
+  }
+  if (inputs.length > 1) throw new UsageError(`Step '${node.name}' is not a join: it takes one input path, got ${inputs.length}`);
+  const next = first.next!;
+  if (next.foreach) {
+    if (a.splitIndex === undefined) throw new UsageError(`Step '${node.name}' is a foreach child of ${first.step}: it needs --split-index`);
+    return [...first.stack, { kind: "foreach", step: first.step, taskId: first.taskId, index: a.splitIndex, count: listLength() }];
+  }
+  if (a.splitIndex !== undefined) throw new UsageError(`Step '${node.name}' is not inside a foreach of ${first.step}: it takes no --split-index`);
+  if (next.steps.length > 1) {
+    return [...first.stack, { kind: "split", step: first.step, taskId: first.taskId, index: next.steps.indexOf(node.name), count: next.steps.length }];
+  }
+  return first.stack;
+}
+
+function writeOutput(dir: string | undefined, name: string, text: string): void {
+  if (dir === undefined) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, name), text);
+}
+
+export async function stepCommand(graph: FlowGraph, args: string[], io: CliIO): Promise<number> {
+  const a = parseStepArgs(graph, args, io);
+  const lint = lintMessages(graph, io.cwd);
+  if (lint) {
+    io.stderr(`${lint}\n`);
+    return EXIT.failed;
+  }
+  const store = openUserStore(io);
+  try {
+    return await runStep(store, graph, a, io);
+  } finally {
+    await store.close();
+  }
+}
+
+async function runStep(store: Store, graph: FlowGraph, a: StepArgs, io: CliIO): Promise<number> {
+  const { node } = a;
+  const run = await runRecordFor(store, graph, a, io);
+  const taskId = derivedTaskId(a.runId, node.name, a.inputs, a.splitIndex);
+  writeOutput(a.outputsDir, "task-id", taskId);
+  const out = new RunConsole({ stdout: io.stdout, stderr: io.stderr, colour: io.isTTY && io.env.NO_COLOR === undefined });
+  const label: TaskLabel = { runId: a.runId, step: node.name, taskId, pid: process.pid };
+  const where = { flow: graph.name, runId: a.runId, step: node.name, taskId, inputs: a.inputs };
+
+  // One decode of a foreach parent's list serves the frame's count and the child's item.
+  let list: unknown[] | undefined;
+  const loadList = (sha: string) => (list ??= decodeArtifact(store.getBlob(sha)) as unknown[]);
+  let inputs = readInputTasks(store, where);
+  if (node.isJoin) {
+    // A join sees its inputs in branch / foreach order, whatever order Argo listed them in.
+    inputs = [...inputs].sort((x, y) => (x.stack.at(-1)?.index ?? 0) - (y.stack.at(-1)?.index ?? 0));
+    where.inputs = inputs.map((t) => ({ step: t.step, taskId: t.taskId }));
+  }
+  const stack = stackFor(node, inputs, a, () => foreachListOf(store, inputs[0], `${graph.name}/${a.runId}/${node.name}/${taskId}`, { loadList }).length);
+
+  let record = store.getTask(graph.name, a.runId, node.name, taskId);
+  if (record?.status === "succeeded") {
+    out.taskSystem(label, "Task already succeeded (a re-run pod): not run again.");
+  } else {
+    const spec = taskSpecFromStore(
+      store,
+      {
+        ...where,
+        stack,
+        isJoin: node.isJoin,
+        foreachIndex: a.splitIndex,
+        parameterNames: Object.fromEntries(graph.parameters.map((p) => [p.field, p.name])),
+        stepNames: graph.steps.map((s) => s.name),
+        attempt: a.retryCount,
+      },
+      { loadList },
+    );
+    const pool = new SandboxPool(graph.file, graph.name, store.root);
+    try {
+      await pool.prepare([node]);
+      const sandbox = await pool.acquire(node);
+      out.taskSystem(label, a.retryCount > 0 ? `Task is starting (retry ${a.retryCount}).` : "Task is starting.");
+      const splitters = {
+        stdout: new LineSplitter((line) => out.taskOutput(label, "stdout", line)),
+        stderr: new LineSplitter((line) => out.taskOutput(label, "stderr", line)),
+      };
+      const result = await executeTask(spec, {
+        store,
+        reader: storeReader(store),
+        sandbox,
+        limits: { memoryMb: node.options.memoryMb, timeoutSeconds: node.options.timeoutSeconds },
+        onOutput: (stream, text) => splitters[stream].push(text),
+        onStarted: (pid) => (label.pid = pid),
+        checkTransition: transitionChecker(node),
+      });
+      splitters.stdout.flush();
+      splitters.stderr.flush();
+      pool.release(sandbox);
+      record = result.record;
+      if (result.error) return await failed(store, graph, a, out, label, describeFailure(result.error));
+    } finally {
+      await pool.dispose();
+    }
+    out.taskSystem(label, "Task finished successfully.");
+  }
+
+  if (node.foreach !== undefined) {
+    const split = foreachSplit(record, node, (sha) => decodeArtifact(store.getBlob(sha)), a.maxNumSplits);
+    if ("problem" in split) {
+      const error = new RuntimeGraphError(split.problem);
+      await store.commitTask({ task: { ...record, status: "failed", error: toTaskError(error) }, blobs: new Map() });
+      return failed(store, graph, a, out, label, `${error.name}: ${split.problem}`);
+    }
+    out.taskSystem(label, `Foreach yields ${split.list.length} child steps.`);
+    writeOutput(a.outputsDir, "split-indices", JSON.stringify(split.list.map((_, i) => i)));
+  }
+  if (node.type === "end" || node.next.length === 0) {
+    const latest = store.getRun(graph.name, a.runId) ?? run;
+    await store.putRun({ ...latest, status: "succeeded", finishedAt: Date.now(), failedStep: undefined });
+    out.system("Done!");
+  }
+  return EXIT.ok;
+}
+
+/** Shows the failure; on the step's last attempt the run fails with it (Argo retries the others). */
+async function failed(store: Store, graph: FlowGraph, a: StepArgs, out: RunConsole, label: TaskLabel, shown: string): Promise<number> {
+  for (const line of shown.split("\n")) out.taskOutput(label, "stderr", line);
+  out.taskSystem(label, "Task failed.");
+  const retries = a.node.options.retries ?? 0;
+  if (a.retryCount >= retries) {
+    const latest = store.getRun(graph.name, a.runId);
+    if (latest) await store.putRun({ ...latest, status: "failed", finishedAt: Date.now(), failedStep: a.node.name });
+    out.system("Workflow failed.");
+  } else {
+    out.note(`steplab: attempt ${a.retryCount} of step '${a.node.name}' failed; ${retries - a.retryCount} retries left`);
+  }
+  return EXIT.failed;
+}
+
