@@ -7,7 +7,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildWorkflowTemplate, OUTPUTS_DIR, type ArgoWorkflowTemplate } from "../runtime/argo/index.js";
 import { Run } from "../runtime/client/index.js";
+import { loadGraph } from "../runtime/cli/validate.js";
 import { Project, runIdOf, type CliResult } from "./helpers/cli.js";
 
 let project: Project;
@@ -39,13 +41,15 @@ function ok(r: CliResult & { taskId?: string }): string {
   return r.taskId!;
 }
 
+const order = (stack: { index: number }[]) => stack.map((f) => String(f.index).padStart(6, "0")).join(".");
+
 /** Each step's tasks as artifact name -> sha (content addressed: equal values, equal shas), in foreach order. */
 function artifactsOf(run: Run): Record<string, Record<string, string>[]> {
   return Object.fromEntries(
     run.steps.map((s) => [
       s.id,
       s.tasks
-        .sort((a, b) => (a.index ?? 0) - (b.index ?? 0))
+        .sort((a, b) => order(a.record.stack).localeCompare(order(b.record.stack)))
         .map((t) => Object.fromEntries(t.artifacts.map((a) => [a.name, a.sha]))),
     ]),
   );
@@ -58,7 +62,8 @@ function runOf(flow: string, runId: string): Run {
 async function localRun(file: string, extra: string[] = []): Promise<Run> {
   const r = await project.run([file, "run", ...extra]);
   expect(r.code).toBe(0);
-  return runOf(file.endsWith("foreach.ts") ? "ForeachFlow" : "CounterBranchFlow", runIdOf(r.stdout));
+  const flow = file.endsWith("nested-foreach.ts") ? "NestedForeachFlow" : file.endsWith("foreach.ts") ? "ForeachFlow" : "CounterBranchFlow";
+  return runOf(flow, runIdOf(r.stdout));
 }
 
 describe("step: a split and its join, pod by pod", () => {
@@ -212,5 +217,79 @@ describe("step: failures and usage", () => {
     const noRunRecord = await project.run([file, "step", "add_one", "--run-id", "argo-missing", "--input-paths", "start/t-1"]);
     expect(noRunRecord.code).toBe(1);
     expect(noRunRecord.stderr).toContain("its start step creates it");
+  });
+});
+
+/**
+ * A small Argo: walks the generated WorkflowTemplate's DAGs in dependency order, substitutes its
+ * {{...}} expressions the way Argo does (a fanned-out task's `outputs.parameters` is the JSON list
+ * of its items' outputs) and runs each container's args as a pod, one at a time.
+ */
+async function runWorkflow(wf: ArgoWorkflowTemplate, workflowName: string): Promise<void> {
+  const templates = new Map(wf.spec.templates.map((t) => [t.name, t]));
+  const globals: Record<string, string> = { "workflow.name": workflowName };
+  for (const p of wf.spec.arguments?.parameters ?? []) globals[`workflow.parameters.${p.name}`] = String(p.value);
+  const subst = (text: string, vars: Record<string, string>) =>
+    text.replace(/\{\{([^}]+)\}\}/g, (all, key: string) => {
+      const v = vars[key.trim()] ?? globals[key.trim()];
+      if (v === undefined) throw new Error(`unresolved ${all} in ${text}`);
+      return v;
+    });
+
+  const exec = async (name: string, inputs: Record<string, string>): Promise<Record<string, string>> => {
+    const t = templates.get(name)!;
+    const vars = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`inputs.parameters.${k}`, v]));
+    if (t.container) {
+      const outputs = path.join(project.dir, "outputs", String(pods++));
+      const args = t.container.args.map((a) => subst(a, vars).replace(OUTPUTS_DIR, outputs));
+      const r = await project.run(args);
+      if (r.code !== 0) throw new Error(`pod ${args.join(" ")} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+      return Object.fromEntries(
+        (t.outputs?.parameters ?? []).map((p) => [p.name, readFileSync(p.valueFrom!.path!.replace(OUTPUTS_DIR, outputs), "utf8")]),
+      );
+    }
+    const done = new Map<string, Record<string, string> | Record<string, string>[]>();
+    const tasks = [...t.dag!.tasks];
+    while (tasks.length) {
+      const i = tasks.findIndex((d) => (d.dependencies ?? []).every((dep) => done.has(dep)));
+      const task = tasks.splice(i, 1)[0]!;
+      const taskVars: Record<string, string> = { ...vars };
+      for (const [dep, out] of done) {
+        if (Array.isArray(out)) taskVars[`tasks.${dep}.outputs.parameters`] = JSON.stringify(out);
+        else for (const [k, v] of Object.entries(out)) taskVars[`tasks.${dep}.outputs.parameters.${k}`] = v;
+      }
+      const args = (item?: string) =>
+        Object.fromEntries(
+          (task.arguments?.parameters ?? []).map((p) => [p.name, subst(String(p.value), item === undefined ? taskVars : { ...taskVars, item })]),
+        );
+      if (task.withParam) {
+        const items = JSON.parse(subst(task.withParam, taskVars)) as unknown[];
+        const outs: Record<string, string>[] = [];
+        for (const item of items) outs.push(await exec(task.template, args(String(item))));
+        done.set(task.name, outs);
+      } else {
+        done.set(task.name, await exec(task.template, args()));
+      }
+    }
+    const outVars: Record<string, string> = {};
+    for (const [dep, out] of done) if (!Array.isArray(out)) for (const [k, v] of Object.entries(out)) outVars[`tasks.${dep}.outputs.parameters.${k}`] = v;
+    return Object.fromEntries((t.outputs?.parameters ?? []).map((p) => [p.name, subst(p.valueFrom!.parameter!, outVars)]));
+  };
+  await exec(wf.spec.entrypoint, {});
+}
+
+describe("step: the generated WorkflowTemplate, run as Argo would", () => {
+  it.each([
+    ["nested-foreach.ts", "NestedForeachFlow", "wf-nested"],
+    ["spec-counter-branch.ts", "CounterBranchFlow", "wf-branch"],
+  ])("%s: every pod succeeds and the run matches `run`", async (name, flow, workflowName) => {
+    const file = project.fixture(name);
+    const graph = await loadGraph(file, project.dir);
+    const { template } = buildWorkflowTemplate(graph, { maxWorkers: 4 });
+    await runWorkflow(template, workflowName);
+    const run = runOf(flow, `argo-${workflowName}`);
+    expect(run.successful).toBe(true);
+    const local = await localRun(file);
+    expect(artifactsOf(run)).toEqual(artifactsOf(local));
   });
 });
