@@ -42,6 +42,22 @@ const READER_METHODS = [
 
 type StopReason = "interrupt" | "timeout" | undefined;
 
+/** What a context's bridge callbacks reach while a task runs in it. */
+interface TaskHooks {
+  io: TaskIO;
+  artifacts: Map<string, EncodedArtifact>;
+  setTimer(id: number, ms: number): void;
+  clearTimer(id: number): void;
+}
+
+interface WarmContext {
+  isolate: ivm.Isolate;
+  context: ivm.Context;
+  fire: ivm.Reference;
+  slot: { task?: TaskHooks };
+  withRuntime: boolean;
+}
+
 export class IsolateSandbox implements Sandbox {
   readonly kind = "isolate" as const;
   private isolate?: ivm.Isolate;
@@ -91,13 +107,89 @@ export class IsolateSandbox implements Sandbox {
     return { isolate: this.isolate, prelude: scripts.prelude, runtime: scripts.runtime, bundle: scripts.bundle };
   }
 
+  /** A context made ready (bridge, prelude, runtime) while the sandbox was idle. */
+  private warm?: Promise<WarmContext | undefined>;
+
+  /**
+   * A fresh context with the host bridge, the prelude and (for notebook cells) the guest runtime
+   * already run. Its callbacks reach the task through `slot`, so it can be prepared before the
+   * task exists: right after the previous task, while the host commits and replies.
+   */
+  private async prepareContext(isolate: ivm.Isolate, prelude: ivm.Script, runtime?: ivm.Script): Promise<WarmContext> {
+    const context = await isolate.createContext();
+    const slot: { task?: TaskHooks } = {};
+    const task = (): TaskHooks => {
+      if (!slot.task) throw new Error("steplab: this context has no running task");
+      return slot.task;
+    };
+    const print = (stream: "stdout" | "stderr", text: string) => task().io.output(stream, text.endsWith("\n") ? text : `${text}\n`);
+    const bridge: Record<string, ivm.Callback | ivm.Reference> = {
+      loadBlob: new ivm.Callback((sha: string) => task().io.reader.loadBlob(sha)),
+      emit: new ivm.Callback((name: string, value: unknown) => {
+        task().artifacts.set(name, { bytes: encodeArtifact(value), type: typeName(value) });
+      }),
+      log: new ivm.Callback((stream: "stdout" | "stderr", args: unknown[]) =>
+        print(stream, formatWithOptions({ colors: false, depth: 4 }, ...args)),
+      ),
+      logText: new ivm.Callback((stream: "stdout" | "stderr", text: string) => print(stream, text)),
+      setTimer: new ivm.Callback((id: number, ms: number) => task().setTimer(id, ms)),
+      clearTimer: new ivm.Callback((id: number) => task().clearTimer(id)),
+      randomBytes: new ivm.Callback((n: number) => new Uint8Array(randomBytes(n))),
+      encodeUtf8: new ivm.Callback((text: string) => new Uint8Array(Buffer.from(text, "utf8"))),
+      decodeText: new ivm.Callback((bytes: Uint8Array, label: string, fatal: boolean) =>
+        new TextDecoder(label, { fatal }).decode(bytes),
+      ),
+      // Notebook helpers: a flow's task has none, and says so when its code calls them.
+      result: new ivm.Callback((value: unknown) => task().io.result?.(value)),
+      display: new ivm.Callback((kind: string, data: unknown, options: { displayId?: string; update?: boolean }) => {
+        const io = task().io;
+        if (io.display) io.display(kind, data, options);
+        else print("stdout", formatWithOptions({ colors: false, depth: 4 }, data));
+      }),
+      // Host functions that answer later travel as References: the prelude awaits their promise.
+      runFlow: new ivm.Reference((file: string, params: Record<string, unknown>) => {
+        const io = task().io;
+        if (!io.runFlow) throw new Error("runFlow() is available in notebook cells");
+        return io.runFlow(file, params);
+      }),
+      prompt: new ivm.Reference((text: string, password: boolean) => {
+        const io = task().io;
+        if (!io.prompt) throw new Error("prompt() needs a front end that can ask for input");
+        return io.prompt(text, password);
+      }),
+    };
+    const readerCallbacks = READER_METHODS.map((m) => new ivm.Callback((...args: unknown[]) => (task().io.reader[m] as any)(...args)));
+    // One call installs every callback; the prelude collects them into its bridge and deletes them.
+    const names = [...Object.keys(bridge).map((n) => `__sb_${n}`), ...READER_METHODS.map((n) => `__sbr_${n}`)];
+    await context.evalClosure(
+      names.map((n, i) => `globalThis.${n} = $${i};`).join("\n"),
+      [...Object.values(bridge), ...readerCallbacks],
+    );
+    const fire = (await prelude.run(context, { reference: true })) as ivm.Reference;
+    if (runtime) await runtime.run(context);
+    return { isolate, context, fire, slot, withRuntime: Boolean(runtime) };
+  }
+
+  private prewarm(): void {
+    const { isolate, scripts } = this;
+    if (!isolate || isolate.isDisposed || !scripts) return;
+    const runtime = this.bundle.externalRuntime ? scripts.runtime : undefined;
+    this.warm = this.prepareContext(isolate, scripts.prelude, runtime).catch(() => undefined);
+  }
+
+  private async takeContext(isolate: ivm.Isolate, prelude: ivm.Script, runtime?: ivm.Script): Promise<WarmContext> {
+    const warm = await this.warm;
+    this.warm = undefined;
+    if (warm && warm.isolate === isolate && !isolate.isDisposed && warm.withRuntime === Boolean(runtime)) return warm;
+    if (warm && !warm.isolate.isDisposed) warm.context.release();
+    return this.prepareContext(isolate, prelude, runtime);
+  }
+
   async runTask(request: TaskRequest, io: TaskIO, limits: TaskLimits = {}): Promise<TaskResult> {
     const memoryMb = limits.memoryMb ?? DEFAULT_MEMORY_MB;
     const { isolate, prelude, runtime, bundle } = await this.ready(memoryMb);
-    const context = await isolate.createContext();
     const artifacts = new Map<string, EncodedArtifact>();
     const timers = new Map<number, NodeJS.Timeout>();
-    let fire: ivm.Reference | undefined;
     let watchdog: NodeJS.Timeout | undefined;
     let lingering = false;
     let onTimersDrained: (() => void) | undefined;
@@ -105,53 +197,28 @@ export class IsolateSandbox implements Sandbox {
       if (timers.size === 0) onTimersDrained?.();
     };
     this.stopReason = undefined;
+    let warm: WarmContext | undefined;
     try {
-      const print = (stream: "stdout" | "stderr", text: string) => io.output(stream, text.endsWith("\n") ? text : `${text}\n`);
-      const bridge = {
-        loadBlob: new ivm.Callback((sha: string) => io.reader.loadBlob(sha)),
-        emit: new ivm.Callback((name: string, value: unknown) => {
-          artifacts.set(name, { bytes: encodeArtifact(value), type: typeName(value) });
-        }),
-        log: new ivm.Callback((stream: "stdout" | "stderr", args: unknown[]) =>
-          print(stream, formatWithOptions({ colors: false, depth: 4 }, ...args)),
-        ),
-        logText: new ivm.Callback((stream: "stdout" | "stderr", text: string) => print(stream, text)),
-        setTimer: new ivm.Callback((id: number, ms: number) => {
+      warm = await this.takeContext(isolate, prelude, this.bundle.externalRuntime ? runtime : undefined);
+      const { context, fire } = warm;
+      warm.slot.task = {
+        io,
+        artifacts,
+        setTimer: (id, ms) => {
           timers.set(
             id,
             setTimeout(() => {
               timers.delete(id);
-              fire?.apply(undefined, [id]).then(drained, drained);
+              fire.apply(undefined, [id]).then(drained, drained);
             }, ms),
           );
-        }),
-        clearTimer: new ivm.Callback((id: number) => {
+        },
+        clearTimer: (id) => {
           clearTimeout(timers.get(id));
           timers.delete(id);
           drained();
-        }),
-        randomBytes: new ivm.Callback((n: number) => new Uint8Array(randomBytes(n))),
-        encodeUtf8: new ivm.Callback((text: string) => new Uint8Array(Buffer.from(text, "utf8"))),
-        decodeText: new ivm.Callback((bytes: Uint8Array, label: string, fatal: boolean) =>
-          new TextDecoder(label, { fatal }).decode(bytes),
-        ),
+        },
       };
-      const extras: Record<string, ivm.Callback | ivm.Reference> = {};
-      if (io.result) extras.result = new ivm.Callback(io.result);
-      if (io.display) extras.display = new ivm.Callback(io.display);
-      // Host functions that answer later travel as References: the prelude awaits their promise.
-      if (io.runFlow) extras.runFlow = new ivm.Reference(io.runFlow);
-      if (io.prompt) extras.prompt = new ivm.Reference(io.prompt);
-      Object.assign(bridge, extras);
-      const readerCallbacks = READER_METHODS.map((m) => new ivm.Callback((...args: unknown[]) => (io.reader[m] as any)(...args)));
-      // One call installs every callback; the prelude collects them into its bridge and deletes them.
-      const names = [...Object.keys(bridge).map((n) => `__sb_${n}`), ...READER_METHODS.map((n) => `__sbr_${n}`)];
-      await context.evalClosure(
-        names.map((n, i) => `globalThis.${n} = $${i};`).join("\n"),
-        [...Object.values(bridge), ...readerCallbacks],
-      );
-      fire = (await prelude.run(context, { reference: true })) as ivm.Reference;
-      if (this.bundle.externalRuntime) await runtime!.run(context);
       await bundle.run(context);
       const stopped = new Promise<never>((_, reject) => {
         this.rejectRunning = reject;
@@ -183,14 +250,17 @@ export class IsolateSandbox implements Sandbox {
       this.rejectRunning = undefined;
       clearTimeout(watchdog);
       if (!lingering) release();
+      this.prewarm();
     }
     function release(): void {
       for (const t of timers.values()) clearTimeout(t);
       timers.clear();
       onTimersDrained = undefined;
+      if (!warm) return;
+      warm.slot.task = undefined;
       try {
-        fire?.release();
-        if (!isolate.isDisposed) context.release();
+        warm.fire.release();
+        if (!isolate.isDisposed) warm.context.release();
       } catch {
         // already released with its isolate
       }
@@ -220,6 +290,7 @@ export class IsolateSandbox implements Sandbox {
   }
 
   async dispose(): Promise<void> {
+    this.warm = undefined;
     if (this.isolate && !this.isolate.isDisposed) this.isolate.dispose();
     this.isolate = undefined;
   }
