@@ -4,30 +4,19 @@
  * reads its inputs — foreach items included — from the datastore, as every machine sees the same.
  */
 import { Redis } from "ioredis";
-import type { Frame } from "../../store/index.js";
+import type { StoredTask } from "../scheduler/index.js";
 import { redactUrl, type RemoteConfig } from "../../store/index.js";
 import { SteplabError } from "../errors.js";
 
 export const JOB_NAME = "task";
 
-export interface TaskJobData {
+/** Where a queued task is: the stored task's own fields, plus what a worker needs to run it. */
+export interface TaskJobData extends StoredTask {
   /** `s3://bucket/prefix`: the remote datastore every worker reads and writes. */
   datastore: string;
   /** Absolute path of the flow file; each worker bundles it from there. */
   file: string;
   flowClass: string;
-  flow: string;
-  runId: string;
-  step: string;
-  taskId: string;
-  stack: Frame[];
-  /** Input tasks (the parent, or every branch of a join), by step and task id. */
-  inputs: { step: string; taskId: string }[];
-  isJoin: boolean;
-  /** A foreach child's index; the item itself is read from the parent's artifact. */
-  foreachIndex?: number;
-  parameterNames: Record<string, string>;
-  stepNames: string[];
   isolation: "isolate" | "process";
   memoryMb?: number;
   timeoutSeconds?: number;
