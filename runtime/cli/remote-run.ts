@@ -4,7 +4,6 @@
  */
 import { isRemoteRoot, loadRemoteConfig, RemoteStore, resolveStoreRoot, type Store } from "../../store/index.js";
 import type { TaskExecutor } from "../executor/index.js";
-import { QueueExecutor } from "../remote/index.js";
 import { UsageError } from "../errors.js";
 import type { CliIO } from "./io.js";
 import { single, type OptionSpec, type ParsedOptions } from "./options.js";
@@ -22,7 +21,8 @@ export interface RemoteRun {
 }
 
 /** The store and executor the options ask for, or undefined for a plain local run. */
-export function remoteRun(parsed: ParsedOptions, io: CliIO, maxWorkers: number): RemoteRun | undefined {
+/** The queue (bullmq, ioredis) loads only for `--with queue`: a local run never pays for it. */
+export async function remoteRun(parsed: ParsedOptions, io: CliIO, maxWorkers: number): Promise<RemoteRun | undefined> {
   const withs = parsed.values.get("with") ?? [];
   for (const w of withs) if (w !== "queue") throw new UsageError(`--with ${w} is not supported: use --with queue`);
   const queue = withs.includes("queue");
@@ -49,7 +49,7 @@ export function remoteRun(parsed: ParsedOptions, io: CliIO, maxWorkers: number):
   }
   const store = new RemoteStore(rootArg, { config });
   const executor = queue
-    ? new QueueExecutor({ store, config, maxWorkers, note: (text) => io.stderr(`${text}\n`) })
+    ? new (await import("../remote/index.js")).QueueExecutor({ store, config, maxWorkers, note: (text) => io.stderr(`${text}\n`) })
     : undefined;
   return {
     store,

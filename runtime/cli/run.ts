@@ -60,7 +60,7 @@ export async function runCommand(graph: FlowGraph, args: string[], io: CliIO): P
   if (!header(graph, io)) return EXIT.failed;
   for (const f of included) io.stderr(`Including file ${f.file} of ${f.bytes} bytes\n`);
   // --with queue / --datastore s3: tasks on workers, data in S3 + PostgreSQL.
-  const remote = remoteRun(parsed, io, maxWorkers);
+  const remote = await remoteRun(parsed, io, maxWorkers);
   const store = remote?.store ?? openUserStore(io);
   try {
     const outcome = await runFlow({
@@ -96,7 +96,7 @@ export async function resumeCommand(graph: FlowGraph, args: string[], io: CliIO)
   const request = { step: parsed.positionals[0], originRunId: single(parsed, "origin-run-id") };
   checkResumeStep(graph, request.step);
   if (!header(graph, io)) return EXIT.failed;
-  const remote = remoteRun(parsed, io, maxWorkers);
+  const remote = await remoteRun(parsed, io, maxWorkers);
   const store = remote?.store ?? openUserStore(io);
   try {
     const { plan, parameters } = resolveResume(store, graph, request);
