@@ -171,4 +171,15 @@ describe("notebook session", () => {
     const p = await session.execute(`await prompt("name?")`, { sink: asking });
     expect(p.result?.["text/plain"]).toBe("'answer to name?'");
   });
+
+  test("an interrupt that arrives before the cell's code starts still stops it", async () => {
+    await run(`//% step start\nself.kept = 1;`);
+    const running = run(`//% step spin\nwhile (true) {}`);
+    session.interrupt(); // same tick: the cell is still being compiled
+    const r = await running;
+    expect(r.status).toBe("error");
+    expect(r.error?.ename).toBe("TaskInterruptedError");
+    const after = await run(`//% step after\n//% prev start\nself.kept + 1`);
+    expect(after.result?.["text/plain"]).toBe("2");
+  });
 });

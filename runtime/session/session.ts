@@ -34,7 +34,7 @@ import {
 import { bundleSource, transformSource, type FlowBundle } from "../bundle/index.js";
 import type { StoreReader } from "../client/reader.js";
 import { storeReader } from "../client/store-reader.js";
-import { IsolateSandbox, type Sandbox, type TaskIO } from "../sandbox/index.js";
+import { IsolateSandbox, TaskInterruptedError, type Sandbox, type TaskIO } from "../sandbox/index.js";
 import { executeTask, type TaskSpec } from "../scheduler/index.js";
 import { buildCellModule, CELL_FLOW_CLASS, CELL_METHOD, CELL_SOURCE_NAME, topLevelNames, type CellModule } from "./cell-module.js";
 import { displayBundle, valueBundle } from "./display.js";
@@ -151,7 +151,7 @@ export class Session implements NotebookSession {
     } catch (err) {
       return { status: "error", error: cellError(err) };
     }
-    if (!opts.silent && opts.storeHistory !== false) await this.addHistory(code, opts.executionCount);
+    if (!opts.silent && opts.storeHistory !== false) this.addHistory(code, opts.executionCount);
     try {
       if (directives.kind === "magic") {
         if (directives.magic!.name === "flow") this.remember(code, opts, directives);
@@ -325,7 +325,8 @@ export class Session implements NotebookSession {
     this.currentStep = step.name;
     try {
       for (const spec of specs) {
-        if (this.interrupted) break;
+        // Interrupted while the cell was being compiled, or between two foreach tasks.
+        if (this.interrupted) throw new TaskInterruptedError(step.name);
         sink.progress?.({ label: `step ${step.name}`, done: batch.length, total: specs.length, startedAt: Date.now(), finished: false });
         const outcome = await executeTask(spec, {
           store: this.store,
@@ -428,6 +429,7 @@ export class Session implements NotebookSession {
     const sandbox = await this.sandboxFor(module);
     this.running = sandbox;
     try {
+      if (this.interrupted) throw new TaskInterruptedError(cell.directives.step ?? `cell ${cell.number}`);
       await sandbox.runTask(
         { flow: this.flowName, step: "__setup", pathspec: "setup", initial: {}, parameters: {}, steps: ["__setup"], method: CELL_METHOD },
         this.taskIO(sink),
@@ -472,6 +474,7 @@ export class Session implements NotebookSession {
     let hasValue = false;
     this.running = sandbox;
     try {
+      if (this.interrupted) throw new TaskInterruptedError(cell.directives.step ?? `cell ${cell.number}`);
       await sandbox.runTask(
         {
           flow: this.flowName,
@@ -539,9 +542,12 @@ export class Session implements NotebookSession {
   // ---- history --------------------------------------------------------------------------
 
   /** Lines are the front end's execution counts when it has them (Jupyter's In [N]). */
-  private async addHistory(source: string, executionCount?: number): Promise<void> {
+  private addHistory(source: string, executionCount?: number): void {
     this.historyLine = executionCount ?? this.historyLine + 1;
-    await this.store.addHistory({ session: this.opts.historySession ?? "notebook", line: this.historyLine, source, at: Date.now() });
+    // Written beside the cell, not before it: LMDB keeps the order, and the cell need not wait.
+    this.store
+      .addHistory({ session: this.opts.historySession ?? "notebook", line: this.historyLine, source, at: Date.now() })
+      .catch((err: unknown) => process.stderr.write(`steplab: could not save input history: ${(err as Error).message}\n`));
   }
 
   history(limit?: number): HistoryEntry[] {

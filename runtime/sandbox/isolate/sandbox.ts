@@ -185,9 +185,21 @@ export class IsolateSandbox implements Sandbox {
     return this.prepareContext(isolate, prelude, runtime);
   }
 
+  /** True from the start of runTask to its end: an interrupt in any phase stops the task. */
+  private busy = false;
+
   async runTask(request: TaskRequest, io: TaskIO, limits: TaskLimits = {}): Promise<TaskResult> {
     const memoryMb = limits.memoryMb ?? DEFAULT_MEMORY_MB;
-    const { isolate, prelude, runtime, bundle } = await this.ready(memoryMb);
+    this.busy = true;
+    this.stopReason = undefined;
+    let ready: Awaited<ReturnType<IsolateSandbox["ready"]>>;
+    try {
+      ready = await this.ready(memoryMb);
+    } catch (err) {
+      this.busy = false;
+      throw this.translate(err, request.step, memoryMb, limits.timeoutSeconds);
+    }
+    const { isolate, prelude, runtime, bundle } = ready;
     const artifacts = new Map<string, EncodedArtifact>();
     const timers = new Map<number, NodeJS.Timeout>();
     let watchdog: NodeJS.Timeout | undefined;
@@ -196,7 +208,6 @@ export class IsolateSandbox implements Sandbox {
     const drained = () => {
       if (timers.size === 0) onTimersDrained?.();
     };
-    this.stopReason = undefined;
     let warm: WarmContext | undefined;
     try {
       warm = await this.takeContext(isolate, prelude, this.bundle.externalRuntime ? runtime : undefined);
@@ -247,6 +258,7 @@ export class IsolateSandbox implements Sandbox {
     } catch (err) {
       throw this.translate(err, request.step, memoryMb, limits.timeoutSeconds);
     } finally {
+      this.busy = false;
       this.rejectRunning = undefined;
       clearTimeout(watchdog);
       if (!lingering) release();
@@ -276,7 +288,7 @@ export class IsolateSandbox implements Sandbox {
   }
 
   interrupt(): void {
-    if (this.rejectRunning) this.stop("interrupt");
+    if (this.busy) this.stop("interrupt");
   }
 
   private translate(err: unknown, step: string, memoryMb: number, timeoutSeconds?: number): Error {
