@@ -2,7 +2,7 @@
  * Queue executor benchmark, against the real services of .ci/services.sh (Redis, PostgreSQL,
  * Swift's S3 API on 127.0.0.1):
  *
- *   - throughput: bench/flows/wide-foreach.ts (1000 trivial foreach tasks + start, join, end) run
+ *   - throughput: notebooks/examples/wide_foreach.ts (1000 trivial foreach tasks + start, join, end) run
  *     by the local engine (LMDB, 16 workers) and by `run --with queue --datastore s3` with two local
  *     `steplab worker` processes; Metaflow's local runtime took 736 s for the same flow here.
  *   - per-task overhead: the queue's extra wall time per task over the local engine, and the
@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = path.join(root, "bin", "steplab.js");
-const FLOW = path.join(root, "bench", "flows", "wide-foreach.ts");
+const FLOW = path.join(root, "notebooks", "examples", "wide_foreach.ts");
 const WIDTH = Number(process.argv[2] ?? 1000);
 const CONCURRENCY = Number(process.argv[3] ?? 4);
 const METAFLOW_S = 736;

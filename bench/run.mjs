@@ -78,7 +78,7 @@ try {
   report("HelloWorld run, wall, first run of a new flow file (parses with TypeScript)", cold.seconds.toFixed(2), "s", "info");
 
   // 1000-task foreach, 16 workers.
-  const wide = await steplab([path.join(FLOWS, "wide-foreach.ts"), "run", "--width", "1000", "--max-num-splits", "1000", "--max-workers", "16"], project);
+  const wide = await steplab([path.join(root, "notebooks", "examples", "wide_foreach.ts"), "run", "--width", "1000", "--max-num-splits", "1000", "--max-workers", "16"], project);
   report("WideForeachFlow, 1000 tasks, 16 workers, wall", wide.seconds.toFixed(2), "s", "<= 7.5 s (Metaflow 736 s)", wide.seconds <= 7.5);
 
   // The same 64 MiB array stored by two steps: growth of the datastore's file.
