@@ -52,6 +52,11 @@ async function defaultSessionFactory(opts: ReplSessionOptions): Promise<Notebook
   return mod.createSession(opts);
 }
 
+function flowNameOf(cells: ListedCell[] | undefined): { flowName?: string } {
+  const magic = cells?.map((c) => /^\s*%flow\s+([A-Za-z_$][\w$]*)\s*$/.exec(c.source)).find(Boolean);
+  return magic ? { flowName: magic[1] } : {};
+}
+
 function parseArgs(args: string[]): { notebook?: string; help: boolean } {
   let notebook: string | undefined;
   let help = false;
@@ -92,6 +97,8 @@ export async function replCommand(args: string[], io: ReplCommandIo): Promise<nu
       env,
       historySession: "repl",
       ...(notebookPath !== undefined ? { notebookPath } : {}),
+      // The notebook's own `%flow NAME` names the flow from the start, before that cell runs.
+      ...flowNameOf(initialCells),
     });
   } catch (e) {
     io.stderr(`steplab repl: ${e instanceof Error ? e.message : String(e)}\n`);
