@@ -40,6 +40,11 @@ export interface TaskEnv {
   pid?: number;
   /** Notebook cells: the cell's value and the helpers that reach the front end. */
   notebook?: Pick<TaskIO, "result" | "display" | "runFlow" | "prompt">;
+  /**
+   * Commit a "running" record before the task starts (default). Notebook cells skip it: a cell is
+   * watched by the person who ran it, and the extra commit is a good part of a trivial cell's time.
+   */
+  recordRunning?: boolean;
   /** Checks the transition the step took against the static graph; throws to fail the task. */
   checkTransition?(next: TaskRecord["next"]): void;
 }
@@ -90,7 +95,7 @@ export async function executeTask(spec: TaskSpec, env: TaskEnv): Promise<TaskOut
   };
   // Visible as running (finished = false) while it runs; not awaited: LMDB keeps write order.
   // A failure here (a remote datastore out of reach) surfaces in the final commit below.
-  void env.store.commitTask({ task: base, blobs: new Map() }).catch(() => undefined);
+  if (env.recordRunning !== false) void env.store.commitTask({ task: base, blobs: new Map() }).catch(() => undefined);
 
   const request: TaskRequest = {
     flow: spec.flow,

@@ -333,6 +333,7 @@ export class Session implements NotebookSession {
           reader: this.reader,
           sandbox,
           limits: { memoryMb: this.memoryMb, lingerMs: CELL_LINGER_MS },
+          recordRunning: false,
           onOutput: (stream, text) => io.output(stream, text),
           notebook: io,
         });

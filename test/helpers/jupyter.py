@@ -166,6 +166,9 @@ def run_bench(kernel_name, code, n):
             break
     startup_ms = (time.monotonic() - t0) * 1000
     try:
+        # IOPub may not be subscribed yet (ZeroMQ's slow joiner): without this the warm-up cell's
+        # idle status can be lost. It is after the startup figure, so it does not change it.
+        kc.wait_for_ready(timeout=TIMEOUT)
         execute(kc, code)  # warm-up: the first cell also starts the session
         samples = []
         for _ in range(n):
