@@ -11,13 +11,8 @@ const PARAMS = path.join(FLOWS, "parameters.ts");
 const HELLO = path.join(FLOWS, "hello-world.ts");
 const FOREACH = path.join(FLOWS, "foreach-index.ts");
 
-let project: Project;
-beforeAll(() => {
-  project = new Project();
-});
-afterAll(async () => {
-  await project.cleanup();
-});
+const project = new Project();
+afterAll(() => project.cleanup());
 
 function summary(stdout: string): Record<string, unknown> {
   const m = /params (\{.*\})$/m.exec(stdout);

@@ -3,19 +3,14 @@
  * in isolates, npm packages bundled into isolates, registered classes, structured-clone types,
  * unstorable values, and deduplication of identical artifacts.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import path from "node:path";
 import { FLOWS, Project, taskLines } from "./helpers/cli.js";
 
 const flow = (name: string) => path.join(FLOWS, name);
 
-let project: Project;
-beforeAll(() => {
-  project = new Project();
-});
-afterAll(async () => {
-  await project.cleanup();
-});
+const project = new Project();
+afterAll(() => project.cleanup());
 
 describe("isolation", () => {
   it('@step({ isolation: "process" }) runs in a child process with node:fs', async () => {

@@ -2,19 +2,14 @@
  * The seed flows run through the real `steplab` command: console output, exit codes and the
  * artifacts they leave in the store, read back through the client API.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import path from "node:path";
 import { FLOWS, Project, runIdOf, taskLines } from "./helpers/cli.js";
 
 const flow = (name: string) => path.join(FLOWS, name);
 
-let project: Project;
-beforeAll(() => {
-  project = new Project();
-});
-afterAll(async () => {
-  await project.cleanup();
-});
+const project = new Project();
+afterAll(() => project.cleanup());
 
 describe("linear flows", () => {
   it("HelloWorld prints Metaflow's console lines and stores its message", async () => {

@@ -2,19 +2,14 @@
  * The store under concurrency and crashes: two runs of one flow at once in one datastore, and a
  * run killed with SIGKILL in the middle, after which dump, logs and the next run still work.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import path from "node:path";
 import { FLOWS, Project, runIdOf } from "./helpers/cli.js";
 
 const SLOW = path.join(FLOWS, "slow-foreach.ts");
 
-let project: Project;
-beforeAll(() => {
-  project = new Project();
-});
-afterAll(async () => {
-  await project.cleanup();
-});
+const project = new Project();
+afterAll(() => project.cleanup());
 
 describe("one store, several processes", () => {
   it("two runs of one flow at the same time both succeed", async () => {

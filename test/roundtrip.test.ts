@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import ts from "typescript";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import {
   buildNotebookGraph,
   cellSource,
@@ -171,13 +171,8 @@ describe("the examples", () => {
 
 // ---- through the real command -------------------------------------------------------------------
 
-let project: Project;
-beforeAll(() => {
-  project = new Project();
-});
-afterAll(async () => {
-  await project.cleanup();
-});
+const project = new Project();
+afterAll(() => project.cleanup());
 
 /** Runs `steplab convert` in a fresh folder holding only `files`; returns the result and what the folder holds after. */
 async function convertIn(folder: string, files: Record<string, string | Notebook>, args: string[]) {

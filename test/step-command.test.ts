@@ -6,19 +6,14 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { buildWorkflowTemplate, OUTPUTS_DIR, type ArgoWorkflowTemplate } from "../runtime/argo/index.js";
 import { Run } from "../runtime/client/index.js";
 import { loadGraph } from "../runtime/cli/validate.js";
 import { Project, runIdOf, type CliResult } from "./helpers/cli.js";
 
-let project: Project;
-beforeAll(() => {
-  project = new Project();
-});
-afterAll(async () => {
-  await project.cleanup();
-});
+const project = new Project();
+afterAll(() => project.cleanup());
 
 let pods = 0;
 /** One pod: `steplab FLOW step STEP --run-id RUN --outputs-dir DIR ...`; returns its outputs. */
