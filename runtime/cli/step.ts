@@ -17,10 +17,6 @@ import { userInfo } from "node:os";
 import path from "node:path";
 import {
   decodeArtifact,
-  encodeArtifact,
-  sha256,
-  typeName,
-  type ArtifactRef,
   type Frame,
   type RunRecord,
   type Store,
@@ -36,6 +32,7 @@ import {
   foreachListOf,
   foreachSplit,
   readInputTasks,
+  storeParameters,
   RunConsole,
   RuntimeGraphError,
   SandboxPool,
@@ -122,15 +119,7 @@ async function runRecordFor(store: Store, graph: FlowGraph, a: StepArgs, io: Cli
   if (a.node.name !== "start") {
     throw new TaskInputError(`run ${graph.name}/${a.runId} is not in the datastore ${store.root}: its start step creates it`);
   }
-  const refs: Record<string, ArtifactRef> = {};
-  const blobs = new Map<string, Uint8Array>();
-  for (const [name, value] of Object.entries(a.parameters)) {
-    const bytes = encodeArtifact(value);
-    const sha = sha256(bytes);
-    refs[name] = { sha, size: bytes.byteLength, type: typeName(value) };
-    blobs.set(sha, bytes);
-  }
-  await store.putBlobs(blobs);
+  const refs = await storeParameters(store, a.parameters);
   const run: RunRecord = {
     flow: graph.name,
     runId: a.runId,

@@ -15,3 +15,4 @@ export { SandboxPool } from "./sandbox-pool.js";
 export { RuntimeGraphError, TaskInputError } from "./errors.js";
 export { taskSpecFromStore, readInputTasks, foreachListOf, type StoredTask, type StoredTaskOptions } from "./stored-task.js";
 export { transitionChecker, foreachSplit } from "./transitions.js";
+export { storeParameters } from "./parameters.js";

@@ -5,9 +5,6 @@
  */
 import os from "node:os";
 import {
-  encodeArtifact,
-  sha256,
-  typeName,
   type ArtifactRef,
   type Frame,
   type RunRecord,
@@ -21,6 +18,7 @@ import type { FlowGraph, StepNode } from "../graph/types.js";
 import { RunConsole, LineSplitter, type TaskLabel } from "./console.js";
 import { RuntimeGraphError } from "./errors.js";
 import { JoinBuckets } from "./joins.js";
+import { storeParameters } from "./parameters.js";
 import type { ResumePlan } from "./resume.js";
 import { SandboxPool } from "./sandbox-pool.js";
 import { describeFailure, executeTask, toTaskError, type TaskSpec } from "./task.js";
@@ -75,15 +73,7 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
   const parameterNames = Object.fromEntries(graph.parameters.map((p) => [p.field, p.name]));
 
   // Parameters are immutable artifacts every task starts with.
-  const parameterRefs: Record<string, ArtifactRef> = {};
-  const parameterBlobs = new Map<string, Uint8Array>();
-  for (const [name, value] of Object.entries(opts.parameters)) {
-    const bytes = encodeArtifact(value);
-    const sha = sha256(bytes);
-    parameterRefs[name] = { sha, size: bytes.byteLength, type: typeName(value) };
-    parameterBlobs.set(sha, bytes);
-  }
-  await store.putBlobs(parameterBlobs);
+  const parameterRefs = await storeParameters(store, opts.parameters);
 
   const runId = store.newRunId();
   const run: RunRecord = {

@@ -8,11 +8,8 @@ import os from "node:os";
 import path from "node:path";
 import { writeFileSync } from "node:fs";
 import {
-  encodeArtifact,
   openStore,
   resolveStoreRoot,
-  sha256,
-  typeName,
   type ArtifactRef,
   type Frame,
   type HistoryEntry,
@@ -35,7 +32,7 @@ import { bundleSource, transformSource, type FlowBundle } from "../bundle/index.
 import type { StoreReader } from "../client/reader.js";
 import { storeReader } from "../client/store-reader.js";
 import { IsolateSandbox, TaskInterruptedError, type Sandbox, type TaskIO } from "../sandbox/index.js";
-import { executeTask, type TaskSpec } from "../scheduler/index.js";
+import { executeTask, storeParameters, type TaskSpec } from "../scheduler/index.js";
 import { buildCellModule, CELL_FLOW_CLASS, CELL_METHOD, CELL_SOURCE_NAME, topLevelNames, type CellModule } from "./cell-module.js";
 import { displayBundle, valueBundle } from "./display.js";
 import { cellError, LocalOfAnotherCellError, NotebookGraphProblem } from "./errors.js";
@@ -447,15 +444,8 @@ export class Session implements NotebookSession {
 
   private async runParameters(cell: SessionCell): Promise<ExecuteOutcome> {
     const specs = parseParametersCell(cell.directives.body);
-    const refs: Record<string, ArtifactRef> = { ...this.parameterRefs };
-    const blobs = new Map<string, Uint8Array>();
-    for (const p of specs) {
-      const bytes = encodeArtifact(p.default);
-      const sha = sha256(bytes);
-      refs[p.name] = { sha, size: bytes.byteLength, type: typeName(p.default) };
-      blobs.set(sha, bytes);
-    }
-    await this.store.putBlobs(blobs);
+    const stored = await storeParameters(this.store, Object.fromEntries(specs.map((p) => [p.name, p.default])));
+    const refs: Record<string, ArtifactRef> = { ...this.parameterRefs, ...stored };
     this.parameterRefs = refs;
     if (this.run) {
       this.run = { ...this.run, parameters: refs };

@@ -1,0 +1,16 @@
+/** Parameters are immutable artifacts: encoded, stored once, and referenced by every task. */
+import { encodeArtifact, sha256, typeName, type ArtifactRef, type Store } from "../../store/index.js";
+
+/** Stores the values' blobs and returns their references, by artifact name. */
+export async function storeParameters(store: Store, values: Record<string, unknown>): Promise<Record<string, ArtifactRef>> {
+  const refs: Record<string, ArtifactRef> = {};
+  const blobs = new Map<string, Uint8Array>();
+  for (const [name, value] of Object.entries(values)) {
+    const bytes = encodeArtifact(value);
+    const sha = sha256(bytes);
+    refs[name] = { sha, size: bytes.byteLength, type: typeName(value) };
+    blobs.set(sha, bytes);
+  }
+  await store.putBlobs(blobs);
+  return refs;
+}
