@@ -11,6 +11,7 @@ import { RESERVED_STEP_NAMES, STEP_NAME_PATTERN, type StepType } from "../runtim
 import { parseCell, type CellDirectives } from "./directives.js";
 import { DirectiveError } from "./errors.js";
 import { parseParametersCell, type ParameterSpec } from "./parameters.js";
+import { memoize } from "../runtime/memo.js";
 import { cellToMethodBody } from "./rewrite.js";
 
 export interface NotebookCellInput {
@@ -21,6 +22,8 @@ export interface NotebookCellInput {
   /** 1-based number used in messages; default: position in the array + 1. */
   index?: number;
   id?: string;
+  /** The cell's directives when the caller has parsed them already (a session has). */
+  directives?: CellDirectives;
 }
 
 export interface NotebookStep {
@@ -88,17 +91,7 @@ function stepType(s: NotebookStep): StepType {
 }
 
 /** Sessions rebuild the graph after every cell; unchanged cells are not parsed again. */
-const assignsCache = new Map<string, string[]>();
-
-function assignsOf(code: string): string[] {
-  let assigns = assignsCache.get(code);
-  if (assigns === undefined) {
-    assigns = cellToMethodBody(code).assigns;
-    if (assignsCache.size >= 1000) assignsCache.delete(assignsCache.keys().next().value!);
-    assignsCache.set(code, assigns);
-  }
-  return [...assigns];
-}
+const assignsOf = memoize((code: string): readonly string[] => cellToMethodBody(code).assigns, 1000);
 
 export function buildNotebookGraph(cells: readonly NotebookCellInput[]): NotebookGraph {
   const errors: NotebookGraphError[] = [];
@@ -120,7 +113,7 @@ export function buildNotebookGraph(cells: readonly NotebookCellInput[]): Noteboo
     if (cellType !== "code") return;
     let d: CellDirectives;
     try {
-      d = parseCell(c.source, c.tags);
+      d = c.directives ?? parseCell(c.source, c.tags);
     } catch (e) {
       if (!(e instanceof DirectiveError)) throw e;
       fail(index, undefined, (e.line !== undefined ? `line ${e.line}: ` : "") + e.message);
@@ -154,7 +147,7 @@ export function buildNotebookGraph(cells: readonly NotebookCellInput[]): Noteboo
     } else if (!STEP_NAME_PATTERN.test(name)) {
       fail(index, name, `step name "${name}" must be lowercase letters, digits and underscores, starting with a letter (e.g. train_model)`);
     }
-    const assigns = assignsOf(d.code);
+    const assigns = [...assignsOf(d.code)];
     const step: NotebookStep = {
       name,
       cell: index,

@@ -39,14 +39,26 @@ function sampleCompresses(bytes: Uint8Array): boolean {
   return deflateSync(sample, ZLIB_OPTIONS).length <= sample.length * WORTHWHILE;
 }
 
+function worthCompressing(bytes: Uint8Array): boolean {
+  if (bytes.length < MIN_COMPRESS) return false;
+  return bytes.length <= WHOLE_TRY_LIMIT || sampleCompresses(bytes);
+}
+
+function smaller(bytes: Uint8Array, packed: Uint8Array): Uint8Array {
+  return packed[0] !== ZLIB_TAG || packed.length > bytes.length * WORTHWHILE ? stored(bytes) : packed;
+}
+
 /** The stored form of a blob's encoded bytes: compressed when that pays off, else raw. */
 export async function packBlob(bytes: Uint8Array): Promise<Uint8Array> {
-  if (bytes.length < MIN_COMPRESS) return stored(bytes);
-  if (bytes.length > WHOLE_TRY_LIMIT && !sampleCompresses(bytes)) return stored(bytes);
+  if (!worthCompressing(bytes)) return stored(bytes);
   // Runs on the libuv pool, so several blobs of a commit compress in parallel.
-  const packed = await deflateAsync(bytes, ZLIB_OPTIONS);
-  if (packed[0] !== ZLIB_TAG || packed.length > bytes.length * WORTHWHILE) return stored(bytes);
-  return packed;
+  return smaller(bytes, await deflateAsync(bytes, ZLIB_OPTIONS));
+}
+
+/** packBlob on the calling thread, for blobs small enough that a thread hop costs more. */
+export function packBlobSync(bytes: Uint8Array): Uint8Array {
+  if (!worthCompressing(bytes)) return stored(bytes);
+  return smaller(bytes, deflateSync(bytes, ZLIB_OPTIONS));
 }
 
 /** The encoded bytes back from their stored form. `data` must be owned by the caller (not reused). */

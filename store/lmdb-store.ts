@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { NotFoundError, StoreError } from "../runtime/errors.js";
-import { packBlob, unpackBlob } from "./blob-pack.js";
+import { packBlob, packBlobSync, unpackBlob } from "./blob-pack.js";
 import { compareIds, KEY_MAX, runKey, taskKey } from "./keys.js";
 import { resolveStoreRoot } from "./root.js";
 import type { HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord } from "./types.js";
@@ -23,6 +23,14 @@ const RECORD_OPTIONS = {
 } as const;
 
 type MetaValue = number;
+
+/**
+ * Commits whose new blobs and logs total at most this many bytes are written synchronously: ~25 µs on the
+ * calling thread instead of ~150 µs or more through lmdb-js's writer thread, which a notebook
+ * cell pays on every run. Larger ones go the async way, so copying megabytes does not block
+ * the event loop.
+ */
+const SYNC_COMMIT_BYTES = 64 * 1024;
 
 interface Dbs {
   blobs: Database<Uint8Array, string>;
@@ -124,6 +132,15 @@ class LmdbStore implements Store {
     }
   }
 
+  /** One synchronous write transaction; if `body` throws, none of its writes are kept. */
+  #writeSync(what: string, body: () => void): void {
+    try {
+      this.#env.transactionSync(body);
+    } catch (err) {
+      throw new StoreError(`could not write ${what} to the steplab datastore at ${this.root}: ${message(err)}`);
+    }
+  }
+
   newRunId(): string {
     const { meta } = this.#dbs;
     // A synchronous write transaction holds LMDB's writer lock, so two processes cannot both read
@@ -171,9 +188,21 @@ class LmdbStore implements Store {
 
   async commitTask({ task, blobs, logs }: TaskCommit): Promise<void> {
     const dbs = this.#dbs;
-    const packed = await this.#packNew(blobs);
+    const fresh = [...blobs].filter(([sha]) => !dbs.blobs.doesExist(sha));
     const key = taskKey(task.flow, task.runId, task.step, task.taskId);
-    await this.#write(`task ${task.flow}/${task.runId}/${task.step}/${task.taskId}`, () => {
+    const what = `task ${task.flow}/${task.runId}/${task.step}/${task.taskId}`;
+    const bytes = fresh.reduce((n, [, b]) => n + b.byteLength, 0) + (logs ? logs.stdout.length + logs.stderr.length : 0);
+    if (bytes <= SYNC_COMMIT_BYTES) {
+      const packed = fresh.map(([sha, bytes]): [string, Uint8Array] => [sha, packBlobSync(bytes)]);
+      this.#writeSync(what, () => {
+        for (const [sha, data] of packed) if (!dbs.blobs.doesExist(sha)) dbs.blobs.putSync(sha, data);
+        dbs.tasks.putSync(key, task);
+        if (logs) dbs.logs.putSync(key, logs);
+      });
+      return;
+    }
+    const packed = await this.#packNew(blobs);
+    await this.#write(what, () => {
       for (const [sha, data] of packed) if (!dbs.blobs.doesExist(sha)) void dbs.blobs.put(sha, data);
       void dbs.tasks.put(key, task);
       if (logs) void dbs.logs.put(key, logs);

@@ -5,6 +5,7 @@
  * The line map turns positions in the generated module back into the user's cells.
  */
 import ts from "typescript";
+import { memoize } from "../memo.js";
 
 export const CELL_FLOW_CLASS = "NotebookCellFlow";
 /** Every cell's method has this name, so a cell's module depends only on its code (and is cached). */
@@ -50,7 +51,7 @@ function isAssignment(expr: ts.Expression): boolean {
  * Moves the cell's imports to module scope (replacing them by blank lines so line numbers stay)
  * and turns a last bare expression into `return (...)`.
  */
-export function transformBody(body: string): { body: string; imports: string[] } {
+export const transformBody = memoize((body: string): { readonly body: string; readonly imports: readonly string[] } => {
   const sf = ts.createSourceFile("cell.ts", body, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const edits: { start: number; end: number; text: string }[] = [];
   const imports: string[] = [];
@@ -69,7 +70,7 @@ export function transformBody(body: string): { body: string; imports: string[] }
   let out = body;
   for (const e of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
   return { body: out, imports };
-}
+}, 256);
 
 function lineCount(text: string): number {
   return text === "" ? 0 : text.split("\n").length;
@@ -105,7 +106,7 @@ export function buildCellModule(input: CellModuleInput): CellModule {
 }
 
 /** Names a cell declares at its top level (its locals, invisible to other cells). */
-export function topLevelNames(code: string): string[] {
+export const topLevelNames = memoize((code: string): readonly string[] => {
   const sf = ts.createSourceFile("cell.ts", code, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const names: string[] = [];
   const bind = (name: ts.BindingName) => {
@@ -117,4 +118,4 @@ export function topLevelNames(code: string): string[] {
     else if ((ts.isFunctionDeclaration(stmt) || ts.isClassDeclaration(stmt)) && stmt.name) names.push(stmt.name.text);
   }
   return names;
-}
+}, 256);

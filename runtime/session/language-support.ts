@@ -23,7 +23,7 @@ const SIMPLE_TYPES = new Set(["number", "string", "boolean", "bigint", "null", "
 export class LanguageSupport {
   private service?: CellLanguageService;
   private setupCode = "";
-  private readonly locals = new Map<number, { step?: string; names: string[] }>();
+  private readonly locals = new Map<number, { step?: string; names: readonly string[] }>();
   private readonly typeCache = new Map<string, string>();
 
   private ts(): CellLanguageService {
@@ -35,7 +35,7 @@ export class LanguageSupport {
     this.setupCode = code;
   }
 
-  rememberLocals(cell: number, step: string | undefined, names: string[]): void {
+  rememberLocals(cell: number, step: string | undefined, names: readonly string[]): void {
     this.locals.set(cell, { step, names });
   }
 

@@ -132,7 +132,9 @@ export class Session implements NotebookSession {
 
   /** The graph the cells declare; rebuilt only when a cell changes. */
   graph(): NotebookGraph {
-    this.graphCache ??= buildNotebookGraph(this.cellList.map((c) => ({ source: c.source, tags: c.tags, index: c.number, id: c.id })));
+    this.graphCache ??= buildNotebookGraph(
+      this.cellList.map((c) => ({ source: c.source, tags: c.tags, index: c.number, id: c.id, directives: c.directives })),
+    );
     return this.graphCache;
   }
 

@@ -170,9 +170,17 @@ export class IsolateSandbox implements Sandbox {
     return { isolate, context, fire, slot, withRuntime: Boolean(runtime) };
   }
 
+  /**
+   * Prepares the next context once the current turn of the event loop is over: after the host has
+   * committed the task and the front end has sent its reply, which it would otherwise delay.
+   */
+  private prewarmSoon(): void {
+    setImmediate(() => this.prewarm());
+  }
+
   private prewarm(): void {
     const { isolate, scripts } = this;
-    if (!isolate || isolate.isDisposed || !scripts) return;
+    if (this.busy || this.warm || !isolate || isolate.isDisposed || !scripts) return;
     const runtime = this.bundle.externalRuntime ? scripts.runtime : undefined;
     this.warm = this.prepareContext(isolate, scripts.prelude, runtime).catch(() => undefined);
   }
@@ -262,7 +270,7 @@ export class IsolateSandbox implements Sandbox {
       this.rejectRunning = undefined;
       clearTimeout(watchdog);
       if (!lingering) release();
-      this.prewarm();
+      this.prewarmSoon();
     }
     function release(): void {
       for (const t of timers.values()) clearTimeout(t);
