@@ -196,7 +196,8 @@ export function buildNotebookGraph(cells: readonly NotebookCellInput[]): Noteboo
       if (left === 0) ready.push(byName.get(c)!);
     }
   }
-  const cyclic = steps.filter((s) => !order.includes(s));
+  const ordered = new Set(order);
+  const cyclic = steps.filter((s) => !ordered.has(s));
   if (cyclic.length > 0) {
     const first = cyclic[0]!;
     fail(first.cell, first.name, `cells ${cyclic.map((s) => s.cell).join(", ")} (steps ${cyclic.map((s) => s.name).join(", ")}) form a cycle through their //% prev directives: a step can only follow steps that do not depend on it`);

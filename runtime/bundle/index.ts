@@ -24,6 +24,11 @@ export interface FlowBundle {
   map?: string;
   /** The virtual filename stack traces show for this bundle. */
   filename: string;
+  /**
+   * Evaluating the bundle only declares things (no user code runs at its top level), so a sandbox
+   * may evaluate it synchronously. Set by notebook sessions for cells without setup code or imports.
+   */
+  declarationsOnly?: boolean;
 }
 
 export class BundleError extends SteplabError {

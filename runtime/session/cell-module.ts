@@ -35,6 +35,8 @@ export interface CellModule {
   source: string;
   /** False when nothing but "steplab" is imported: the module needs no bundling. */
   imports: boolean;
+  /** True when no setup code or import runs at the module's top level: evaluating it only declares the cell's class. */
+  declarationsOnly: boolean;
   /** Generated line (1-based) -> where it came from. */
   origin(line: number): LineOrigin | undefined;
 }
@@ -101,6 +103,7 @@ export function buildCellModule(input: CellModuleInput): CellModule {
   return {
     source: lines.join("\n"),
     imports: importsPackages,
+    declarationsOnly: !importsPackages && input.setup.length === 0,
     origin: (line) => origins[line],
   };
 }

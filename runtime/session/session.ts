@@ -267,7 +267,7 @@ export class Session implements NotebookSession {
     if (!bundle) {
       bundle = module.imports
         ? await bundleSource(module.source, this.cwd, CELL_SOURCE_NAME)
-        : await transformSource(module.source, this.cwd, CELL_SOURCE_NAME);
+        : { ...(await transformSource(module.source, this.cwd, CELL_SOURCE_NAME)), declarationsOnly: module.declarationsOnly };
       if (!module.imports) {
         if (this.compiled.size >= COMPILED_CELLS_KEPT) this.compiled.delete(this.compiled.keys().next().value!);
         this.compiled.set(module.source, bundle);

@@ -15,6 +15,10 @@ function describeValue(value: unknown): string {
   }
 }
 
+function isPrimitive(value: unknown): value is string | number | boolean | bigint | null {
+  return value === null || ["string", "number", "boolean", "bigint"].includes(typeof value);
+}
+
 export async function runStep(flowClass: { prototype: any; name: string }, request: TaskRequest): Promise<GuestOutcome> {
   const state = new TaskState(flowClass, request);
   const method = flowClass.prototype[request.method ?? request.step];
@@ -32,6 +36,8 @@ export async function runStep(flowClass: { prototype: any; name: string }, reque
   const outcome = state.finish();
   const host = globalThis.__steplabHost;
   if (value !== undefined && host?.result) {
+    // A primitive travels back with the outcome: one call into the host fewer for `1 + 1`.
+    if (isPrimitive(value)) return { ...outcome, value: { primitive: value } };
     try {
       host.result(value);
     } catch {

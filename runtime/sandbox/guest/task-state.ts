@@ -39,6 +39,8 @@ export interface GuestOutcome {
   deleted: string[];
   /** Artifacts taken by mergeArtifacts: name -> sha. */
   merged: ArtifactShas;
+  /** A notebook cell's value when it is a primitive; other values reach the host through host.result. */
+  value?: { primitive: string | number | boolean | bigint | null };
 }
 
 let current: TaskState | undefined;

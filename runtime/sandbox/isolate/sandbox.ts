@@ -15,6 +15,8 @@ import type { EncodedArtifact, Sandbox, TaskIO, TaskLimits, TaskRequest, TaskRes
 import { preludeCode } from "./prelude-code.js";
 
 export const DEFAULT_MEMORY_MB = 2048;
+/** Fresh contexts kept ready between tasks. */
+const WARM_CONTEXTS = 2;
 
 /** V8 code caches by source, so each new isolate skips compiling the prelude and the flow again. */
 const codeCache = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
@@ -50,10 +52,29 @@ interface TaskHooks {
   clearTimer(id: number): void;
 }
 
+/**
+ * Runs a task in a context where the bundle has been evaluated. Compiled once per isolate and
+ * called through a reference, so a task does not compile a closure in its fresh context.
+ */
+const RUNNER_CODE = `(function steplabRunTask(className, request) {
+  const mod = globalThis.__steplabFlowModule;
+  const cls = mod && mod[className];
+  if (typeof cls !== "function") throw new Error("The flow file does not export the class " + className);
+  return globalThis.__steplabGuest.runStep(cls, request);
+})`;
+
+/** What a fresh context runs before a task: the prelude, the task runner, and for notebook cells the guest runtime. */
+interface ContextScripts {
+  prelude: ivm.Script;
+  runner: ivm.Script;
+  runtime?: ivm.Script;
+}
+
 interface WarmContext {
   isolate: ivm.Isolate;
   context: ivm.Context;
   fire: ivm.Reference;
+  runner: ivm.Reference;
   slot: { task?: TaskHooks };
   withRuntime: boolean;
 }
@@ -62,7 +83,7 @@ export class IsolateSandbox implements Sandbox {
   readonly kind = "isolate" as const;
   private isolate?: ivm.Isolate;
   private memoryMb = 0;
-  private scripts?: { prelude: ivm.Script; runtime?: ivm.Script; bundle?: ivm.Script };
+  private scripts?: { prelude: ivm.Script; runner: ivm.Script; runtime?: ivm.Script; bundle?: ivm.Script };
   private stopReason: StopReason;
   private mapper: StackMapper;
 
@@ -84,7 +105,7 @@ export class IsolateSandbox implements Sandbox {
     if (this.scripts) this.scripts.bundle = this.compiledBundles.get(bundle.code);
   }
 
-  private async ready(memoryMb: number): Promise<{ isolate: ivm.Isolate; prelude: ivm.Script; runtime?: ivm.Script; bundle: ivm.Script }> {
+  private async ready(memoryMb: number): Promise<{ isolate: ivm.Isolate; contextScripts: ContextScripts; bundle: ivm.Script }> {
     if (!this.isolate || this.isolate.isDisposed || this.memoryMb !== memoryMb || !this.scripts) {
       if (this.isolate && !this.isolate.isDisposed) this.isolate.dispose();
       this.isolate = new ivm.Isolate({ memoryLimit: memoryMb });
@@ -93,6 +114,7 @@ export class IsolateSandbox implements Sandbox {
       this.compiledBundles.clear();
       this.scripts = {
         prelude: await compileCached(this.isolate, `${await preludeCode()}\n;globalThis.__steplabFire;`, "steplab:prelude"),
+        runner: await this.isolate.compileScript(RUNNER_CODE, { filename: "steplab:runner" }),
       };
     }
     const scripts = this.scripts;
@@ -104,18 +126,26 @@ export class IsolateSandbox implements Sandbox {
       if (this.compiledBundles.size >= 64) this.compiledBundles.clear();
       this.compiledBundles.set(this.bundle.code, scripts.bundle);
     }
-    return { isolate: this.isolate, prelude: scripts.prelude, runtime: scripts.runtime, bundle: scripts.bundle };
+    return { isolate: this.isolate, contextScripts: this.contextScripts(scripts), bundle: scripts.bundle };
   }
 
-  /** A context made ready (bridge, prelude, runtime) while the sandbox was idle. */
-  private warm?: Promise<WarmContext | undefined>;
+  private contextScripts(scripts: NonNullable<IsolateSandbox["scripts"]>): ContextScripts {
+    const runtime = this.bundle.externalRuntime ? scripts.runtime : undefined;
+    return { prelude: scripts.prelude, runner: scripts.runner, runtime };
+  }
+
+  /**
+   * Contexts made ready (bridge, prelude, runtime) while the sandbox was idle, oldest first. Two,
+   * so that a task arriving while the next one is still being prepared finds one ready.
+   */
+  private warm: Promise<WarmContext | undefined>[] = [];
 
   /**
    * A fresh context with the host bridge, the prelude and (for notebook cells) the guest runtime
    * already run. Its callbacks reach the task through `slot`, so it can be prepared before the
    * task exists: right after the previous task, while the host commits and replies.
    */
-  private async prepareContext(isolate: ivm.Isolate, prelude: ivm.Script, runtime?: ivm.Script): Promise<WarmContext> {
+  private async prepareContext(isolate: ivm.Isolate, { prelude, runner, runtime }: ContextScripts): Promise<WarmContext> {
     const context = await isolate.createContext();
     const slot: { task?: TaskHooks } = {};
     const task = (): TaskHooks => {
@@ -167,7 +197,8 @@ export class IsolateSandbox implements Sandbox {
     );
     const fire = (await prelude.run(context, { reference: true })) as ivm.Reference;
     if (runtime) await runtime.run(context);
-    return { isolate, context, fire, slot, withRuntime: Boolean(runtime) };
+    const runTask = (await runner.run(context, { reference: true })) as ivm.Reference;
+    return { isolate, context, fire, runner: runTask, slot, withRuntime: Boolean(runtime) };
   }
 
   /**
@@ -180,17 +211,22 @@ export class IsolateSandbox implements Sandbox {
 
   private prewarm(): void {
     const { isolate, scripts } = this;
-    if (this.busy || this.warm || !isolate || isolate.isDisposed || !scripts) return;
-    const runtime = this.bundle.externalRuntime ? scripts.runtime : undefined;
-    this.warm = this.prepareContext(isolate, scripts.prelude, runtime).catch(() => undefined);
+    if (this.busy || !isolate || isolate.isDisposed || !scripts) return;
+    while (this.warm.length < WARM_CONTEXTS) {
+      this.warm.push(this.prepareContext(isolate, this.contextScripts(scripts)).catch(() => undefined));
+    }
   }
 
-  private async takeContext(isolate: ivm.Isolate, prelude: ivm.Script, runtime?: ivm.Script): Promise<WarmContext> {
-    const warm = await this.warm;
-    this.warm = undefined;
-    if (warm && warm.isolate === isolate && !isolate.isDisposed && warm.withRuntime === Boolean(runtime)) return warm;
-    if (warm && !warm.isolate.isDisposed) warm.context.release();
-    return this.prepareContext(isolate, prelude, runtime);
+  private async takeContext(isolate: ivm.Isolate, scripts: ContextScripts): Promise<WarmContext> {
+    const usable = (w: WarmContext | undefined): w is WarmContext =>
+      w !== undefined && w.isolate === isolate && !isolate.isDisposed && w.withRuntime === Boolean(scripts.runtime);
+    const first = await this.warm.shift();
+    if (usable(first)) return first;
+    // Prepared for another isolate or kind of bundle: none of them will do.
+    for (const w of [first, ...(await Promise.all(this.warm.splice(0)))]) {
+      if (w && !w.isolate.isDisposed) w.context.release();
+    }
+    return this.prepareContext(isolate, scripts);
   }
 
   /** True from the start of runTask to its end: an interrupt in any phase stops the task. */
@@ -207,7 +243,7 @@ export class IsolateSandbox implements Sandbox {
       this.busy = false;
       throw this.translate(err, request.step, memoryMb, limits.timeoutSeconds);
     }
-    const { isolate, prelude, runtime, bundle } = ready;
+    const { isolate, contextScripts, bundle } = ready;
     const artifacts = new Map<string, EncodedArtifact>();
     const timers = new Map<number, NodeJS.Timeout>();
     let watchdog: NodeJS.Timeout | undefined;
@@ -218,8 +254,8 @@ export class IsolateSandbox implements Sandbox {
     };
     let warm: WarmContext | undefined;
     try {
-      warm = await this.takeContext(isolate, prelude, this.bundle.externalRuntime ? runtime : undefined);
-      const { context, fire } = warm;
+      warm = await this.takeContext(isolate, contextScripts);
+      const { context, fire, runner } = warm;
       warm.slot.task = {
         io,
         artifacts,
@@ -238,22 +274,24 @@ export class IsolateSandbox implements Sandbox {
           drained();
         },
       };
-      await bundle.run(context);
+      // Declarations take microseconds: evaluated in place, they save a round trip to the isolate's thread.
+      if (this.bundle.declarationsOnly) bundle.runSync(context);
+      else await bundle.run(context);
       const stopped = new Promise<never>((_, reject) => {
         this.rejectRunning = reject;
         if (limits.timeoutSeconds) {
           watchdog = setTimeout(() => this.stop("timeout"), limits.timeoutSeconds * 1000);
         }
       });
-      const run = context.evalClosure(
-        `const mod = globalThis.__steplabFlowModule;
-         const cls = mod && mod[$0];
-         if (typeof cls !== "function") throw new Error("The flow file does not export the class " + $0);
-         return globalThis.__steplabGuest.runStep(cls, $1);`,
-        [this.flowClassName, request],
-        { arguments: { copy: true }, result: { promise: true, copy: true } },
-      );
-      const outcome = await Promise.race([run, stopped]);
+      const run = runner.apply(undefined, [this.flowClassName, request], {
+        arguments: { copy: true },
+        result: { promise: true, copy: true },
+      });
+      const outcome = (await Promise.race([run, stopped])) as TaskResult["outcome"];
+      if (outcome.value) {
+        io.result?.(outcome.value.primitive);
+        delete outcome.value;
+      }
       if (limits.lingerMs && timers.size > 0) {
         lingering = true;
         const deadline = setTimeout(() => release(), limits.lingerMs);
@@ -262,7 +300,7 @@ export class IsolateSandbox implements Sandbox {
           release();
         };
       }
-      return { outcome: outcome as TaskResult["outcome"], artifacts, pid: process.pid };
+      return { outcome, artifacts, pid: process.pid };
     } catch (err) {
       throw this.translate(err, request.step, memoryMb, limits.timeoutSeconds);
     } finally {
@@ -280,6 +318,7 @@ export class IsolateSandbox implements Sandbox {
       warm.slot.task = undefined;
       try {
         warm.fire.release();
+        warm.runner.release();
         if (!isolate.isDisposed) warm.context.release();
       } catch {
         // already released with its isolate
@@ -310,7 +349,7 @@ export class IsolateSandbox implements Sandbox {
   }
 
   async dispose(): Promise<void> {
-    this.warm = undefined;
+    this.warm = [];
     if (this.isolate && !this.isolate.isDisposed) this.isolate.dispose();
     this.isolate = undefined;
   }
