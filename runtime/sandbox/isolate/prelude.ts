@@ -1,43 +1,33 @@
 /**
  * Runs inside every isolate context before the flow's bundle: the few host capabilities a step
  * needs (console, timers, TextEncoder/TextDecoder, URL, crypto.getRandomValues), all going through
- * `__steplabBridge`, the functions the host installed. Bundled once by esbuild (see prelude-code.ts).
+ * the bridge the host installed (bridge.ts). Bundled once by esbuild (see prelude-code.ts).
  */
 
-interface Bridge {
-  loadBlob(sha: string): unknown;
-  emit(name: string, value: unknown): void;
-  log(stream: "stdout" | "stderr", args: unknown[]): void;
-  logText(stream: "stdout" | "stderr", text: string): void;
-  setTimer(id: number, ms: number): void;
-  clearTimer(id: number): void;
-  randomBytes(length: number): Uint8Array;
-  encodeUtf8(text: string): Uint8Array;
-  decodeText(bytes: Uint8Array, label: string, fatal: boolean): string;
-  reader: Record<string, (...args: any[]) => unknown>;
-  result?: (value: unknown) => void;
-  display?: (kind: string, data: unknown, options: object) => void;
-  /** isolated-vm References to async host functions. */
-  runFlow?: HostAsync;
-  prompt?: HostAsync;
-}
+import { BRIDGE_CALL, BRIDGE_WAIT, READER_METHODS, type BridgeCalls, type BridgeWaits } from "./bridge.js";
 
-interface HostAsync {
+type HostCall = (name: string, ...args: unknown[]) => unknown;
+/** An isolated-vm Reference to the host's BRIDGE_WAIT function. */
+interface HostWait {
   apply(receiver: undefined, args: unknown[], options: object): Promise<unknown>;
 }
 
-function awaitHost<R>(ref: HostAsync | undefined): ((...args: unknown[]) => Promise<R>) | undefined {
-  return ref && ((...args) => ref.apply(undefined, args, { arguments: { copy: true }, result: { promise: true, copy: true } }) as Promise<R>);
-}
-
 const g = globalThis as any;
-const bridge = { reader: {} } as Bridge;
-for (const key of Object.keys(g)) {
-  if (key.startsWith("__sbr_")) bridge.reader[key.slice(6)] = g[key];
-  else if (key.startsWith("__sb_")) (bridge as any)[key.slice(5)] = g[key];
-  else continue;
-  delete g[key];
-}
+const call = g[BRIDGE_CALL] as HostCall;
+const wait = g[BRIDGE_WAIT] as HostWait;
+delete g[BRIDGE_CALL];
+delete g[BRIDGE_WAIT];
+
+const calls = (...names: (keyof BridgeCalls)[]) =>
+  Object.fromEntries(names.map((name) => [name, (...args: unknown[]) => call(name, ...args)])) as unknown as BridgeCalls;
+const bridge = calls("loadBlob", "emit", "log", "logText", "setTimer", "clearTimer", "randomBytes", "encodeUtf8", "decodeText", "result", "display");
+const reader = Object.fromEntries(READER_METHODS.map((m) => [m, (...args: unknown[]) => call(`reader.${m}`, ...args)]));
+const waits = Object.fromEntries(
+  (["runFlow", "prompt"] as const).map((name) => [
+    name,
+    (...args: unknown[]) => wait.apply(undefined, [name, ...args], { arguments: { copy: true }, result: { promise: true, copy: true } }),
+  ]),
+) as unknown as BridgeWaits;
 
 function describe(value: unknown): string {
   if (typeof value === "function") return `[Function: ${value.name || "anonymous"}]`;
@@ -173,13 +163,14 @@ g.crypto = {
   },
 };
 
-// URL and URLSearchParams (core-js) are most of the prelude's code: evaluated on first use only,
-// since running them in every task's fresh context would cost more than many tasks' own work.
+// URL and URLSearchParams (core-js) would be most of the prelude's code: kept as source (see
+// prelude-code.ts) and evaluated on first use only, since even defining them in every task's
+// fresh context costs more than many tasks' own work.
+declare const __STEPLAB_URL_POLYFILL__: string;
 function installUrl(): void {
   delete g.URL;
   delete g.URLSearchParams;
-  require("core-js/actual/url");
-  require("core-js/actual/url-search-params");
+  (0, eval)(__STEPLAB_URL_POLYFILL__);
 }
 for (const name of ["URL", "URLSearchParams"]) {
   Object.defineProperty(g, name, {
@@ -199,11 +190,11 @@ g.__steplabHost = {
   loadBlob: bridge.loadBlob,
   emit: bridge.emit,
   log: write,
-  reader: bridge.reader,
+  reader,
   result: bridge.result,
   display: bridge.display,
-  runFlow: awaitHost<string>(bridge.runFlow),
-  prompt: awaitHost<string>(bridge.prompt),
+  runFlow: waits.runFlow,
+  prompt: waits.prompt,
 };
 
 export {};

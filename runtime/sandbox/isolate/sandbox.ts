@@ -7,11 +7,11 @@ import { formatWithOptions } from "node:util";
 import ivm from "isolated-vm";
 import { encodeArtifact, typeName } from "../../../store/index.js";
 import { guestRuntimeCode, type FlowBundle } from "../../bundle/index.js";
-import type { StoreReader } from "../../client/reader.js";
 import { TaskInterruptedError, TaskMemoryError, TaskTimeoutError } from "../errors.js";
 import { rebuildUserError } from "../rebuild-error.js";
 import { StackMapper } from "../stack.js";
 import type { EncodedArtifact, Sandbox, TaskIO, TaskLimits, TaskRequest, TaskResult } from "../types.js";
+import { BRIDGE_CALL, BRIDGE_WAIT, READER_METHODS, type BridgeCalls, type BridgeWaits } from "./bridge.js";
 import { preludeCode } from "./prelude-code.js";
 
 export const DEFAULT_MEMORY_MB = 2048;
@@ -30,18 +30,6 @@ async function compileCached(isolate: ivm.Isolate, code: string, filename: strin
   return script;
 }
 
-const READER_METHODS = [
-  "listFlows",
-  "listRuns",
-  "getRun",
-  "listSteps",
-  "listTasks",
-  "listRunTasks",
-  "getTask",
-  "getLogs",
-  "loadBlob",
-] as const satisfies readonly (keyof StoreReader)[];
-
 type StopReason = "interrupt" | "timeout" | undefined;
 
 /** What a context's bridge callbacks reach while a task runs in it. */
@@ -53,28 +41,32 @@ interface TaskHooks {
 }
 
 /**
- * Runs a task in a context where the bundle has been evaluated. Compiled once per isolate and
- * called through a reference, so a task does not compile a closure in its fresh context.
+ * Ends the script that sets up a fresh context (prelude, then for notebook cells the guest
+ * runtime). Its value is the one function the host calls in the context: to fire a timer, or to
+ * run the task once the bundle has been evaluated. One script and one reference per context keep
+ * the round trips to the isolate's thread, which cost more than the work here, to a minimum.
  */
-const RUNNER_CODE = `(function steplabRunTask(className, request) {
-  const mod = globalThis.__steplabFlowModule;
-  const cls = mod && mod[className];
-  if (typeof cls !== "function") throw new Error("The flow file does not export the class " + className);
-  return globalThis.__steplabGuest.runStep(cls, request);
-})`;
+const ENTRY_CODE = `;(() => {
+  const fire = globalThis.__steplabFire;
+  return function steplabEntry(kind, a, b) {
+    if (kind === "fire") return fire(a);
+    const mod = globalThis.__steplabFlowModule;
+    const cls = mod && mod[a];
+    if (typeof cls !== "function") throw new Error("The flow file does not export the class " + a);
+    return globalThis.__steplabGuest.runStep(cls, b);
+  };
+})();`;
 
-/** What a fresh context runs before a task: the prelude, the task runner, and for notebook cells the guest runtime. */
-interface ContextScripts {
-  prelude: ivm.Script;
-  runner: ivm.Script;
-  runtime?: ivm.Script;
+/** The context setup script for a kind of bundle (with the guest runtime or without). */
+interface ContextSetup {
+  script: ivm.Script;
+  withRuntime: boolean;
 }
 
 interface WarmContext {
   isolate: ivm.Isolate;
   context: ivm.Context;
-  fire: ivm.Reference;
-  runner: ivm.Reference;
+  entry: ivm.Reference;
   slot: { task?: TaskHooks };
   withRuntime: boolean;
 }
@@ -83,7 +75,7 @@ export class IsolateSandbox implements Sandbox {
   readonly kind = "isolate" as const;
   private isolate?: ivm.Isolate;
   private memoryMb = 0;
-  private scripts?: { prelude: ivm.Script; runner: ivm.Script; runtime?: ivm.Script; bundle?: ivm.Script };
+  private scripts?: { setup?: ivm.Script; setupWithRuntime?: ivm.Script; bundle?: ivm.Script };
   private stopReason: StopReason;
   private mapper: StackMapper;
 
@@ -105,33 +97,34 @@ export class IsolateSandbox implements Sandbox {
     if (this.scripts) this.scripts.bundle = this.compiledBundles.get(bundle.code);
   }
 
-  private async ready(memoryMb: number): Promise<{ isolate: ivm.Isolate; contextScripts: ContextScripts; bundle: ivm.Script }> {
+  private async ready(memoryMb: number): Promise<{ isolate: ivm.Isolate; setup: ContextSetup; bundle: ivm.Script }> {
     if (!this.isolate || this.isolate.isDisposed || this.memoryMb !== memoryMb || !this.scripts) {
       if (this.isolate && !this.isolate.isDisposed) this.isolate.dispose();
       this.isolate = new ivm.Isolate({ memoryLimit: memoryMb });
       this.memoryMb = memoryMb;
-      // The prelude's completion value is the timer entry point, so running it hands us a reference.
       this.compiledBundles.clear();
-      this.scripts = {
-        prelude: await compileCached(this.isolate, `${await preludeCode()}\n;globalThis.__steplabFire;`, "steplab:prelude"),
-        runner: await this.isolate.compileScript(RUNNER_CODE, { filename: "steplab:runner" }),
-      };
+      this.scripts = {};
     }
     const scripts = this.scripts;
-    if (this.bundle.externalRuntime && !scripts.runtime) {
-      scripts.runtime = await compileCached(this.isolate, await guestRuntimeCode(), "steplab:runtime");
+    const withRuntime = Boolean(this.bundle.externalRuntime);
+    const setupKey = withRuntime ? "setupWithRuntime" : "setup";
+    if (!scripts[setupKey]) {
+      const code = [await preludeCode(), withRuntime ? await guestRuntimeCode() : "", ENTRY_CODE].join("\n");
+      scripts[setupKey] = await compileCached(this.isolate, code, "steplab:context");
     }
     if (!scripts.bundle) {
       scripts.bundle = await compileCached(this.isolate, this.bundle.code, this.bundle.filename);
       if (this.compiledBundles.size >= 64) this.compiledBundles.clear();
       this.compiledBundles.set(this.bundle.code, scripts.bundle);
     }
-    return { isolate: this.isolate, contextScripts: this.contextScripts(scripts), bundle: scripts.bundle };
+    return { isolate: this.isolate, setup: { script: scripts[setupKey]!, withRuntime }, bundle: scripts.bundle };
   }
 
-  private contextScripts(scripts: NonNullable<IsolateSandbox["scripts"]>): ContextScripts {
-    const runtime = this.bundle.externalRuntime ? scripts.runtime : undefined;
-    return { prelude: scripts.prelude, runner: scripts.runner, runtime };
+  /** The setup for the current bundle's kind, if compiled in the current isolate. */
+  private currentSetup(): ContextSetup | undefined {
+    const withRuntime = Boolean(this.bundle.externalRuntime);
+    const script = withRuntime ? this.scripts?.setupWithRuntime : this.scripts?.setup;
+    return script && { script, withRuntime };
   }
 
   /**
@@ -145,7 +138,7 @@ export class IsolateSandbox implements Sandbox {
    * already run. Its callbacks reach the task through `slot`, so it can be prepared before the
    * task exists: right after the previous task, while the host commits and replies.
    */
-  private async prepareContext(isolate: ivm.Isolate, { prelude, runner, runtime }: ContextScripts): Promise<WarmContext> {
+  private async prepareContext(isolate: ivm.Isolate, setup: ContextSetup): Promise<WarmContext> {
     const context = await isolate.createContext();
     const slot: { task?: TaskHooks } = {};
     const task = (): TaskHooks => {
@@ -153,52 +146,53 @@ export class IsolateSandbox implements Sandbox {
       return slot.task;
     };
     const print = (stream: "stdout" | "stderr", text: string) => task().io.output(stream, text.endsWith("\n") ? text : `${text}\n`);
-    const bridge: Record<string, ivm.Callback | ivm.Reference> = {
-      loadBlob: new ivm.Callback((sha: string) => task().io.reader.loadBlob(sha)),
-      emit: new ivm.Callback((name: string, value: unknown) => {
+    const calls: BridgeCalls = {
+      loadBlob: (sha) => task().io.reader.loadBlob(sha),
+      emit: (name, value) => {
         task().artifacts.set(name, { bytes: encodeArtifact(value), type: typeName(value) });
-      }),
-      log: new ivm.Callback((stream: "stdout" | "stderr", args: unknown[]) =>
-        print(stream, formatWithOptions({ colors: false, depth: 4 }, ...args)),
-      ),
-      logText: new ivm.Callback((stream: "stdout" | "stderr", text: string) => print(stream, text)),
-      setTimer: new ivm.Callback((id: number, ms: number) => task().setTimer(id, ms)),
-      clearTimer: new ivm.Callback((id: number) => task().clearTimer(id)),
-      randomBytes: new ivm.Callback((n: number) => new Uint8Array(randomBytes(n))),
-      encodeUtf8: new ivm.Callback((text: string) => new Uint8Array(Buffer.from(text, "utf8"))),
-      decodeText: new ivm.Callback((bytes: Uint8Array, label: string, fatal: boolean) =>
-        new TextDecoder(label, { fatal }).decode(bytes),
-      ),
-      // Notebook helpers: a flow's task has none, and says so when its code calls them.
-      result: new ivm.Callback((value: unknown) => task().io.result?.(value)),
-      display: new ivm.Callback((kind: string, data: unknown, options: { displayId?: string; update?: boolean }) => {
+      },
+      log: (stream, args) => print(stream, formatWithOptions({ colors: false, depth: 4 }, ...args)),
+      logText: (stream, text) => print(stream, text),
+      setTimer: (id, ms) => task().setTimer(id, ms),
+      clearTimer: (id) => task().clearTimer(id),
+      randomBytes: (n) => new Uint8Array(randomBytes(n)),
+      encodeUtf8: (text) => new Uint8Array(Buffer.from(text, "utf8")),
+      decodeText: (bytes, label, fatal) => new TextDecoder(label, { fatal }).decode(bytes),
+      result: (value) => task().io.result?.(value),
+      display: (kind, data, options) => {
         const io = task().io;
         if (io.display) io.display(kind, data, options);
         else print("stdout", formatWithOptions({ colors: false, depth: 4 }, data));
-      }),
-      // Host functions that answer later travel as References: the prelude awaits their promise.
-      runFlow: new ivm.Reference((file: string, params: Record<string, unknown>) => {
+      },
+    };
+    const readerCalls = Object.fromEntries(
+      READER_METHODS.map((m) => [`reader.${m}`, (...args: unknown[]) => (task().io.reader[m] as (...a: unknown[]) => unknown)(...args)]),
+    );
+    const waits: BridgeWaits = {
+      runFlow: (file, params) => {
         const io = task().io;
         if (!io.runFlow) throw new Error("runFlow() is available in notebook cells");
         return io.runFlow(file, params);
-      }),
-      prompt: new ivm.Reference((text: string, password: boolean) => {
+      },
+      prompt: (text, password) => {
         const io = task().io;
         if (!io.prompt) throw new Error("prompt() needs a front end that can ask for input");
         return io.prompt(text, password);
-      }),
+      },
     };
-    const readerCallbacks = READER_METHODS.map((m) => new ivm.Callback((...args: unknown[]) => (task().io.reader[m] as any)(...args)));
-    // One call installs every callback; the prelude collects them into its bridge and deletes them.
-    const names = [...Object.keys(bridge).map((n) => `__sb_${n}`), ...READER_METHODS.map((n) => `__sbr_${n}`)];
-    await context.evalClosure(
-      names.map((n, i) => `globalThis.${n} = $${i};`).join("\n"),
-      [...Object.values(bridge), ...readerCallbacks],
+    const answer = (table: Record<string, (...args: any[]) => unknown>, name: string, args: unknown[]) => {
+      const fn = table[name];
+      if (!fn) throw new Error(`steplab: unknown bridge function ${name}`);
+      return fn(...args);
+    };
+    const callTable = { ...calls, ...readerCalls } as Record<string, (...args: any[]) => unknown>;
+    context.global.setSync(BRIDGE_CALL, new ivm.Callback((name: string, ...args: unknown[]) => answer(callTable, name, args)));
+    context.global.setSync(
+      BRIDGE_WAIT,
+      new ivm.Reference((name: string, ...args: unknown[]) => answer(waits as unknown as Record<string, (...a: any[]) => unknown>, name, args)),
     );
-    const fire = (await prelude.run(context, { reference: true })) as ivm.Reference;
-    if (runtime) await runtime.run(context);
-    const runTask = (await runner.run(context, { reference: true })) as ivm.Reference;
-    return { isolate, context, fire, runner: runTask, slot, withRuntime: Boolean(runtime) };
+    const entry = (await setup.script.run(context, { reference: true })) as ivm.Reference;
+    return { isolate, context, entry, slot, withRuntime: setup.withRuntime };
   }
 
   /**
@@ -210,23 +204,24 @@ export class IsolateSandbox implements Sandbox {
   }
 
   private prewarm(): void {
-    const { isolate, scripts } = this;
-    if (this.busy || !isolate || isolate.isDisposed || !scripts) return;
+    const { isolate } = this;
+    const setup = this.currentSetup();
+    if (this.busy || !isolate || isolate.isDisposed || !setup) return;
     while (this.warm.length < WARM_CONTEXTS) {
-      this.warm.push(this.prepareContext(isolate, this.contextScripts(scripts)).catch(() => undefined));
+      this.warm.push(this.prepareContext(isolate, setup).catch(() => undefined));
     }
   }
 
-  private async takeContext(isolate: ivm.Isolate, scripts: ContextScripts): Promise<WarmContext> {
+  private async takeContext(isolate: ivm.Isolate, setup: ContextSetup): Promise<WarmContext> {
     const usable = (w: WarmContext | undefined): w is WarmContext =>
-      w !== undefined && w.isolate === isolate && !isolate.isDisposed && w.withRuntime === Boolean(scripts.runtime);
+      w !== undefined && w.isolate === isolate && !isolate.isDisposed && w.withRuntime === setup.withRuntime;
     const first = await this.warm.shift();
     if (usable(first)) return first;
     // Prepared for another isolate or kind of bundle: none of them will do.
     for (const w of [first, ...(await Promise.all(this.warm.splice(0)))]) {
       if (w && !w.isolate.isDisposed) w.context.release();
     }
-    return this.prepareContext(isolate, scripts);
+    return this.prepareContext(isolate, setup);
   }
 
   /** True from the start of runTask to its end: an interrupt in any phase stops the task. */
@@ -243,7 +238,7 @@ export class IsolateSandbox implements Sandbox {
       this.busy = false;
       throw this.translate(err, request.step, memoryMb, limits.timeoutSeconds);
     }
-    const { isolate, contextScripts, bundle } = ready;
+    const { isolate, setup, bundle } = ready;
     const artifacts = new Map<string, EncodedArtifact>();
     const timers = new Map<number, NodeJS.Timeout>();
     let watchdog: NodeJS.Timeout | undefined;
@@ -254,8 +249,8 @@ export class IsolateSandbox implements Sandbox {
     };
     let warm: WarmContext | undefined;
     try {
-      warm = await this.takeContext(isolate, contextScripts);
-      const { context, fire, runner } = warm;
+      warm = await this.takeContext(isolate, setup);
+      const { context, entry } = warm;
       warm.slot.task = {
         io,
         artifacts,
@@ -264,7 +259,7 @@ export class IsolateSandbox implements Sandbox {
             id,
             setTimeout(() => {
               timers.delete(id);
-              fire.apply(undefined, [id]).then(drained, drained);
+              entry.apply(undefined, ["fire", id]).then(drained, drained);
             }, ms),
           );
         },
@@ -283,7 +278,7 @@ export class IsolateSandbox implements Sandbox {
           watchdog = setTimeout(() => this.stop("timeout"), limits.timeoutSeconds * 1000);
         }
       });
-      const run = runner.apply(undefined, [this.flowClassName, request], {
+      const run = entry.apply(undefined, ["run", this.flowClassName, request], {
         arguments: { copy: true },
         result: { promise: true, copy: true },
       });
@@ -317,8 +312,7 @@ export class IsolateSandbox implements Sandbox {
       if (!warm) return;
       warm.slot.task = undefined;
       try {
-        warm.fire.release();
-        warm.runner.release();
+        warm.entry.release();
         if (!isolate.isDisposed) warm.context.release();
       } catch {
         // already released with its isolate
