@@ -1,6 +1,8 @@
 /**
  * Kernel benchmarks, measured the way Jupyter sees a kernel: through jupyter_client
  * (test/helpers/jupyter.py on Debian's /usr/bin/python3), steplab and ipykernel in the same run.
+ * Every steplab cell type is held to ipykernel's `1 + 1`: a step cell with a value (`1 + 1`), a
+ * step cell that commits an artifact (`self.x = 1`), and a skip cell (no task).
  */
 import { execFile, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -15,7 +17,8 @@ export interface BenchResult {
   value: number;
   unit: string;
   target: number;
-  ok: boolean;
+  /** Undefined for a reference figure (ipykernel's), printed beside ours but held to nothing. */
+  ok?: boolean;
 }
 
 // Found upwards, so the bench also works bundled into the cache folder (bench/run.mjs does that).
@@ -67,6 +70,7 @@ export async function benchKernel(): Promise<BenchResult[]> {
     // Sequential: two kernels at once would measure the machine's two cores, not the kernels.
     const ipy = await measure("python3", "1 + 1", env, dir);
     const stepCell = await measure("steplab", "1 + 1", env, dir);
+    const artifactCell = await measure("steplab", "self.x = 1", env, dir);
     const skipCell = await measure("steplab", "//% skip\n1 + 1", env, dir);
     return [
       {
@@ -84,6 +88,13 @@ export async function benchKernel(): Promise<BenchResult[]> {
         ok: stepCell.median_ms <= ipy.median_ms,
       },
       {
+        name: "kernel.artifact_cell_round_trip_median",
+        value: artifactCell.median_ms,
+        unit: "ms",
+        target: ipy.median_ms,
+        ok: artifactCell.median_ms <= ipy.median_ms,
+      },
+      {
         name: "kernel.skip_cell_round_trip_median",
         value: skipCell.median_ms,
         unit: "ms",
@@ -91,8 +102,8 @@ export async function benchKernel(): Promise<BenchResult[]> {
         ok: skipCell.median_ms <= ipy.median_ms,
       },
       // The reference the two above are held to, measured in this run.
-      { name: "ipykernel.cell_round_trip_median", value: ipy.median_ms, unit: "ms", target: ipy.median_ms, ok: true },
-      { name: "ipykernel.startup_to_kernel_info", value: ipy.startup_ms, unit: "ms", target: STARTUP_TARGET_MS, ok: ipy.startup_ms <= STARTUP_TARGET_MS },
+      { name: "ipykernel.cell_round_trip_median", value: ipy.median_ms, unit: "ms", target: ipy.median_ms },
+      { name: "ipykernel.startup_to_kernel_info", value: ipy.startup_ms, unit: "ms", target: STARTUP_TARGET_MS },
     ];
   } finally {
     await rm(dir, { recursive: true, force: true });
