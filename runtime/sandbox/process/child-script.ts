@@ -2,7 +2,8 @@
  * The child's entry as one JavaScript file, built once with esbuild next to the package's own
  * node_modules (so native packages such as lmdb resolve), whether steplab runs from source or dist.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "../../bundle/esbuild.js";
@@ -14,9 +15,6 @@ export function childScript(): Promise<string> {
   built ??= (async () => {
     const here = fileURLToPath(new URL("./child.js", import.meta.url));
     const entry = existsSync(here) ? here : here.replace(/\.js$/, ".ts");
-    const outDir = cacheDir("process-child");
-    mkdirSync(outDir, { recursive: true });
-    const outfile = path.join(outDir, `process-child-${process.pid}.mjs`);
     const out = await build({
       entryPoints: [entry],
       bundle: true,
@@ -28,7 +26,16 @@ export function childScript(): Promise<string> {
       sourcemap: "inline",
       logLevel: "silent",
     });
-    writeFileSync(outfile, out.outputFiles![0]!.text);
+    const code = out.outputFiles![0]!.text;
+    // Named by content: every process of one build shares the file, and builds do not pile up.
+    const outDir = cacheDir("process-child");
+    const outfile = path.join(outDir, `process-child-${createHash("sha256").update(code).digest("hex").slice(0, 16)}.mjs`);
+    if (!existsSync(outfile)) {
+      mkdirSync(outDir, { recursive: true });
+      const tmp = `${outfile}.${process.pid}.tmp`;
+      writeFileSync(tmp, code);
+      renameSync(tmp, outfile);
+    }
     return outfile;
   })();
   return built;
