@@ -117,7 +117,7 @@ export class IsolateSandbox implements Sandbox {
       if (this.compiledBundles.size >= 64) this.compiledBundles.clear();
       this.compiledBundles.set(this.bundle.code, scripts.bundle);
     }
-    return { isolate: this.isolate, setup: { script: scripts[setupKey]!, withRuntime }, bundle: scripts.bundle };
+    return { isolate: this.isolate, setup: this.currentSetup()!, bundle: scripts.bundle };
   }
 
   /** The setup for the current bundle's kind, if compiled in the current isolate. */
@@ -136,7 +136,7 @@ export class IsolateSandbox implements Sandbox {
   /**
    * A fresh context with the host bridge, the prelude and (for notebook cells) the guest runtime
    * already run. Its callbacks reach the task through `slot`, so it can be prepared before the
-   * task exists: right after the previous task, while the host commits and replies.
+   * task exists: once the previous task has been committed and answered.
    */
   private async prepareContext(isolate: ivm.Isolate, setup: ContextSetup): Promise<WarmContext> {
     const context = await isolate.createContext();
@@ -180,17 +180,13 @@ export class IsolateSandbox implements Sandbox {
         return io.prompt(text, password);
       },
     };
-    const answer = (table: Record<string, (...args: any[]) => unknown>, name: string, args: unknown[]) => {
+    const dispatch = (table: Record<string, (...args: any[]) => unknown>) => (name: string, ...args: unknown[]) => {
       const fn = table[name];
       if (!fn) throw new Error(`steplab: unknown bridge function ${name}`);
       return fn(...args);
     };
-    const callTable = { ...calls, ...readerCalls } as Record<string, (...args: any[]) => unknown>;
-    context.global.setSync(BRIDGE_CALL, new ivm.Callback((name: string, ...args: unknown[]) => answer(callTable, name, args)));
-    context.global.setSync(
-      BRIDGE_WAIT,
-      new ivm.Reference((name: string, ...args: unknown[]) => answer(waits as unknown as Record<string, (...a: any[]) => unknown>, name, args)),
-    );
+    context.global.setSync(BRIDGE_CALL, new ivm.Callback(dispatch({ ...calls, ...readerCalls })));
+    context.global.setSync(BRIDGE_WAIT, new ivm.Reference(dispatch({ ...waits })));
     const entry = (await setup.script.run(context, { reference: true })) as ivm.Reference;
     return { isolate, context, entry, slot, withRuntime: setup.withRuntime };
   }
