@@ -12,8 +12,8 @@
 import os from "node:os";
 import path from "node:path";
 import { unpackBlob } from "../blob-pack.js";
-import { openStore as openLmdbStore } from "../lmdb-store.js";
 import type { HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord } from "../types.js";
+import { BlobCache, cacheMaxBytes } from "./blob-cache.js";
 import { loadRemoteConfig, type RemoteConfig } from "./config.js";
 import { DEFAULT_TIMEOUT_MS, SyncBridge } from "./sync-bridge.js";
 import { formatS3Root, parseS3Root } from "./url.js";
@@ -25,6 +25,8 @@ export interface RemoteStoreOptions {
   config?: RemoteConfig;
   /** The local LMDB blob cache (default: STEPLAB_CACHE_DIR, else ~/.cache/steplab/blobs). */
   cacheDir?: string;
+  /** Its bound in bytes (default: STEPLAB_CACHE_MAX_MB, else 4096 MB). */
+  cacheMaxBytes?: number;
   timeoutMs?: number;
 }
 
@@ -37,14 +39,14 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 export class RemoteStore implements Store {
   readonly root: string;
   readonly #bridge: SyncBridge;
-  readonly #cache: Store;
+  readonly #cache: BlobCache;
 
   constructor(root: string, opts: RemoteStoreOptions = {}) {
     this.root = formatS3Root(parseS3Root(root));
     const config = opts.config ?? loadRemoteConfig();
     const timeout = opts.timeoutMs ?? (Number(process.env.STEPLAB_REMOTE_TIMEOUT_MS) || DEFAULT_TIMEOUT_MS);
     this.#bridge = new SyncBridge({ root: this.root, dbUrl: config.dbUrl, s3: config.s3, configFile: config.configFile }, timeout);
-    this.#cache = openLmdbStore(opts.cacheDir ?? defaultCacheDir());
+    this.#cache = new BlobCache(opts.cacheDir ?? defaultCacheDir(), { maxBytes: opts.cacheMaxBytes ?? cacheMaxBytes() });
   }
 
   newRunId(): string {
@@ -88,16 +90,16 @@ export class RemoteStore implements Store {
   }
 
   hasBlob(sha: string): boolean {
-    return this.#cache.hasBlob(sha) || this.#bridge.callSync<boolean>("hasBlob", [sha]);
+    return this.#cache.has(sha) || this.#bridge.callSync<boolean>("hasBlob", [sha]);
   }
 
   getBlob(sha: string): Uint8Array {
-    if (this.#cache.hasBlob(sha)) return this.#cache.getBlob(sha);
+    const cached = this.#cache.get(sha);
+    if (cached) return unpackBlob(cached);
     const stored = this.#bridge.callSync<Uint8Array>("getBlob", [sha], Math.max(BLOB_TIMEOUT_MS, this.#bridge.timeoutMs));
-    const bytes = unpackBlob(stored);
-    // A copy: decoded typed arrays may be views on `bytes`, and the cache packs asynchronously.
-    void this.#cache.putBlobs(new Map([[sha, bytes.slice()]])).catch(() => undefined);
-    return bytes;
+    // A copy for the cache, which writes later: the caller's decoded typed arrays may be views on `stored`.
+    if (this.#cache.fits(stored.byteLength)) void this.#cache.put(sha, stored.slice()).catch(() => undefined);
+    return unpackBlob(stored);
   }
 
   putBlobs(blobs: Map<string, Uint8Array>): Promise<void> {
