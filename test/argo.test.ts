@@ -270,6 +270,12 @@ describe("argo-workflows create --dry-run", () => {
     expect(result.stderr).not.toContain("no shared datastore");
   });
 
+  it("--tag reaches the start step, which creates the run", async () => {
+    const { wt } = await create("counter-branch", "--tag", "prod", "--tag", "nightly");
+    expect(template(wt, "start").container!.args).toEqual(expect.arrayContaining(["--tag", "prod", "--tag", "nightly"]));
+    expect(template(wt, "join").container!.args).not.toContain("--tag");
+  });
+
   it("without a shared datastore it still writes the template, and says why the pods need one", async () => {
     const { result } = await create("hello-world");
     expect(result.stderr).toContain("--datastore-root s3://");

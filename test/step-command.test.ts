@@ -65,10 +65,14 @@ describe("step: a split and its join, pod by pod", () => {
   it("runs CounterBranch as Argo would and leaves the same artifacts as `run`", async () => {
     const file = project.fixture("spec-counter-branch.ts");
     const runId = "argo-counter-branch-1";
-    const start = ok(await pod(file, "start", runId, ["--creature=cat"]));
+    const start = ok(await pod(file, "start", runId, ["--creature=cat", "--tag", "argo", "--tag", "nightly"]));
     const run0 = runOf("CounterBranchFlow", runId);
     expect(run0.finished).toBe(false);
     expect(run0.parameters).toEqual({ animal: "cat" });
+    expect(run0.tags).toEqual(expect.arrayContaining(["argo", "nightly"]));
+    const tagged = await pod(file, "add_one", runId, ["--input-paths", `start/${start}`, "--tag", "late"]);
+    expect(tagged.code).toBe(2);
+    expect(tagged.stderr).toContain("--tag is given to the start step only");
 
     const [one, two] = await Promise.all([
       pod(file, "add_one", runId, ["--input-paths", `start/${start}`]),

@@ -21,6 +21,8 @@ export interface WorkflowTemplateOptions extends Partial<StepContainerOptions> {
   namespace?: string;
   /** Recorded in an annotation. */
   version?: string;
+  /** Tags every run gets (the start step's --tag options). */
+  tags?: string[];
 }
 
 export interface BuiltWorkflowTemplate {
@@ -166,7 +168,7 @@ export function buildWorkflowTemplate(graph: FlowGraph, opts: WorkflowTemplateOp
         {
           hasInputs: s.name !== "start",
           takesSplitIndex: layout.firstOf.has(s.name),
-          startArgs: s.name === "start" ? flowArgs.startArgs : [],
+          startArgs: s.name === "start" ? [...(opts.tags ?? []).flatMap((t) => ["--tag", t]), ...flowArgs.startArgs] : [],
         },
         container,
       ),

@@ -29,6 +29,7 @@ export const ARGO_OPTIONS: OptionSpec[] = [
   { name: "secret", kind: "value", repeatable: true, help: "Kubernetes secret whose keys become the steps' environment (repeatable)" },
   { name: "name", kind: "value", help: "The WorkflowTemplate's name (default: the flow's name in lower case)" },
   { name: "namespace", kind: "value", help: "The WorkflowTemplate's namespace" },
+  { name: "tag", kind: "value", repeatable: true, help: "Tag every run of the template (repeatable)" },
 ];
 
 const NOT_DEPLOYED =
@@ -86,6 +87,7 @@ export async function argoCommand(graph: FlowGraph, args: string[], io: CliIO): 
     namespace: single(parsed, "namespace"),
     datastoreRoot: root,
     secrets: parsed.values.get("secret") ?? [],
+    tags: parsed.values.get("tag") ?? [],
     version: VERSION,
   });
   for (const note of notes) io.stderr(`Warning: ${note}\n`);

@@ -1,6 +1,6 @@
 /**
  * `steplab FLOW.ts step STEP --run-id ID [--input-paths P] [--split-index I] [--retry-count N]
- * [--outputs-dir DIR] [--PARAM=V ...]`: runs one task of a run and commits it, the command each
+ * [--outputs-dir DIR] [--tag T ...] [--PARAM=V ...]`: runs one task of a run and commits it, the command each
  * pod of an Argo workflow runs (Metaflow's `python flow.py step`). The orchestrator holds the DAG;
  * this command only needs the datastore (STEPLAB_DATASTORE) to find its inputs.
  *
@@ -57,6 +57,7 @@ export const STEP_OPTIONS: OptionSpec[] = [
   { name: "retry-count", kind: "value", help: "This attempt's number, from 0 (recorded as the task's attempt)" },
   { name: "outputs-dir", kind: "value", help: "Where to write task-id (and split-indices for a foreach step)" },
   { name: "max-num-splits", kind: "value", help: `Fail a foreach wider than this (default ${DEFAULT_MAX_NUM_SPLITS})` },
+  { name: "tag", kind: "value", repeatable: true, help: "Tag the run (repeatable; given to the start step, which creates the run)" },
 ];
 
 function nonNegative(raw: string | undefined, name: string): number | undefined {
@@ -83,6 +84,7 @@ interface StepArgs {
   outputsDir?: string;
   maxNumSplits: number;
   parameters: Record<string, unknown>;
+  tags: string[];
 }
 
 function parseStepArgs(graph: FlowGraph, args: string[], io: CliIO): StepArgs {
@@ -100,6 +102,8 @@ function parseStepArgs(graph: FlowGraph, args: string[], io: CliIO): StepArgs {
   if (!isStart && rawPaths === undefined) throw new UsageError(`Missing option '--input-paths': step '${name}' needs its input tasks`);
   const given = graph.parameters.filter((p) => parsed.values.has(p.name)).map((p) => `--${p.name}`);
   if (!isStart && given.length) throw new UsageError(`Parameters are given to the start step only (got ${given.join(", ")}); later steps read them from the run`);
+  const tags = parsed.values.get("tag") ?? [];
+  if (!isStart && tags.length) throw new UsageError("--tag is given to the start step only, which creates the run; later steps belong to it");
   return {
     node,
     runId,
@@ -109,6 +113,7 @@ function parseStepArgs(graph: FlowGraph, args: string[], io: CliIO): StepArgs {
     outputsDir: single(parsed, "outputs-dir"),
     maxNumSplits: integerOption(single(parsed, "max-num-splits") ?? io.env.STEPLAB_RUN_MAX_NUM_SPLITS, "max-num-splits", DEFAULT_MAX_NUM_SPLITS),
     parameters: isStart ? resolveParameters(graph.parameters, parsed, io.env, io.cwd).values : {},
+    tags,
   };
 }
 
@@ -124,7 +129,7 @@ async function runRecordFor(store: Store, graph: FlowGraph, a: StepArgs, io: Cli
     flow: graph.name,
     runId: a.runId,
     status: "running",
-    tags: [`user:${username(io)}`],
+    tags: [...new Set([`user:${username(io)}`, ...a.tags])],
     parameters: refs,
     createdAt: Date.now(),
     source: graph.file,
