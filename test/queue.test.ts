@@ -6,7 +6,7 @@
  * Skips, saying why, when the services are not running.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Queue } from "bullmq";
@@ -152,6 +152,31 @@ describe.skipIf(services.skip)("steplab worker + run --with queue (Redis, S3, Po
 
     b.child.kill("SIGTERM");
     expect(await b.exited).toBe(0);
+  });
+
+  it("shows what a task prints while it runs, and only once", { timeout: 300_000 }, async () => {
+    const root = uniqueRoot(services.env, "queue-live");
+    const env = { ...services.env, STEPLAB_QUEUE: `steplab-test-${process.pid}-${Date.now().toString(36)}-live` };
+    const worker = start(["worker"], env);
+    await until("the worker to listen", () => /listening/.test(worker.out()));
+    const go = path.join(tempDir(), "go");
+    const run = start(
+      ["test/fixtures/queue/live-output-flow.ts", "run", "--go", go, "--with", "queue", "--datastore", "s3", "--datastore-root", root],
+      env,
+    );
+    try {
+      // The task goes on only once this side has seen its first line: output at the task's end would never come.
+      await until("the task's first line while it runs", () => /waiting for go/.test(run.out()));
+      expect(run.out()).not.toContain("went");
+      writeFileSync(go, "go");
+      expect(await run.exited).toBe(0);
+      expect(run.out()).toContain("went");
+      expect(run.out()).toContain("done waiting");
+      expect(run.out().match(/waiting for go/g)).toHaveLength(1);
+    } finally {
+      worker.child.kill("SIGTERM");
+      await worker.exited;
+    }
   });
 
   it("maps a step's retries to job attempts; a process step on a worker reads the remote datastore; a re-sent task is not run twice", { timeout: 300_000 }, async () => {

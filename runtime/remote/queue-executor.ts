@@ -2,7 +2,8 @@
  * Runs a flow's tasks on `steplab worker` processes through a BullMQ queue, while the scheduler
  * here keeps the DAG. Each task is one job whose id is its pathspec, so a task sent twice (a
  * re-sent job, a restarted scheduler) is one job. The outcome comes back through the datastore:
- * the worker commits the task record, artifacts and logs, and this side reads them.
+ * the worker commits the task record, artifacts and logs, and this side reads them. What a task
+ * prints arrives while it runs, as the job's progress (live-output.ts).
  */
 import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
@@ -11,13 +12,22 @@ import type { TaskExecution, TaskExecutor } from "../executor/index.js";
 import type { FlowGraph, StepNode } from "../graph/types.js";
 import { SteplabError } from "../errors.js";
 import { redactUrl, type RemoteConfig, type Store, type TaskError, type TaskRecord } from "../../store/index.js";
-import { checkRedis, connect, JOB_NAME, jobIdFor, QueueError, redisUrl, type TaskJobData } from "./queue.js";
+import { checkRedis, connect, isOutputProgress, JOB_NAME, jobIdFor, QueueError, redisUrl, type TaskJobData } from "./queue.js";
 
 /** Finished jobs are kept this long, so a re-sent task finds its job instead of running again. */
 const KEEP_FINISHED_SECONDS = 7 * 24 * 3600;
 const RETRY_DELAY_MS = 1_000;
 
 type JobResult = { ok: true } | { ok: false; reason: string };
+
+/** A job this side waits for: how it ends, and what its task printed while it ran. */
+interface Waiter {
+  settle(result: JobResult): void;
+  progress(data: unknown): void;
+}
+
+/** Characters of each stream shown live, per attempt: the logs read at the end show the rest. */
+type Shown = Map<number, { stdout: number; stderr: number }>;
 
 export interface QueueExecutorOptions {
   /** The remote datastore (its root is what workers open). */
@@ -64,7 +74,7 @@ export class QueueExecutor implements TaskExecutor {
   #queue: Queue | undefined;
   #events: QueueEvents | undefined;
   #graph: FlowGraph | undefined;
-  readonly #waiters = new Map<string, (result: JobResult) => void>();
+  readonly #waiters = new Map<string, Waiter>();
   /** BullMQ leaves connections it was given open; they are closed here. */
   readonly #connections: Redis[] = [];
 
@@ -87,6 +97,7 @@ export class QueueExecutor implements TaskExecutor {
     this.#events = new QueueEvents(name, { connection: forEvents });
     this.#events.on("completed", ({ jobId }) => this.#settle(jobId, { ok: true }));
     this.#events.on("failed", ({ jobId, failedReason }) => this.#settle(jobId, { ok: false, reason: failedReason }));
+    this.#events.on("progress", ({ jobId, data }) => this.#waiters.get(jobId)?.progress(data));
     await this.#events.waitUntilReady();
     await this.#queue.setGlobalConcurrency(this.#opts.maxWorkers);
     const workers = await this.#queue.getWorkersCount();
@@ -101,7 +112,7 @@ export class QueueExecutor implements TaskExecutor {
     const waiter = this.#waiters.get(jobId);
     if (!waiter) return;
     this.#waiters.delete(jobId);
-    waiter(result);
+    waiter.settle(result);
   }
 
   async execute(spec: TaskSpec, node: StepNode, io: TaskExecution): Promise<TaskOutcome> {
@@ -127,7 +138,21 @@ export class QueueExecutor implements TaskExecutor {
       timeoutSeconds: node.options.timeoutSeconds,
     };
     const jobId = jobIdFor(data);
-    const finished = new Promise<JobResult>((resolve) => this.#waiters.set(jobId, resolve));
+    const shown: Shown = new Map();
+    const finished = new Promise<JobResult>((resolve) =>
+      this.#waiters.set(jobId, {
+        settle: resolve,
+        progress: (data) => {
+          if (!isOutputProgress(data)) return;
+          const counts = shown.get(data.attempt) ?? { stdout: 0, stderr: 0 };
+          shown.set(data.attempt, counts);
+          for (const [stream, text] of data.output) {
+            io.onOutput(stream, text);
+            counts[stream] += text.length;
+          }
+        },
+      }),
+    );
     await queue.add(JOB_NAME, data, {
       jobId,
       attempts: (node.options.retries ?? 0) + 1,
@@ -142,16 +167,20 @@ export class QueueExecutor implements TaskExecutor {
       const job = await queue.getJob(jobId);
       this.#settle(jobId, { ok: false, reason: job?.failedReason ?? "failed" });
     }
-    return this.#outcome(spec, await finished, io);
+    return this.#outcome(spec, await finished, io, shown);
   }
 
-  async #outcome(spec: TaskSpec, result: JobResult, io: TaskExecution): Promise<TaskOutcome> {
+  async #outcome(spec: TaskSpec, result: JobResult, io: TaskExecution, shown: Shown): Promise<TaskOutcome> {
     const { store } = this.#opts;
     const record = store.getTask(spec.flow, spec.runId, spec.step, spec.taskId);
     const logs = store.getLogs(spec.flow, spec.runId, spec.step, spec.taskId);
-    if (logs?.stdout) io.onOutput("stdout", logs.stdout);
+    // What the recorded attempt printed and was not shown live (all of it when the job had
+    // finished before this side listened).
+    const live = shown.get(record?.attempt ?? 0) ?? { stdout: 0, stderr: 0 };
+    const stdout = (logs?.stdout ?? "").slice(live.stdout);
+    if (stdout) io.onOutput("stdout", stdout);
     const failedHere = result.ok && record?.status === "succeeded" ? undefined : record?.error;
-    const stderr = withoutFailureTail(logs?.stderr ?? "", failedHere);
+    const stderr = withoutFailureTail(logs?.stderr ?? "", failedHere).slice(live.stderr);
     if (stderr) io.onOutput("stderr", stderr);
 
     if (result.ok && record?.status === "succeeded") {

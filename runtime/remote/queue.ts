@@ -22,6 +22,18 @@ export interface TaskJobData extends StoredTask {
   timeoutSeconds?: number;
 }
 
+/** A job's progress while it runs: what its task printed since the last one (see LiveOutput). */
+export interface OutputProgress {
+  /** The attempt that printed it (a retried task prints again). */
+  attempt: number;
+  output: ["stdout" | "stderr", string][];
+}
+
+export function isOutputProgress(data: unknown): data is OutputProgress {
+  const d = data as OutputProgress | null;
+  return typeof d === "object" && d !== null && typeof d.attempt === "number" && Array.isArray(d.output);
+}
+
 export class QueueError extends SteplabError {
   constructor(message: string) {
     super("QUEUE", message);

@@ -14,6 +14,7 @@ import { storeReader } from "../client/store-reader.js";
 import { executeTask, SandboxPool, taskSpecFromStore } from "../scheduler/index.js";
 import type { StepNode } from "../graph/types.js";
 import { decodeArtifact, isRemoteRoot, RemoteStore, type RemoteConfig } from "../../store/index.js";
+import { LiveOutput } from "./live-output.js";
 import { connect, JOB_NAME, jobIdFor, QueueError, redisUrl, type TaskJobData } from "./queue.js";
 
 export const DEFAULT_LOCK_MS = 30_000;
@@ -101,19 +102,21 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     );
     const pool = await poolFor(data);
     const sandbox = await pool.acquire({ options: { isolation: data.isolation } } as StepNode);
+    const live = new LiveOutput(job.attemptsMade, (progress) => job.updateProgress(progress));
     try {
       const outcome = await executeTask(spec, {
         store,
         reader: storeReader(store),
         sandbox,
         limits: { memoryMb: data.memoryMb, timeoutSeconds: data.timeoutSeconds },
-        onOutput: () => undefined,
+        onOutput: (stream, text) => live.add(stream, text),
         pid: process.pid,
       });
       // Thrown, so BullMQ retries it while attempts (the step's retries) remain.
       if (outcome.error) throw outcome.error;
       return { status: "succeeded" };
     } finally {
+      await live.flush();
       pool.release(sandbox);
     }
   };
