@@ -7,7 +7,7 @@
  */
 import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
-import { toTaskError, type TaskOutcome, type TaskSpec } from "../scheduler/index.js";
+import { startingRecord, toTaskError, type TaskOutcome, type TaskSpec } from "../scheduler/index.js";
 import type { TaskExecution, TaskExecutor } from "../executor/index.js";
 import type { FlowGraph, StepNode } from "../graph/types.js";
 import { SteplabError } from "../errors.js";
@@ -195,18 +195,7 @@ export class QueueExecutor implements TaskExecutor {
     const error = rebuildError(record?.status === "failed" ? record.error : undefined, reason);
     if (record?.status === "failed") return { record, error };
     // The worker could not record the failure (its datastore was out of reach): record it here.
-    const base: TaskRecord = record ?? {
-      flow: spec.flow,
-      runId: spec.runId,
-      step: spec.step,
-      taskId: spec.taskId,
-      status: "failed",
-      attempt: spec.attempt ?? 0,
-      artifacts: spec.initial,
-      stack: spec.stack,
-      inputs: spec.inputs.map((t) => t.taskId),
-      startedAt: Date.now(),
-    };
+    const base: TaskRecord = record ?? startingRecord(spec, "failed");
     return this.#fail(base, error, logs);
   }
 

@@ -10,7 +10,7 @@ export {
   type CloneSource,
 } from "./resume.js";
 export { RunConsole, processConsole, timestamp, LineSplitter, type ConsoleSink, type TaskLabel } from "./console.js";
-export { executeTask, toTaskError, describeFailure, type TaskSpec, type TaskEnv, type TaskOutcome } from "./task.js";
+export { executeTask, startingRecord, toTaskError, describeFailure, type TaskSpec, type TaskEnv, type TaskOutcome } from "./task.js";
 export { SandboxPool } from "./sandbox-pool.js";
 export { RuntimeGraphError, TaskInputError } from "./errors.js";
 export { taskSpecFromStore, readInputTasks, foreachListOf, type StoredTask, type StoredTaskOptions } from "./stored-task.js";

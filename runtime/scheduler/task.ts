@@ -3,7 +3,7 @@
  * set into content-addressed blobs, and commit the task whole (record, new blobs, logs) or as failed.
  * Used by the scheduler for flows and by notebook sessions for cells.
  */
-import { sha256, type ArtifactRef, type Frame, type Store, type TaskError, type TaskRecord } from "../../store/index.js";
+import { sha256, type ArtifactRef, type Frame, type Store, type TaskError, type TaskRecord, type TaskStatus } from "../../store/index.js";
 import type { StoreReader } from "../client/reader.js";
 import { SteplabError } from "../errors.js";
 import type { Sandbox, TaskIO, TaskLimits, TaskRequest } from "../sandbox/index.js";
@@ -78,21 +78,25 @@ export function describeFailure(error: unknown): string {
   return (error as Error)?.stack ?? String(error);
 }
 
-export async function executeTask(spec: TaskSpec, env: TaskEnv): Promise<TaskOutcome> {
-  const logs = { stdout: "", stderr: "" };
-  const base: TaskRecord = {
+/** The record of a task starting now: its place in the run, its inputs, no outputs yet. */
+export function startingRecord(spec: TaskSpec, status: TaskStatus): TaskRecord {
+  return {
     flow: spec.flow,
     runId: spec.runId,
     step: spec.step,
     taskId: spec.taskId,
-    status: "running",
+    status,
     attempt: spec.attempt ?? 0,
     artifacts: spec.initial,
     stack: spec.stack,
     inputs: spec.inputs.map((t) => t.taskId),
     startedAt: Date.now(),
-    pid: env.pid ?? process.pid,
   };
+}
+
+export async function executeTask(spec: TaskSpec, env: TaskEnv): Promise<TaskOutcome> {
+  const logs = { stdout: "", stderr: "" };
+  const base: TaskRecord = { ...startingRecord(spec, "running"), pid: env.pid ?? process.pid };
   // Visible as running (finished = false) while it runs; not awaited: LMDB keeps write order.
   // A failure here (a remote datastore out of reach) surfaces in the final commit below.
   if (env.recordRunning !== false) void env.store.commitTask({ task: base, blobs: new Map() }).catch(() => undefined);
