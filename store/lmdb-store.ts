@@ -25,10 +25,10 @@ const RECORD_OPTIONS = {
 type MetaValue = number;
 
 /**
- * Commits whose new blobs and logs total at most this many bytes are written synchronously: ~25 µs on the
- * calling thread instead of ~150 µs or more through lmdb-js's writer thread, which a notebook
- * cell pays on every run. Larger ones go the async way, so copying megabytes does not block
- * the event loop.
+ * Commits whose new blobs and logs total at most this many bytes are written synchronously:
+ * ~25 µs on the calling thread instead of ~150 µs or more through lmdb-js's writer thread, which
+ * a notebook cell pays on every run. Larger ones go the async way, so copying megabytes does not
+ * block the event loop.
  */
 const SYNC_COMMIT_BYTES = 64 * 1024;
 
