@@ -6,6 +6,7 @@
  */
 import { decodeArtifact, type Store, type TaskLogs, type TaskRecord } from "../../store/index.js";
 import { UsageError } from "../errors.js";
+import { reachableFrom } from "../graph/index.js";
 import type { FlowGraph } from "../graph/types.js";
 
 export interface CloneSource {
@@ -39,16 +40,7 @@ function identityOf(task: TaskRecord): string {
 
 /** Steps reachable from `step` (inclusive). */
 export function stepsFrom(graph: FlowGraph, step: string): Set<string> {
-  const byName = new Map(graph.steps.map((s) => [s.name, s]));
-  const seen = new Set<string>();
-  const stack = [step];
-  while (stack.length) {
-    const s = stack.pop()!;
-    if (seen.has(s)) continue;
-    seen.add(s);
-    stack.push(...(byName.get(s)?.next ?? []));
-  }
-  return seen;
+  return reachableFrom(graph.steps, step);
 }
 
 export function planResume(

@@ -28,6 +28,7 @@ import {
   type NotebookGraph,
   type NotebookStep,
 } from "../../notebooks/index.js";
+import { reachableFrom } from "../graph/index.js";
 import { bundleSource, transformSource, type FlowBundle } from "../bundle/index.js";
 import type { StoreReader } from "../client/reader.js";
 import { storeReader } from "../client/store-reader.js";
@@ -390,16 +391,9 @@ export class Session implements NotebookSession {
   }
 
   private downstreamOf(graph: NotebookGraph, step: string): Set<string> {
-    const byName = new Map(graph.steps.map((s) => [s.name, s]));
-    const seen = new Set<string>();
-    const queue = [...(byName.get(step)?.next ?? [])];
-    while (queue.length) {
-      const s = queue.shift()!;
-      if (seen.has(s)) continue;
-      seen.add(s);
-      queue.push(...(byName.get(s)?.next ?? []));
-    }
-    return seen;
+    const downstream = reachableFrom(graph.steps, step);
+    downstream.delete(step);
+    return downstream;
   }
 
   /** Maps a task's error to the cell's own lines, and names the cell a missing local lives in. */
