@@ -4,6 +4,7 @@
  */
 import type pg from "pg";
 import type { HistoryEntry, RunRecord, TaskLogs, TaskRecord } from "../types.js";
+import { inTransaction } from "./transaction.js";
 
 /** A blob already uploaded to S3, to be indexed with the task that first wrote it. */
 export interface BlobRow {
@@ -99,9 +100,7 @@ export class PgMetadata {
 
   /** The task record, its logs and the index rows of its new (already uploaded) blobs, in one transaction. */
   async commitTask(task: TaskRecord, blobs: BlobRow[], logs: TaskLogs | undefined): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query("BEGIN");
+    await inTransaction(this.pool, async (client) => {
       await this.indexBlobs(blobs, client);
       await client.query(
         `INSERT INTO steplab_tasks (ds, flow, run_id, step, task_id, task_num, status, record)
@@ -116,14 +115,9 @@ export class PgMetadata {
           [this.ds, task.flow, task.runId, task.step, task.taskId, logs.stdout, logs.stderr],
         );
       }
-      await client.query("COMMIT");
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
+
 
   async getTask(flow: string, runId: string, step: string, taskId: string): Promise<TaskRecord | undefined> {
     const { rows } = await this.pool.query<{ record: TaskRecord }>(

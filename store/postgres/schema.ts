@@ -4,6 +4,7 @@
  * store/types.ts records; the key columns beside them exist for ordering and lookups.
  */
 import type pg from "pg";
+import { inTransaction } from "./transaction.js";
 
 // Bumped when a table changes shape; stored in steplab_meta under ds ''.
 export const SCHEMA_VERSION = 1;
@@ -35,9 +36,7 @@ CREATE TABLE IF NOT EXISTS steplab_meta (
 
 /** Creates the tables once; an advisory lock keeps processes starting together from racing on DDL. */
 export async function ensureSchema(pool: pg.Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  await inTransaction(pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock(7352061)");
     await client.query(DDL);
     await client.query(
@@ -45,11 +44,5 @@ export async function ensureSchema(pool: pg.Pool): Promise<void> {
        ON CONFLICT (ds, key) DO UPDATE SET value = GREATEST(steplab_meta.value, EXCLUDED.value)`,
       [SCHEMA_VERSION],
     );
-    await client.query("COMMIT");
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
