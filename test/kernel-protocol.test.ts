@@ -9,7 +9,7 @@ import { inspect as utilInspect } from "node:util";
 import vm from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
-import { type Kernel, startKernel } from "../kernel/index.js";
+import { type ConnectionInfo, type Kernel, startKernel } from "../kernel/index.js";
 import type {
   CompletionResult,
   ExecuteOptions,
@@ -233,6 +233,21 @@ class Client {
 
 const types = (msgs: Msg[]) => msgs.map((m) => m.header.msg_type);
 
+/** A kernel on 127.0.0.1 with every port chosen by the OS (port 0). */
+function localConnection(key: string): ConnectionInfo {
+  return {
+    transport: "tcp",
+    ip: "127.0.0.1",
+    shell_port: 0,
+    control_port: 0,
+    stdin_port: 0,
+    iopub_port: 0,
+    hb_port: 0,
+    key,
+    signature_scheme: "hmac-sha256",
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 
 describe("steplab kernel wire protocol", () => {
@@ -244,17 +259,7 @@ describe("steplab kernel wire protocol", () => {
   beforeAll(async () => {
     session = new VmProtocolTestSession();
     kernel = await startKernel({
-      connection: {
-        transport: "tcp",
-        ip: "127.0.0.1",
-        shell_port: 0,
-        control_port: 0,
-        stdin_port: 0,
-        iopub_port: 0,
-        hb_port: 0,
-        key: KEY,
-        signature_scheme: "hmac-sha256",
-      },
+      connection: localConnection(KEY),
       createSession: async () => session,
       log: (line) => logged.push(line),
     });
@@ -521,17 +526,7 @@ describe("steplab kernel wire protocol", () => {
   it("shuts down on shutdown_request after replying on control and IOPub", async () => {
     const other = new VmProtocolTestSession();
     const k = await startKernel({
-      connection: {
-        transport: "tcp",
-        ip: "127.0.0.1",
-        shell_port: 0,
-        control_port: 0,
-        stdin_port: 0,
-        iopub_port: 0,
-        hb_port: 0,
-        key: KEY,
-        signature_scheme: "hmac-sha256",
-      },
+      connection: localConnection(KEY),
       createSession: async () => other,
       log: () => {},
     });
@@ -552,17 +547,7 @@ describe("steplab kernel wire protocol", () => {
 describe("kernel wire framing with an empty key", () => {
   it("sends and accepts unsigned messages", async () => {
     const k = await startKernel({
-      connection: {
-        transport: "tcp",
-        ip: "127.0.0.1",
-        shell_port: 0,
-        control_port: 0,
-        stdin_port: 0,
-        iopub_port: 0,
-        hb_port: 0,
-        key: "",
-        signature_scheme: "hmac-sha256",
-      },
+      connection: localConnection(""),
       createSession: async () => new VmProtocolTestSession(),
       log: () => {},
     });
