@@ -38,6 +38,7 @@ export interface HandlerResult {
   abortQueued?: boolean;
 }
 
+// biome-ignore lint/suspicious/noConfusingVoidType: most handlers reply and resolve to nothing
 export type Handler = (ctx: HandlerContext, req: JupyterMessage, channel: ReplyChannel) => Promise<HandlerResult | void>;
 
 const str = (v: unknown, fallback = ""): string => (typeof v === "string" ? v : fallback);

@@ -53,7 +53,7 @@ function globToRegExp(pattern: string): RegExp {
       if (end < 0) re += "\\[";
       else {
         let body = pattern.slice(i + 1, end).replace(/\\/g, "\\\\");
-        if (body.startsWith("!")) body = "^" + body.slice(1);
+        if (body.startsWith("!")) body = `^${body.slice(1)}`;
         re += `[${body}]`;
         i = end;
       }

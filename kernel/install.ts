@@ -66,6 +66,6 @@ export async function installKernelspec(
 ): Promise<string> {
   const dir = kernelspecDir(location, opts.env);
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "kernel.json"), JSON.stringify(kernelSpec(opts.entry, opts.node), null, 2) + "\n");
+  await writeFile(join(dir, "kernel.json"), `${JSON.stringify(kernelSpec(opts.entry, opts.node), null, 2)}\n`);
   return dir;
 }

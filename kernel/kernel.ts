@@ -65,7 +65,7 @@ function sessionHistory(session: () => NotebookSession | undefined, id: string):
 const PREWARM_AFTER_MS = 1000;
 
 export async function startKernel(opts: KernelOptions): Promise<Kernel> {
-  const log = opts.log ?? ((line: string) => process.stderr.write(line + "\n"));
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const signer = new Signer(opts.connection.key, opts.connection.signature_scheme);
   const id = randomUUID();
   const sockets = await KernelSockets.bind(opts.connection, log);
@@ -242,7 +242,7 @@ export async function startKernel(opts: KernelOptions): Promise<Kernel> {
     },
     stdin: (frames) => {
       const msg = receive("stdin", frames);
-      if (!msg || msg.header.msg_type !== "input_reply") return;
+      if (msg?.header.msg_type !== "input_reply") return;
       const p = pendingInput;
       pendingInput = undefined;
       if (p) p.resolve(typeof msg.content.value === "string" ? msg.content.value : "");

@@ -157,7 +157,7 @@ function toLines(text: string): string[] {
 /** The notebook as Jupyter writes it (1-space indent, sources as line lists, trailing newline). */
 export function serializeNotebook(nb: Notebook): string {
   const cells = nb.cells.map((c) => ({ ...c, source: toLines(cellSource(c)) }));
-  return JSON.stringify({ ...nb, cells }, null, 1) + "\n";
+  return `${JSON.stringify({ ...nb, cells }, null, 1)}\n`;
 }
 
 /** Writes through a temporary file so an interrupted write never leaves half a notebook. */

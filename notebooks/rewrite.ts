@@ -197,8 +197,9 @@ export function cellToMethodBody(code: string, parameters: ReadonlySet<string> =
     if (ts.isPropertyAccessExpression(e) && selfName(e.expression)) assigns.add(e.name.text);
     else if (ts.isElementAccessExpression(e) && selfName(e.expression) && ts.isStringLiteralLike(e.argumentExpression)) {
       assigns.add(e.argumentExpression.text);
-    } else if (ts.isArrayLiteralExpression(e)) e.elements.forEach((x) => target(ts.isSpreadElement(x) ? x.expression : x));
-    else if (ts.isObjectLiteralExpression(e)) {
+    } else if (ts.isArrayLiteralExpression(e)) {
+      for (const x of e.elements) target(ts.isSpreadElement(x) ? x.expression : x);
+    } else if (ts.isObjectLiteralExpression(e)) {
       for (const p of e.properties) {
         if (ts.isPropertyAssignment(p)) target(p.initializer);
         else if (ts.isSpreadAssignment(p)) target(p.expression);

@@ -51,7 +51,7 @@ function jsDoc(doc: string, pad: string): string {
 
 function commentBlock(marker: string, text: string, pad: string): string {
   const lines = trimBlankLines(text).split("\n");
-  return [`${pad}// %% [${marker}]`, ...lines.map((l) => (l === "" ? `${pad}//` : `${pad}// ${l}`))].join("\n") + "\n";
+  return `${[`${pad}// %% [${marker}]`, ...lines.map((l) => (l === "" ? `${pad}//` : `${pad}// ${l}`))].join("\n")}\n`;
 }
 
 function parameterField(p: ParameterSpec): string {
@@ -116,7 +116,7 @@ export function notebookToFlow(nb: Notebook, options: NotebookToFlowOptions = {}
   if (withStart.length !== inputs.length) graph = graphOf(withStart);
 
   const flowName = options.name ?? graph.flowName ?? (options.file ? flowNameFromFile(options.file) : "NotebookFlow");
-  const file = options.file ? options.file.replace(/\.ipynb$/i, "") + ".ts" : `${flowName}.ts`;
+  const file = options.file ? `${options.file.replace(/\.ipynb$/i, "")}.ts` : `${flowName}.ts`;
   const problems: ConvertProblem[] = [];
   const paramNames = new Set(graph.parameters.map((p) => p.name));
 

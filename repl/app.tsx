@@ -3,8 +3,9 @@
  * session, and shows what comes back; cell semantics (steps, artifacts, magics other than the
  * REPL's own) all live in the session.
  */
-import React, { useEffect, useMemo, useRef, useState } from "react";
-import { Box, Static, Text, useApp, useInput, useStdout } from "ink";
+import type React from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
+import { Box, Static, useApp, useInput, useStdout } from "ink";
 import chalk from "chalk";
 import { resolve as resolvePath } from "node:path";
 import type { CellSink, ExecuteOutcome, MimeBundle, NotebookSession, SessionState } from "../runtime/session/types.js";
@@ -308,7 +309,7 @@ export function ReplApp(props: ReplAppProps): React.JSX.Element {
         m.current.stopAll = false;
         for (let i = 1; i <= codeCells.length; i++) {
           const outcome = await runNotebookCell(i);
-          if (!outcome || outcome.status !== "ok" || m.current.stopAll) {
+          if (outcome?.status !== "ok" || m.current.stopAll) {
             if (i < codeCells.length) push({ kind: "info", tone: "warn", text: `Stopped after cell ${i} of ${codeCells.length}.` });
             return;
           }
@@ -378,7 +379,7 @@ export function ReplApp(props: ReplAppProps): React.JSX.Element {
     }
     if (status === "incomplete" || !atEnd) {
       const lineIndent = /^[ \t]*/.exec(ed.textBeforeCursorOnLine(model.buf))?.[0] ?? "";
-      model.buf = ed.insert(model.buf, "\n" + (status === "incomplete" && indent ? indent : lineIndent));
+      model.buf = ed.insert(model.buf, `\n${status === "incomplete" && indent ? indent : lineIndent}`);
       return;
     }
     void submit(code.replace(/\s+$/, ""));
@@ -398,7 +399,7 @@ export function ReplApp(props: ReplAppProps): React.JSX.Element {
       model.buf = ed.insert(model.buf, "  ");
       return;
     }
-    let r;
+    let r: ReturnType<typeof session.complete>;
     try {
       r = session.complete(model.buf.text, ed.toCodePoints(model.buf.text, model.buf.cursor));
     } catch {
@@ -526,7 +527,7 @@ export function ReplApp(props: ReplAppProps): React.JSX.Element {
         enter();
         break;
       case "newline":
-        model.buf = ed.insert(buf, "\n" + (/^[ \t]*/.exec(ed.textBeforeCursorOnLine(buf))?.[0] ?? ""));
+        model.buf = ed.insert(buf, `\n${/^[ \t]*/.exec(ed.textBeforeCursorOnLine(buf))?.[0] ?? ""}`);
         break;
       case "backspace":
         model.buf = ed.backspace(buf);
@@ -622,8 +623,8 @@ export function ReplApp(props: ReplAppProps): React.JSX.Element {
         />
       ) : (
         <Box flexDirection="column">
-          {[...model.liveDisplays.values()].map((d, i) => (
-            <OutputView key={`live-${i}`} item={{ id: -1, kind: "display", data: d }} width={width} />
+          {[...model.liveDisplays.entries()].map(([key, d]) => (
+            <OutputView key={`live-${key}`} item={{ id: -1, kind: "display", data: d }} width={width} />
           ))}
           {model.live ? <LiveView live={model.live} frame={frame} now={Date.now()} /> : null}
           <Box marginTop={model.live ? 0 : 1}>

@@ -2,7 +2,7 @@
  * The prompt as seen: `In [n]:` / `...:` gutters, syntax colours, a block cursor, and below it the
  * completion candidates or the reverse-search line.
  */
-import React from "react";
+import type React from "react";
 import { Box, Text } from "ink";
 import chalk from "chalk";
 import type { EditorState } from "./editor-state.js";
@@ -34,7 +34,7 @@ export function promptLabel(count: number): string {
 
 export function continuationLabel(count: number): string {
   const w = promptLabel(count).length;
-  return " ".repeat(Math.max(0, w - 5)) + "...: ";
+  return `${" ".repeat(Math.max(0, w - 5))}...: `;
 }
 
 /** The buffer's lines, coloured, with the cursor drawn as an inverse cell. */
@@ -88,7 +88,7 @@ function completionGrid(c: CompletionView, width: number): string {
       shown
         .slice(i, i + perRow)
         .map((m, j) => {
-          const cell = (m.length > colWidth - 2 ? m.slice(0, colWidth - 3) + "…" : m).padEnd(colWidth - 1);
+          const cell = (m.length > colWidth - 2 ? `${m.slice(0, colWidth - 3)}…` : m).padEnd(colWidth - 1);
           return i + j === c.selected ? chalk.inverse(cell) : chalk.cyan(cell);
         })
         .join(" "),

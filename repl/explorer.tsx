@@ -2,7 +2,8 @@
  * `%explore [FLOW]`: a keyboard browser over flows -> runs -> steps -> tasks -> artifacts and logs.
  * arrows or j/k move, Enter/Right opens, Left/Backspace goes up, q/Esc leaves.
  */
-import React, { useRef, useState } from "react";
+import type React from "react";
+import { useRef, useState } from "react";
 import { Box, Text, useInput, useStdout, type Key } from "ink";
 import chalk from "chalk";
 import { inspect } from "node:util";
@@ -125,7 +126,7 @@ function detailLines(source: ExplorerSource, level: Level, width: number): strin
   }
   if (level.kind !== "artifact") return [];
   const a = level.artifact;
-  const head = `${chalk.bold(a.name)}  ${chalk.cyan(a.type)}  ${formatBytes(a.size)}  ${chalk.dim("sha " + a.sha.slice(0, 12))}`;
+  const head = `${chalk.bold(a.name)}  ${chalk.cyan(a.type)}  ${formatBytes(a.size)}  ${chalk.dim(`sha ${a.sha.slice(0, 12)}`)}`;
   let value: unknown;
   try {
     value = a.load();
@@ -218,7 +219,7 @@ export function Explorer({ source, flow, onExit, height }: ExplorerProps): React
   const isDetail = content.lines !== undefined;
   const error = content.error;
   const crumbs = stack.map((f) => title(f.level));
-  const header = chalk.bold("steplab explorer") + "  " + chalk.cyan(crumbs[crumbs.length - 1] ?? "");
+  const header = `${chalk.bold("steplab explorer")}  ${chalk.cyan(crumbs[crumbs.length - 1] ?? "")}`;
   let lines: string[];
   if (content.lines) {
     const all = content.lines;
@@ -227,7 +228,7 @@ export function Explorer({ source, flow, onExit, height }: ExplorerProps): React
   } else {
     const all = content.rows ?? [];
     const start = Math.max(0, Math.min(frame.selected - Math.floor(listHeight / 2), all.length - listHeight));
-    lines = all.slice(start, start + listHeight).map((r, i) => (start + i === frame.selected ? chalk.inverse("› " + r.label) : "  " + r.label));
+    lines = all.slice(start, start + listHeight).map((r, i) => (start + i === frame.selected ? chalk.inverse(`› ${r.label}`) : `  ${r.label}`));
     if (all.length === 0) lines = [chalk.dim(emptyMessage(frame.level))];
     if (all.length > listHeight) lines.push(chalk.dim(`${frame.selected + 1}/${all.length}`));
   }

@@ -14,7 +14,7 @@ export interface ListedCell {
 
 /** Tags equivalent to a cell's `//% …` directives (step:NAME, prev:A, foreach:X, setup, parameters, skip). */
 export function directiveTags(source: string): string[] {
-  let d;
+  let d: ReturnType<typeof parseCell>;
   try {
     d = parseCell(source);
   } catch {

@@ -2,7 +2,7 @@
  * What scrolls up the terminal: echoed cells, streamed output, results, displays and errors.
  * Each item is rendered once, inside Ink's <Static>.
  */
-import React from "react";
+import type React from "react";
 import { Box, Text } from "ink";
 import chalk from "chalk";
 import type { CellError, MimeBundle } from "../runtime/session/types.js";

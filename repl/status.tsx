@@ -2,7 +2,7 @@
  * The bottom of the screen: the live view of a running cell (spinner, elapsed time, progress of
  * steps or runFlow runs) and the status line (flow, run, current step, stale steps).
  */
-import React from "react";
+import type React from "react";
 import { Box, Text } from "ink";
 import chalk from "chalk";
 import type { Progress, SessionState } from "../runtime/session/types.js";

@@ -45,7 +45,7 @@ function cellText(v: unknown): string {
 
 export function truncate(s: string, width: number): string {
   if (width <= 1) return s.slice(0, Math.max(0, width));
-  return s.length > width ? s.slice(0, width - 1) + "…" : s;
+  return s.length > width ? `${s.slice(0, width - 1)}…` : s;
 }
 
 /** Render rows as lines of a box-drawn table; numbers are right-aligned. */
@@ -65,7 +65,7 @@ export function formatTable(rows: Row[], opts: TableOptions = {}): string[] {
   while (count > 2 && widths.slice(0, count).reduce((a, w) => a + w + 3, 1) > maxWidth) count--;
   const cut = count < widths.length;
   const pad = (s: string, ci: number) => (numeric[ci] ? s.padStart(widths[ci] ?? 0) : s.padEnd(widths[ci] ?? 0));
-  const line = (cells: string[]) => cells.slice(0, count).map((c, ci) => " " + pad(c, ci) + " ").join("│") + (cut ? "│ …" : "");
+  const line = (cells: string[]) => cells.slice(0, count).map((c, ci) => ` ${pad(c, ci)} `).join("│") + (cut ? "│ …" : "");
   const rule = widths.slice(0, count).map((w) => "─".repeat(w + 2)).join("┼");
   const out = [line(header), rule, ...body.map(line)];
   if (rows.length > shown.length) out.push(`… ${rows.length - shown.length} more rows (${rows.length} total)`);

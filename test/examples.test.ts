@@ -238,7 +238,7 @@ describe("the example flow files", () => {
 
 describe("parameters example from the command line", () => {
   it("every parameter type and the included file can be given", async () => {
-    const text = readFileSync(path.join(EXAMPLES, "data", "iris_small.csv"), "utf8").split("\n").slice(0, 3).join("\n") + "\n";
+    const text = `${readFileSync(path.join(EXAMPLES, "data", "iris_small.csv"), "utf8").split("\n").slice(0, 3).join("\n")}\n`;
     project.write("examples/data/two_rows.csv", text);
     const args = ["--alpha", "0.5", "--species", "setosa", "--verbose", "true", "--config", '{"column": "sepal_width", "digits": 1}', "--iris", "data/two_rows.csv"];
     const { r, artifacts } = await cliRun("parameters.ts", "ParameterFlow", args);

@@ -36,8 +36,8 @@ class VmProtocolTestSession implements NotebookSession {
       this.stop = () => reject(Object.assign(new Error("cell interrupted"), { name: "Interrupted" }));
     });
     Object.assign(this.context, {
-      print: (...a: unknown[]) => sink.stdout(a.map(String).join(" ") + "\n"),
-      eprint: (...a: unknown[]) => sink.stderr(a.map(String).join(" ") + "\n"),
+      print: (...a: unknown[]) => sink.stdout(`${a.map(String).join(" ")}\n`),
+      eprint: (...a: unknown[]) => sink.stderr(`${a.map(String).join(" ")}\n`),
       display: (data: { "text/plain": string }, o?: { displayId?: string; update?: boolean }) => sink.display(data, o),
       clear: (wait: boolean) => sink.clearOutput(wait),
       input: (prompt: string) => (sink.input ? sink.input(prompt, false) : Promise.reject(new Error("stdin not allowed"))),

@@ -223,6 +223,7 @@ describe("isComplete", () => {
     ["const x = 1", "complete"],
     ["", "complete"],
     ["const = ;", "invalid"],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: an unfinished template literal is the input under test
     ["const s = `total: ${n}", "incomplete", ""],
     ["const s = `a ${", "incomplete", ""],
     ["%dag", "complete"],
@@ -241,6 +242,7 @@ describe("isComplete", () => {
     ["foo bar", "invalid"],
     ["x)", "invalid"],
     ["if (a) {\n  const = ;", "invalid"],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a nested template literal is the input under test
     ["`a${`b${c}`}`", "complete"],
   ];
   test.each(cases)("%j is %s", (code, status, indent) => {

@@ -18,7 +18,6 @@ import { BIN, ROOT } from "./helpers/cli.js";
 import { remoteServices, uniqueRoot } from "./helpers/services.js";
 
 const services = await remoteServices();
-const FLOW = path.join(ROOT, "test", "fixtures", "queue", "wide-queue-flow.ts");
 const temp: string[] = [];
 const children: ChildProcess[] = [];
 

@@ -3,7 +3,7 @@
  * The session is a small node:vm stand-in for runtime/session (which the REPL only calls through
  * the NotebookSession interface); the explorer reads a real LMDB store through the client API.
  */
-import React from "react";
+import type React from "react";
 import { afterEach, describe, expect, it } from "vitest";
 import { render, cleanup } from "ink-testing-library";
 import vm from "node:vm";
@@ -29,22 +29,21 @@ class VmSession implements NotebookSession {
   private sink: CellSink | undefined;
 
   constructor() {
-    const self = this;
     Object.assign(this.ctx, {
       alphaValue: 1,
       alphaOther: 2,
       betaOnly: 3,
       console: {
-        log: (...a: unknown[]) => self.sink?.stdout(a.map((x) => (typeof x === "string" ? x : inspect(x))).join(" ") + "\n"),
-        error: (...a: unknown[]) => self.sink?.stderr(a.map(String).join(" ") + "\n"),
+        log: (...a: unknown[]) => this.sink?.stdout(`${a.map((x) => (typeof x === "string" ? x : inspect(x))).join(" ")}\n`),
+        error: (...a: unknown[]) => this.sink?.stderr(`${a.map(String).join(" ")}\n`),
       },
-      display: (v: unknown) => self.sink?.display({ "text/plain": inspect(v), "application/json": JSON.parse(JSON.stringify(v)) }),
+      display: (v: unknown) => this.sink?.display({ "text/plain": inspect(v), "application/json": JSON.parse(JSON.stringify(v)) }),
       progress: (done: number, total: number) =>
-        self.sink?.progress?.({ label: "ReplTestFlow/1", done, total, startedAt: Date.now(), finished: done === total }),
+        this.sink?.progress?.({ label: "ReplTestFlow/1", done, total, startedAt: Date.now(), finished: done === total }),
       hang: () => new Promise<void>(() => undefined),
       later: (v: unknown, ms: number) => new Promise((r) => setTimeout(() => r(v), ms)),
       markStale: (...names: string[]) => {
-        self.state = { ...self.state, stale: names };
+        this.state = { ...this.state, stale: names };
       },
     });
   }

@@ -13,7 +13,9 @@ import { storeReader } from "../runtime/client/store-reader.js";
 import { openStore, type Store } from "../store/index.js";
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 function project(): string {
   const dir = mkdtempSync(join(tmpdir(), "steplab-resume-"));

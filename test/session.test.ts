@@ -4,7 +4,6 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { createSession, type Session } from "../runtime/session/index.js";
 import type { CellSink, MimeBundle } from "../runtime/session/index.js";
-import { openStore } from "../store/index.js";
 import { storeReader } from "../runtime/client/store-reader.js";
 import { Flow } from "../runtime/client/index.js";
 

@@ -231,7 +231,7 @@ describe("LMDB store", () => {
 
   it("commits a task whole or not at all", async () => {
     const store = freshStore();
-    const { refs, blobs } = artifacts({ x: "only in this commit " + Math.random() });
+    const { refs, blobs } = artifacts({ x: `only in this commit ${Math.random()}` });
     const bad = task("F", "1", "start", "1", { artifacts: refs, error: { name: "E", message: Symbol("no") as never } });
     await expect(store.commitTask({ task: bad, blobs, logs: { stdout: "out", stderr: "" } })).rejects.toThrow(StoreError);
     const sha = refs.x!.sha;

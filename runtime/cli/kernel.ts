@@ -102,7 +102,7 @@ export async function kernelCommand(args: string[], io: KernelCommandIo): Promis
       connection: await readConnectionFile(resolve(cwd, file)),
       createSession: io.createSession ?? defaultSessionFactory(env, cwd),
       handleSignals: true,
-      log: (line) => void io.stderr.write(line + "\n"),
+      log: (line) => void io.stderr.write(`${line}\n`),
     });
     await kernel.finished;
     process.off("unhandledRejection", onRejection);

@@ -44,7 +44,7 @@ async function dispatch(args: string[], io: CliIO): Promise<number> {
   throw new UsageError(`'${first}' is neither a flow file (FLOW.ts) nor a command.\n\n${MAIN_USAGE}`);
 }
 
-async function useDatastoreOf(io: CliIO): Promise<void> {
+async function readPastRunsFrom(io: CliIO): Promise<void> {
   const [{ openStore, resolveStoreRoot }, { setDefaultReader }, { storeReader }] = await Promise.all([
     import("../../store/index.js"),
     import("../client/index.js"),
@@ -55,7 +55,7 @@ async function useDatastoreOf(io: CliIO): Promise<void> {
 
 export async function main(args: string[], io: CliIO = processIO()): Promise<number> {
   try {
-    if (args[0] !== "kernel" && args[0] !== "convert") await useDatastoreOf(io);
+    if (args[0] !== "kernel" && args[0] !== "convert") await readPastRunsFrom(io);
     return await dispatch(args, io);
   } catch (err) {
     if (err instanceof UsageError) {

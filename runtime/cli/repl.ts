@@ -70,7 +70,7 @@ function parseArgs(args: string[]): { notebook?: string; help: boolean } {
 }
 
 export async function replCommand(args: string[], io: ReplCommandIo): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs(args);
   } catch (e) {

@@ -106,7 +106,7 @@ function nextForm(sf: ts.SourceFile, step: string, call: ts.CallExpression, add:
 
 const OPTION_KEYS = ["isolation", "memoryMb", "timeoutSeconds", "retries"];
 
-function stepOptions(sf: ts.SourceFile, m: StepMethod, add: Add): void {
+function stepOptions(_sf: ts.SourceFile, m: StepMethod, add: Add): void {
   const e = m.step.expression;
   if (!ts.isCallExpression(e)) return;
   const [arg, ...extra] = e.arguments;

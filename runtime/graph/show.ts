@@ -27,5 +27,5 @@ export function formatShow(graph: FlowGraph): string {
       out.push(`${INDENT}=> ${step.next.join(", ")}`);
     }
   }
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}\n`;
 }

@@ -4,18 +4,18 @@
  * run state. On a failure it starts nothing new, lets running tasks finish, and fails the run.
  */
 import os from "node:os";
-import {
-  type ArtifactRef,
-  type Frame,
-  type RunRecord,
-  type Store,
-  type TaskRecord,
+import type {
+  ArtifactRef,
+  Frame,
+  RunRecord,
+  Store,
+  TaskRecord,
 } from "../../store/index.js";
 import type { StoreReader } from "../client/reader.js";
 import type { TaskExecutor } from "../executor/index.js";
 import { storeReader } from "../client/store-reader.js";
 import type { FlowGraph, StepNode } from "../graph/types.js";
-import { RunConsole, LineSplitter, type TaskLabel } from "./console.js";
+import { type RunConsole, LineSplitter, type TaskLabel } from "./console.js";
 import { RuntimeGraphError } from "./errors.js";
 import { JoinBuckets } from "./joins.js";
 import { storeParameters } from "./parameters.js";
@@ -128,7 +128,7 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
       if ("problem" in split) return split.problem;
       const list = split.list;
       out.taskSystem(label, `Foreach yields ${list.length} child steps.`);
-      list.forEach((input, index) =>
+      list.forEach((input, index) => {
         enqueue({
           step: next.steps[0]!,
           stack: [...task.stack, { kind: "foreach", step: node.name, taskId: task.taskId, index, count: list.length }],
@@ -136,20 +136,20 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
           initial: task.artifacts,
           isJoin: false,
           foreach: { input, index },
-        }),
-      );
+        });
+      });
       return undefined;
     }
     if (next.steps.length > 1) {
-      next.steps.forEach((step, index) =>
+      next.steps.forEach((step, index) => {
         enqueue({
           step,
           stack: [...task.stack, { kind: "split", step: node.name, taskId: task.taskId, index, count: next.steps.length }],
           inputs: [task],
           initial: task.artifacts,
           isJoin: false,
-        }),
-      );
+        });
+      });
       return undefined;
     }
     const target = steps.get(next.steps[0]!)!;

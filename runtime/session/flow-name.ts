@@ -9,6 +9,6 @@ export function sessionFlowName(opts: { flowName?: string; notebookPath?: string
   if (opts.flowName) return opts.flowName;
   // JupyterLab tells kernels the notebook's path in JPY_SESSION_NAME.
   const file = opts.notebookPath ?? opts.env?.JPY_SESSION_NAME;
-  if (file && file.endsWith(".ipynb")) return flowNameFromFile(path.basename(file));
+  if (file?.endsWith(".ipynb")) return flowNameFromFile(path.basename(file));
   return DEFAULT_NOTEBOOK_FLOW;
 }

@@ -13,7 +13,7 @@ export function isRemoteRoot(root: string): boolean {
 
 export function parseS3Root(root: string): S3Location {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/i.exec(root.trim());
-  if (!m || !m[1]) throw new UsageError(`'${root}' is not an S3 datastore root: write s3://BUCKET/PREFIX`);
+  if (!m?.[1]) throw new UsageError(`'${root}' is not an S3 datastore root: write s3://BUCKET/PREFIX`);
   const prefix = (m[2] ?? "").replace(/^\/+|\/+$/g, "");
   return { bucket: m[1], prefix };
 }

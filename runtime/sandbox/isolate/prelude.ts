@@ -50,7 +50,7 @@ g.console = {
   log: (...a: unknown[]) => write("stdout", a),
   info: (...a: unknown[]) => write("stdout", a),
   debug: (...a: unknown[]) => write("stdout", a),
-  trace: (...a: unknown[]) => write("stderr", [...a, "\n" + (new Error().stack ?? "").split("\n").slice(2).join("\n")]),
+  trace: (...a: unknown[]) => write("stderr", [...a, `\n${(new Error().stack ?? "").split("\n").slice(2).join("\n")}`]),
   warn: (...a: unknown[]) => write("stderr", a),
   error: (...a: unknown[]) => write("stderr", a),
   table: (data: unknown) => write("stdout", [data]),
@@ -196,5 +196,3 @@ g.__steplabHost = {
   runFlow: waits.runFlow,
   prompt: waits.prompt,
 };
-
-export {};

@@ -244,5 +244,5 @@ export function buildPrelude(ctx: CellContext, opts: PreludeOptions): string {
       if (/^[A-Za-z_$][\w$]*$/.test(name)) parts.push(`/** Flow parameter. */\ndeclare const ${name}: ${type};`);
     }
   }
-  return parts.join("\n") + "\n";
+  return `${parts.join("\n")}\n`;
 }
