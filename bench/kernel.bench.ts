@@ -54,9 +54,7 @@ export async function benchKernel(): Promise<BenchResult[]> {
       : undefined;
   if (missing) {
     process.stderr.write(`benchKernel: cannot measure, missing ${missing}\n`);
-    return [
-      { name: "kernel.startup_to_kernel_info", value: Number.NaN, unit: "ms", target: STARTUP_TARGET_MS, ok: false },
-    ];
+    return [{ name: "kernel.startup_to_kernel_info", value: Number.NaN, unit: "ms", target: STARTUP_TARGET_MS, ok: false }];
   }
   const dir = await mkdtemp(join(tmpdir(), "steplab-kernel-bench-"));
   try {

@@ -124,7 +124,18 @@ try {
   const runId = writer.newRunId();
   let t = performance.now();
   await writer.commitTask({
-    task: { flow: "S3Bench", runId, step: "start", taskId: "1", status: "succeeded", attempt: 0, artifacts: { values: { sha, size: bytes.byteLength, type: "Float64Array" } }, stack: [], inputs: [], startedAt: Date.now() },
+    task: {
+      flow: "S3Bench",
+      runId,
+      step: "start",
+      taskId: "1",
+      status: "succeeded",
+      attempt: 0,
+      artifacts: { values: { sha, size: bytes.byteLength, type: "Float64Array" } },
+      stack: [],
+      inputs: [],
+      startedAt: Date.now(),
+    },
     blobs: new Map([[sha, bytes]]),
   });
   const up = (performance.now() - t) / 1000;
@@ -138,8 +149,14 @@ try {
   const cached = (performance.now() - t) / 1000;
   await reader.close();
   if (back.length !== values.length || back[12_345] !== values[12_345]) throw new Error("the artifact came back different");
-  report(`S3: ${MB.toFixed(0)} MB artifact committed (pack, upload, PostgreSQL commit)`, `${(MB / up).toFixed(0)} MB/s (${up.toFixed(2)} s)`);
-  report(`S3: the same artifact read by a store with an empty cache (download, decode)`, `${(MB / down).toFixed(0)} MB/s (${down.toFixed(2)} s)`);
+  report(
+    `S3: ${MB.toFixed(0)} MB artifact committed (pack, upload, PostgreSQL commit)`,
+    `${(MB / up).toFixed(0)} MB/s (${up.toFixed(2)} s)`,
+  );
+  report(
+    `S3: the same artifact read by a store with an empty cache (download, decode)`,
+    `${(MB / down).toFixed(0)} MB/s (${down.toFixed(2)} s)`,
+  );
   report(`S3: read again from the local LMDB cache`, `${(MB / cached).toFixed(0)} MB/s (${cached.toFixed(2)} s)`);
 
   console.log("\n| what | result |\n| --- | --- |");

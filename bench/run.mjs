@@ -30,7 +30,16 @@ async function importTs(file) {
   const outDir = path.join(root, "node_modules", ".cache", "steplab", "bench");
   mkdirSync(outDir, { recursive: true });
   const outfile = path.join(outDir, `${path.basename(file, ".ts")}-${process.pid}.mjs`);
-  await esbuild.build({ entryPoints: [file], bundle: true, platform: "node", format: "esm", target: "node20", packages: "external", outfile, logLevel: "error" });
+  await esbuild.build({
+    entryPoints: [file],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    outfile,
+    logLevel: "error",
+  });
   try {
     return await import(pathToFileURL(outfile).href);
   } finally {
@@ -81,7 +90,19 @@ try {
     report("HelloWorld run, wall, first run of a new flow file (parses with TypeScript)", cold.seconds.toFixed(2), "s", "info");
 
     // 1000-task foreach, 16 workers.
-    const wide = await steplab([path.join(root, "notebooks", "examples", "wide_foreach.ts"), "run", "--width", "1000", "--max-num-splits", "1000", "--max-workers", "16"], project);
+    const wide = await steplab(
+      [
+        path.join(root, "notebooks", "examples", "wide_foreach.ts"),
+        "run",
+        "--width",
+        "1000",
+        "--max-num-splits",
+        "1000",
+        "--max-workers",
+        "16",
+      ],
+      project,
+    );
     report("WideForeachFlow, 1000 tasks, 16 workers, wall", wide.seconds.toFixed(2), "s", "<= 7.5 s (Metaflow 736 s)", wide.seconds <= 7.5);
 
     // The same 64 MiB array stored by two steps: growth of the datastore's file.
@@ -104,7 +125,13 @@ try {
       const generateMs = decodeArtifact(store.getBlob(start.artifacts.generateMs.sha));
       const ms = start.finishedAt - start.startedAt - generateMs + (read.finishedAt - read.startedAt);
       const rate = 100 / (ms / 1000);
-      report("flow: 100 MB artifact stored by one task and loaded by the next (end to end, incl. isolate copies)", Math.round(rate), "MB/s", ">= 300 MB/s", rate >= 300);
+      report(
+        "flow: 100 MB artifact stored by one task and loaded by the next (end to end, incl. isolate copies)",
+        Math.round(rate),
+        "MB/s",
+        ">= 300 MB/s",
+        rate >= 300,
+      );
     } finally {
       await store.close();
     }
@@ -124,5 +151,10 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-console.log(`\nmachine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+console.log(
+  `\nmachine: ${os.cpus().length} cores, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")}`,
+);
 process.exitCode = results.some((r) => r.ok === false) ? 1 : 0;

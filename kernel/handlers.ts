@@ -2,13 +2,7 @@
  * One function per request type. Handlers only translate between Jupyter messages and
  * `NotebookSession`; sockets, busy/idle and the request queue belong to kernel.ts.
  */
-import type {
-  CellError,
-  CellSink,
-  ExecuteOutcome,
-  NotebookSession,
-  Progress,
-} from "../runtime/session/types.js";
+import type { CellError, CellSink, ExecuteOutcome, NotebookSession, Progress } from "../runtime/session/types.js";
 import { codePointToUtf16, utf16ToCodePoint } from "./cursor.js";
 import { type HistoryQuery, type KernelHistory, queryHistory } from "./history.js";
 import { PROTOCOL_VERSION, type JupyterMessage } from "./wire.js";
@@ -79,10 +73,7 @@ function iopubSink(ctx: HandlerContext, req: JupyterMessage, allowStdin: boolean
   return sink;
 }
 
-async function evaluateUserExpressions(
-  session: NotebookSession,
-  exprs: Record<string, unknown>,
-): Promise<Record<string, unknown>> {
+async function evaluateUserExpressions(session: NotebookSession, exprs: Record<string, unknown>): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   for (const [name, expr] of Object.entries(exprs)) {
     if (typeof expr !== "string") continue;

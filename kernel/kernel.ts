@@ -114,8 +114,7 @@ export async function startKernel(opts: KernelOptions): Promise<Kernel> {
     history: opts.history ?? sessionHistory(() => sessionReady, id),
     session: getSession,
     executionCount: 0,
-    reply: (req, channel, content, metadata) =>
-      send(channel, req.identities, replyType(req.header.msg_type), req, content, metadata),
+    reply: (req, channel, content, metadata) => send(channel, req.identities, replyType(req.header.msg_type), req, content, metadata),
     publish,
     askInput: (req, prompt, password) => {
       if (pendingInput) return Promise.reject(new Error("another input() is already waiting for the user"));

@@ -100,11 +100,7 @@ export class KernelSockets {
 
   /** Starts the receive loops; returns at once. */
   start(handlers: SocketHandlers): void {
-    const loop = async (
-      socket: zmq.Readable & zmq.Socket,
-      name: string,
-      on: (frames: Buffer[]) => void | Promise<void>,
-    ) => {
+    const loop = async (socket: zmq.Readable & zmq.Socket, name: string, on: (frames: Buffer[]) => void | Promise<void>) => {
       try {
         for await (const frames of socket) {
           try {

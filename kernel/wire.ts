@@ -30,9 +30,7 @@ export interface JupyterMessage<C = Record<string, unknown>> {
   buffers: Buffer[];
 }
 
-export type DecodeResult =
-  | { ok: true; message: JupyterMessage }
-  | { ok: false; reason: string };
+export type DecodeResult = { ok: true; message: JupyterMessage } | { ok: false; reason: string };
 
 /**
  * Signs and checks messages with the connection file's key. An empty key disables signing, as
@@ -121,9 +119,7 @@ export function decode(frames: readonly Buffer[], signer: Signer): DecodeResult 
 
 /** Serialises and signs a message into the frames to send. */
 export function encode(msg: Omit<JupyterMessage<unknown>, "buffers"> & { buffers?: Buffer[] }, signer: Signer): Buffer[] {
-  const parts = [msg.header, msg.parent_header, msg.metadata, msg.content].map((d) =>
-    Buffer.from(JSON.stringify(d ?? {}), "utf8"),
-  );
+  const parts = [msg.header, msg.parent_header, msg.metadata, msg.content].map((d) => Buffer.from(JSON.stringify(d ?? {}), "utf8"));
   return [...msg.identities, DELIMITER, Buffer.from(signer.sign(parts), "ascii"), ...parts, ...(msg.buffers ?? [])];
 }
 

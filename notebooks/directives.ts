@@ -34,8 +34,7 @@ export interface CellDirectives {
 
 const IDENT = /^[A-Za-z_$][\w$]*$/;
 
-export const DIRECTIVE_HELP =
-  "//% step NAME, //% prev A [B ...], //% foreach X, //% setup, //% parameters, //% skip";
+export const DIRECTIVE_HELP = "//% step NAME, //% prev A [B ...], //% foreach X, //% setup, //% parameters, //% skip";
 
 const DIRECTIVE_LINE = /^\s*\/\/%(.*)$/;
 const MAGIC_LINE = /^\s*%(%?[A-Za-z_][\w-]*)(?:\s+(.*))?$/;
@@ -80,7 +79,10 @@ function addPrev(c: Collected, names: string[], line?: number): void {
 
 /** Reads one `//% ...` line (without the `//%`) into `c`. */
 function readDirective(text: string, c: Collected, line: number): void {
-  const words = text.trim().split(/[\s,]+/).filter((w) => w !== "");
+  const words = text
+    .trim()
+    .split(/[\s,]+/)
+    .filter((w) => w !== "");
   const [head, ...rest] = words;
   switch (head) {
     case "step": {
@@ -132,7 +134,11 @@ function readTags(tags: readonly string[], c: Collected): void {
     const value = colon < 0 ? "" : tag.slice(colon + 1).trim();
     if (colon < 0 && (key === "setup" || key === "parameters" || key === "skip")) c.kinds.add(key);
     else if (key === "step") setStep(c, ident(value || undefined, "tag step:NAME"));
-    else if (key === "prev") addPrev(c, value.split(/[\s,]+/).filter((w) => w !== ""));
+    else if (key === "prev")
+      addPrev(
+        c,
+        value.split(/[\s,]+/).filter((w) => w !== ""),
+      );
     else if (key === "foreach") setForeach(c, ident(value || undefined, "tag foreach:X"));
   }
 }

@@ -127,12 +127,17 @@ export function buildNotebookGraph(cells: readonly NotebookCellInput[]): Noteboo
     if (d.kind === "parameters") {
       try {
         for (const p of parseParametersCell(d.body)) {
-          if (parameters.some((q) => q.name === p.name)) fail(index, undefined, `parameter ${p.name} is already defined in another parameters cell`);
+          if (parameters.some((q) => q.name === p.name))
+            fail(index, undefined, `parameter ${p.name} is already defined in another parameters cell`);
           else parameters.push(p);
         }
       } catch (e) {
         if (!(e instanceof DirectiveError)) throw e;
-        fail(index, undefined, e.message.replace(/^parameters cell, line (\d+)/, (_, l: string) => `line ${Number(l) + d.bodyLine - 1}`));
+        fail(
+          index,
+          undefined,
+          e.message.replace(/^parameters cell, line (\d+)/, (_, l: string) => `line ${Number(l) + d.bodyLine - 1}`),
+        );
       }
     }
     if (d.kind !== "step") return;
@@ -177,7 +182,11 @@ export function buildNotebookGraph(cells: readonly NotebookCellInput[]): Noteboo
       if (p === s.name) fail(s.cell, s.name, `//% prev ${p} names the step itself: name the step(s) it follows`);
       else if (!byName.has(p)) {
         const known = steps.map((t) => t.name).filter((n) => n !== s.name);
-        fail(s.cell, s.name, `//% prev ${p} names no step (steps: ${known.join(", ") || "none"}): fix the name or name that cell with //% step ${p}`);
+        fail(
+          s.cell,
+          s.name,
+          `//% prev ${p} names no step (steps: ${known.join(", ") || "none"}): fix the name or name that cell with //% step ${p}`,
+        );
       } else s.parents.push(p);
     }
   });
@@ -200,7 +209,11 @@ export function buildNotebookGraph(cells: readonly NotebookCellInput[]): Noteboo
   const cyclic = steps.filter((s) => !ordered.has(s));
   if (cyclic.length > 0) {
     const first = cyclic[0]!;
-    fail(first.cell, first.name, `cells ${cyclic.map((s) => s.cell).join(", ")} (steps ${cyclic.map((s) => s.name).join(", ")}) form a cycle through their //% prev directives: a step can only follow steps that do not depend on it`);
+    fail(
+      first.cell,
+      first.name,
+      `cells ${cyclic.map((s) => s.cell).join(", ")} (steps ${cyclic.map((s) => s.name).join(", ")}) form a cycle through their //% prev directives: a step can only follow steps that do not depend on it`,
+    );
   }
 
   // 4. Foreach targets.
@@ -216,21 +229,33 @@ export function buildNotebookGraph(cells: readonly NotebookCellInput[]): Noteboo
   for (const s of steps) {
     if (s.iterates === undefined) continue;
     if (s.parents.length !== 1) {
-      fail(s.cell, s.name, s.parents.length === 0
-        ? `foreach ${s.iterates} needs a parent step that assigns self.${s.iterates}: put the cell after it or add //% prev PARENT`
-        : `a foreach step has one parent, but it has ${s.parents.length} (${s.parents.join(", ")}): join them in a step first`);
+      fail(
+        s.cell,
+        s.name,
+        s.parents.length === 0
+          ? `foreach ${s.iterates} needs a parent step that assigns self.${s.iterates}: put the cell after it or add //% prev PARENT`
+          : `a foreach step has one parent, but it has ${s.parents.length} (${s.parents.join(", ")}): join them in a step first`,
+      );
       continue;
     }
     const parent = byName.get(s.parents[0]!)!;
     if (parent.next.length > 1) {
       const others = parent.next.filter((n) => n !== s.name).map((n) => `cell ${byName.get(n)!.cell}`);
-      fail(s.cell, s.name, `a foreach must be the only step after ${parent.name}, but ${others.join(", ")} also follow it: give them a different //% prev`);
+      fail(
+        s.cell,
+        s.name,
+        `a foreach must be the only step after ${parent.name}, but ${others.join(", ")} also follow it: give them a different //% prev`,
+      );
     }
     parent.foreach = s.iterates;
     if (cyclic.includes(s)) continue;
     const upstream = [parent, ...[...ancestors(parent)].map((n) => byName.get(n)!)];
     if (!paramNames.has(s.iterates) && !upstream.some((u) => u.assigns.includes(s.iterates!))) {
-      fail(s.cell, s.name, `foreach ${s.iterates} iterates an artifact no cell above assigns: assign self.${s.iterates} = [...] in ${parent.name} (cell ${parent.cell}) or an earlier step, or fix the name`);
+      fail(
+        s.cell,
+        s.name,
+        `foreach ${s.iterates} iterates an artifact no cell above assigns: assign self.${s.iterates} = [...] in ${parent.name} (cell ${parent.cell}) or an earlier step, or fix the name`,
+      );
     }
   }
 
@@ -248,11 +273,19 @@ export function buildNotebookGraph(cells: readonly NotebookCellInput[]): Noteboo
       const first = tops[0];
       if (tops.some((t) => t === undefined)) {
         const loose = ps.filter((p) => top(p) === undefined).map((p) => p.name);
-        fail(s.cell, s.name, `joins ${ps.map((p) => p.name).join(", ")}, but ${loose.join(", ")} ${loose.length > 1 ? "are" : "is"} not a branch of a split: list in //% prev the branches of one split`);
+        fail(
+          s.cell,
+          s.name,
+          `joins ${ps.map((p) => p.name).join(", ")}, but ${loose.join(", ")} ${loose.length > 1 ? "are" : "is"} not a branch of a split: list in //% prev the branches of one split`,
+        );
         stacks.set(s.name, []);
       } else if (tops.some((t) => t!.at !== first!.at || t!.kind !== first!.kind)) {
         const from = ps.map((p) => `${p.name} from ${top(p)!.at}`).join(", ");
-        fail(s.cell, s.name, `joins branches of different splits (${from}): a join takes the branches of one split; join the inner split first`);
+        fail(
+          s.cell,
+          s.name,
+          `joins branches of different splits (${from}): a join takes the branches of one split; join the inner split first`,
+        );
         stacks.set(s.name, (stacks.get(ps[0]!.name) ?? []).slice(0, -1));
       } else {
         stacks.set(s.name, stacks.get(ps[0]!.name)!.slice(0, -1));
@@ -272,4 +305,3 @@ export function buildNotebookGraph(cells: readonly NotebookCellInput[]): Noteboo
   for (const s of steps) s.type = stepType(s);
   return { steps, cells: infos, parameters, ...(flowName !== undefined ? { flowName } : {}), errors };
 }
-

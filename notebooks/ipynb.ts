@@ -93,7 +93,10 @@ export function parseNotebook(text: string, name = "notebook"): Notebook {
     data = JSON.parse(text);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    const why = message.replace(/\s+/g, " ").replace(/[\x00-\x1f\x7f-\x9f]/g, "?").slice(0, 120);
+    const why = message
+      .replace(/\s+/g, " ")
+      .replace(/[\x00-\x1f\x7f-\x9f]/g, "?")
+      .slice(0, 120);
     throw new NotebookError(`${name} is not a notebook: it is not valid JSON (${why})`);
   }
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
@@ -119,7 +122,10 @@ export function parseNotebook(text: string, name = "notebook"): Notebook {
     const source = cell.source;
     const okSource = typeof source === "string" || (Array.isArray(source) && source.every((s) => typeof s === "string"));
     if (!okSource) throw new NotebookError(`${where} has no source text (a string or a list of strings expected)`);
-    const metadata = typeof cell.metadata === "object" && cell.metadata !== null && !Array.isArray(cell.metadata) ? (cell.metadata as NotebookCell["metadata"]) : {};
+    const metadata =
+      typeof cell.metadata === "object" && cell.metadata !== null && !Array.isArray(cell.metadata)
+        ? (cell.metadata as NotebookCell["metadata"])
+        : {};
     let id = typeof cell.id === "string" && /^[a-zA-Z0-9_-]{1,64}$/.test(cell.id) ? cell.id : newCellId();
     while (seen.has(id)) id = newCellId();
     seen.add(id);

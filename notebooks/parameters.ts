@@ -87,7 +87,8 @@ function jsDocInfo(node: ts.Node, line: number): DocInfo {
       } else if (name === "type") {
         // TypeScript reads `@type X` as a type expression; take its text either way.
         const t = ts.isJSDocTypeTag(tag) ? tag.typeExpression.type.getText() : value;
-        if (!TYPES.includes(t)) throw new DirectiveError(`parameters cell, line ${line}: @type must be one of ${TYPES.join(", ")} (got "${t}")`, line);
+        if (!TYPES.includes(t))
+          throw new DirectiveError(`parameters cell, line ${line}: @type must be one of ${TYPES.join(", ")} (got "${t}")`, line);
         info.type = t as ParameterType;
       } else if (name === "required") info.required = true;
     }

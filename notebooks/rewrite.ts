@@ -104,7 +104,8 @@ function freeChecker(sf: ts.SourceFile): (id: ts.Identifier) => boolean {
   const checker = program.getTypeChecker();
   return (id) => {
     const p = id.parent;
-    const sym = ts.isShorthandPropertyAssignment(p) && p.name === id ? checker.getShorthandAssignmentValueSymbol(p) : checker.getSymbolAtLocation(id);
+    const sym =
+      ts.isShorthandPropertyAssignment(p) && p.name === id ? checker.getShorthandAssignmentValueSymbol(p) : checker.getSymbolAtLocation(id);
     return sym === undefined;
   };
 }
@@ -138,7 +139,8 @@ function lazyFreeChecker(sf: ts.SourceFile): (id: ts.Identifier) => boolean {
 
 /** Strips parentheses, `as`, `!` and `satisfies` around an expression. */
 function bare(e: ts.Expression): ts.Expression {
-  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isSatisfiesExpression(e)) e = e.expression;
+  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isSatisfiesExpression(e))
+    e = e.expression;
   return e;
 }
 
@@ -208,11 +210,21 @@ export function cellToMethodBody(code: string, parameters: ReadonlySet<string> =
   };
 
   const visit = (n: ts.Node, inner: boolean, inFunction: boolean): void => {
-    if (ts.isImportDeclaration(n) || ts.isImportEqualsDeclaration(n)) importLines.push(sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1);
+    if (ts.isImportDeclaration(n) || ts.isImportEqualsDeclaration(n))
+      importLines.push(sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1);
     if (ts.isAwaitExpression(n) && !inFunction) usesAwait = true;
     if (ts.isForOfStatement(n) && n.awaitModifier && !inFunction) usesAwait = true;
-    if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) target(n.left);
-    if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && [ts.SyntaxKind.PlusPlusToken, ts.SyntaxKind.MinusMinusToken].includes(n.operator)) target(n.operand);
+    if (
+      ts.isBinaryExpression(n) &&
+      n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
+      n.operatorToken.kind <= ts.SyntaxKind.LastAssignment
+    )
+      target(n.left);
+    if (
+      (ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) &&
+      [ts.SyntaxKind.PlusPlusToken, ts.SyntaxKind.MinusMinusToken].includes(n.operator)
+    )
+      target(n.operand);
     if (ts.isIdentifier(n) && (n.text === "self" || parameters.has(n.text)) && isValueReference(n) && isFree(n)) {
       const isSelf = n.text === "self";
       {
@@ -253,7 +265,12 @@ export function methodBodyToCell(body: string): string {
   for (const stmt of sf.statements) {
     if (ts.isExpressionStatement(stmt)) {
       const e = bare(stmt.expression);
-      if (ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression) && e.expression.expression.kind === ts.SyntaxKind.ThisKeyword && e.expression.name.text === "next") {
+      if (
+        ts.isCallExpression(e) &&
+        ts.isPropertyAccessExpression(e.expression) &&
+        e.expression.expression.kind === ts.SyntaxKind.ThisKeyword &&
+        e.expression.name.text === "next"
+      ) {
         edits.push(wholeLine(body, stmt.getStart(sf), stmt.end));
         continue;
       }
@@ -318,5 +335,8 @@ export function indent(text: string, prefix: string): string {
 }
 
 export function trimBlankLines(text: string): string {
-  return text.replace(/^(?:[ \t]*\n)+/, "").replace(/(?:\n[ \t]*)+$/, "").replace(/[ \t]+$/, "");
+  return text
+    .replace(/^(?:[ \t]*\n)+/, "")
+    .replace(/(?:\n[ \t]*)+$/, "")
+    .replace(/[ \t]+$/, "");
 }

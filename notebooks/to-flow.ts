@@ -106,7 +106,9 @@ export function notebookToFlow(nb: Notebook, options: NotebookToFlowOptions = {}
   }));
   let graph = graphOf(inputs);
   if (graph.steps.length === 0) {
-    throw new ConvertError([{ message: "the notebook has no step cells: a code cell without //% setup, //% parameters or //% skip is a step" }]);
+    throw new ConvertError([
+      { message: "the notebook has no step cells: a code cell without //% setup, //% parameters or //% skip is a step" },
+    ]);
   }
   // Prototypes may lack `start` or `end`; a flow needs both, so convert adds empty ones.
   const added: NotebookCellInput[] = [];
@@ -139,14 +141,22 @@ export function notebookToFlow(nb: Notebook, options: NotebookToFlowOptions = {}
     const { body: cellBody, code } = s.directives;
     const docLines = cellBody.slice(0, cellBody.length - code.length).split("\n").length - 1;
     const lineOffset = s.directives.bodyLine - 1 + docLines;
-    if (m.syntaxError) problems.push(problem(s.cell, s.name, `line ${m.syntaxError.line + lineOffset}: syntax error: ${m.syntaxError.message}`));
+    if (m.syntaxError)
+      problems.push(problem(s.cell, s.name, `line ${m.syntaxError.line + lineOffset}: syntax error: ${m.syntaxError.message}`));
     for (const l of m.importLines) {
-      problems.push(problem(s.cell, s.name, `line ${l + lineOffset}: imports belong in a setup cell (//% setup), which is module scope in the flow file`));
+      problems.push(
+        problem(
+          s.cell,
+          s.name,
+          `line ${l + lineOffset}: imports belong in a setup cell (//% setup), which is module scope in the flow file`,
+        ),
+      );
     }
     for (const a of m.assigns) if (!paramNames.has(a) && !FLOW_MEMBERS.has(a)) artifacts.add(a);
     const args = s.isJoin ? `inputs: Inputs<${flowName}>` : "";
     let next = "";
-    if (s.foreach !== undefined && s.next[0] !== undefined) next = `this.next(this.${s.next[0]}, { foreach: ${JSON.stringify(s.foreach)} });`;
+    if (s.foreach !== undefined && s.next[0] !== undefined)
+      next = `this.next(this.${s.next[0]}, { foreach: ${JSON.stringify(s.foreach)} });`;
     else if (s.next.length > 0) next = `this.next(${s.next.map((n) => `this.${n}`).join(", ")});`;
     const body = [m.body, next].filter((x) => x !== "").join("\n");
     methods.set(s, { head: `@step ${m.usesAwait ? "async " : ""}${s.name}(${args})`, body });
@@ -155,7 +165,13 @@ export function notebookToFlow(nb: Notebook, options: NotebookToFlowOptions = {}
 
   const usesJoin = graph.steps.some((s) => s.isJoin);
   const usesJson = graph.parameters.some((p) => p.type === "JSONType");
-  const header = ["FlowSpec", "step", ...(graph.parameters.length > 0 ? ["Parameter"] : []), ...(usesJson ? ["JSONType"] : []), ...(usesJoin ? ["type Inputs"] : [])];
+  const header = [
+    "FlowSpec",
+    "step",
+    ...(graph.parameters.length > 0 ? ["Parameter"] : []),
+    ...(usesJson ? ["JSONType"] : []),
+    ...(usesJoin ? ["type Inputs"] : []),
+  ];
   for (const n of steplabNames) if (!header.includes(n) && !header.includes(n.replace(/^type /, ""))) header.push(n);
 
   // The notebook's first markdown cell, when nothing but magics comes before it, describes the
@@ -190,7 +206,8 @@ export function notebookToFlow(nb: Notebook, options: NotebookToFlowOptions = {}
   if (first && first.cell === ADDED) emitStep(first);
   for (const info of graph.cells) {
     const d = info.directives;
-    if (info.cellType === "markdown" && info !== docCell) pending.push(commentBlock("markdown", cellSource(nb.cells[info.index - 1]!), "  "));
+    if (info.cellType === "markdown" && info !== docCell)
+      pending.push(commentBlock("markdown", cellSource(nb.cells[info.index - 1]!), "  "));
     else if (d?.kind === "skip") pending.push(commentBlock("skip", cellSource(nb.cells[info.index - 1]!), "  "));
     const s = stepOf.get(String(info.index));
     if (s) emitStep(s);

@@ -31,7 +31,9 @@ function moduleScope(sf: ts.SourceFile, cls: ts.ClassDeclaration, extra: string[
         parts.push(st.getText(sf));
         continue;
       }
-      const kept = (named && ts.isNamedImports(named) ? named.elements : []).filter((el) => !STEPLAB_ONLY.has((el.propertyName ?? el.name).text));
+      const kept = (named && ts.isNamedImports(named) ? named.elements : []).filter(
+        (el) => !STEPLAB_ONLY.has((el.propertyName ?? el.name).text),
+      );
       if (kept.length > 0) parts.push(`import { ${kept.map((el) => el.getText(sf)).join(", ")} } from "steplab";`);
       afterSteplabImport = true;
       continue;
@@ -54,18 +56,30 @@ function parameterLines(p: ParameterNode, member: ts.PropertyDeclaration | undef
   const opts = init && ts.isCallExpression(init) ? init.arguments[1] : undefined;
   let value: string | undefined;
   for (const prop of opts && ts.isObjectLiteralExpression(opts) ? opts.properties : []) {
-    const isDefault = (ts.isPropertyAssignment(prop) || ts.isShorthandPropertyAssignment(prop)) && prop.name.getText(sf).replace(/["']/g, "") === "default";
+    const isDefault =
+      (ts.isPropertyAssignment(prop) || ts.isShorthandPropertyAssignment(prop)) && prop.name.getText(sf).replace(/["']/g, "") === "default";
     if (!isDefault) continue;
     value = ts.isPropertyAssignment(prop) ? prop.initializer.getText(sf) : "default";
     try {
       parseParametersCell(`const x = ${value};`);
     } catch {
       throw new ConvertError([
-        { message: `parameter ${p.name} (line ${p.line}): its default \`${value}\` is computed, but a notebook parameters cell holds literal defaults: make it a literal, or compute the value in start` },
+        {
+          message: `parameter ${p.name} (line ${p.line}): its default \`${value}\` is computed, but a notebook parameters cell holds literal defaults: make it a literal, or compute the value in start`,
+        },
       ]);
     }
   }
-  const inferred = p.default === undefined ? undefined : typeof p.default === "number" ? "Number" : typeof p.default === "string" ? "String" : typeof p.default === "boolean" ? "Boolean" : "JSONType";
+  const inferred =
+    p.default === undefined
+      ? undefined
+      : typeof p.default === "number"
+        ? "Number"
+        : typeof p.default === "string"
+          ? "String"
+          : typeof p.default === "boolean"
+            ? "Boolean"
+            : "JSONType";
   const tags: string[] = [];
   if (p.name !== p.field) tags.push(`@name ${p.name}`);
   if (p.type !== undefined && p.type !== inferred) tags.push(`@type ${p.type}`);
@@ -110,7 +124,18 @@ function assignIds(cells: NotebookCell[]): void {
   for (const c of cells) {
     const tags = cellTags(c);
     const step = tags.find((t) => t.startsWith("step:"))?.slice(5);
-    let id = c.cell_type === "markdown" ? `markdown-${++md}` : step ? `step-${step}` : tags.includes("setup") ? "setup" : tags.includes("parameters") ? "parameters" : tags.includes("skip") ? "skip" : "flow";
+    let id =
+      c.cell_type === "markdown"
+        ? `markdown-${++md}`
+        : step
+          ? `step-${step}`
+          : tags.includes("setup")
+            ? "setup"
+            : tags.includes("parameters")
+              ? "parameters"
+              : tags.includes("skip")
+                ? "skip"
+                : "flow";
     const base = id;
     for (let i = 2; used.has(id); i++) id = `${base}-${i}`;
     used.add(id);
@@ -134,7 +159,9 @@ export function flowToNotebook(source: string, file: string): Notebook {
     if (name !== undefined && (stepNames.has(name) || paramFields.has(name))) continue;
     if (isDeclare || ts.isSemicolonClassElement(m)) continue;
     const text = dedent(sf.text.slice(m.getFullStart(), m.end)).trim();
-    leftovers.push(`// Class member of ${graph.name} with no notebook equivalent (steps use self.NAME artifacts and setup functions):\n${text.replace(/^/gm, "// ")}`);
+    leftovers.push(
+      `// Class member of ${graph.name} with no notebook equivalent (steps use self.NAME artifacts and setup functions):\n${text.replace(/^/gm, "// ")}`,
+    );
   }
 
   const cells: NotebookCell[] = [codeCell(`%flow ${graph.name}`)];
@@ -191,7 +218,9 @@ export function flowToNotebook(source: string, file: string): Notebook {
 function verifyGraph(flow: FlowGraph, cells: NotebookCell[]): void {
   const nbGraph = buildNotebookGraph(cells.map((c) => ({ source: cellSource(c), tags: cellTags(c), cellType: c.cell_type })));
   const problems: ConvertProblem[] = nbGraph.errors.map((e) =>
-    e.step !== undefined ? { step: e.step, message: `step ${e.step}: ${e.message.replace(/^cell \d+ \(step \w+\): /, "")}` } : { message: e.message },
+    e.step !== undefined
+      ? { step: e.step, message: `step ${e.step}: ${e.message.replace(/^cell \d+ \(step \w+\): /, "")}` }
+      : { message: e.message },
   );
   for (const s of flow.steps) {
     const n = nbGraph.steps.find((x) => x.name === s.name);

@@ -131,7 +131,11 @@ export function ReplApp(props: ReplAppProps): React.JSX.Element {
   });
   const [items, setItems] = useState<OutputItem[]>(() => {
     const first: NewOutputItem[] = [
-      { kind: "info", tone: "dim", text: "steplab REPL · Enter runs a complete cell · Alt-Enter/Ctrl-J new line · Tab completes · Ctrl-R searches history · %explore browses runs · Ctrl-D quits" },
+      {
+        kind: "info",
+        tone: "dim",
+        text: "steplab REPL · Enter runs a complete cell · Alt-Enter/Ctrl-J new line · Tab completes · Ctrl-R searches history · %explore browses runs · Ctrl-D quits",
+      },
     ];
     if (props.initialCells) first.push({ kind: "info", text: cellListing(props.initialCells, props.notebookPath) });
     return first.map((it) => ({ ...it, id: nextId.current++ }) as OutputItem);
@@ -248,7 +252,8 @@ export function ReplApp(props: ReplAppProps): React.JSX.Element {
     model.liveDisplays = new Map();
     if (outcome.status === "ok" && outcome.result) push({ kind: "result", count, data: outcome.result });
     if (outcome.error) push({ kind: "error", error: outcome.error });
-    else if (outcome.status === "aborted") push({ kind: "info", tone: "warn", text: "Interrupted (the session goes on; committed artifacts are kept)" });
+    else if (outcome.status === "aborted")
+      push({ kind: "info", tone: "warn", text: "Interrupted (the session goes on; committed artifacts are kept)" });
     else if (outcome.status === "error") push({ kind: "info", tone: "error", text: "The cell failed." });
     model.live = undefined;
     flush();
@@ -258,7 +263,14 @@ export function ReplApp(props: ReplAppProps): React.JSX.Element {
   const runNotebookCell = async (index: number): Promise<ExecuteOutcome | undefined> => {
     const cell = codeCells[index - 1];
     if (!cell) {
-      push({ kind: "info", tone: "error", text: `No cell ${index}: the notebook has ${codeCells.length} code cell${codeCells.length === 1 ? "" : "s"}.` }, true);
+      push(
+        {
+          kind: "info",
+          tone: "error",
+          text: `No cell ${index}: the notebook has ${codeCells.length} code cell${codeCells.length === 1 ? "" : "s"}.`,
+        },
+        true,
+      );
       return undefined;
     }
     const count = ++m.current.execCount;
@@ -275,7 +287,12 @@ export function ReplApp(props: ReplAppProps): React.JSX.Element {
         quit();
         return;
       case "cells":
-        push({ kind: "info", text: props.initialCells ? cellListing(props.initialCells, props.notebookPath) : "No notebook is open (start with `steplab repl NOTEBOOK.ipynb`)." });
+        push({
+          kind: "info",
+          text: props.initialCells
+            ? cellListing(props.initialCells, props.notebookPath)
+            : "No notebook is open (start with `steplab repl NOTEBOOK.ipynb`).",
+        });
         return;
       case "explore":
         if (!props.explorer) {
@@ -516,7 +533,10 @@ export function ReplApp(props: ReplAppProps): React.JSX.Element {
         // A closing bracket typed on an indent-only line steps back one level, as editors do.
         const before = ed.textBeforeCursorOnLine(buf);
         const dedent = /^[}\])]$/.test(a.text) && /^ {2,}$/.test(before);
-        model.buf = ed.insert(dedent ? ed.editorOf(buf.text.slice(0, buf.cursor - 2) + buf.text.slice(buf.cursor), buf.cursor - 2) : buf, a.text);
+        model.buf = ed.insert(
+          dedent ? ed.editorOf(buf.text.slice(0, buf.cursor - 2) + buf.text.slice(buf.cursor), buf.cursor - 2) : buf,
+          a.text,
+        );
         break;
       }
       case "insert-submit":

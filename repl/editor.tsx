@@ -109,7 +109,8 @@ export function EditorView({ state, count, completion, search, width, busy }: Ed
       {completion && completion.matches.length > 1 ? <Text>{completionGrid(completion, width)}</Text> : null}
       {search ? (
         <Text>
-          {chalk.dim(search.failed ? "(failing reverse-i-search)" : "(reverse-i-search)")}`{search.query}`{chalk.dim(": Enter accepts, Esc cancels")}
+          {chalk.dim(search.failed ? "(failing reverse-i-search)" : "(reverse-i-search)")}`{search.query}`
+          {chalk.dim(": Enter accepts, Esc cancels")}
         </Text>
       ) : null}
     </Box>

@@ -58,7 +58,13 @@ export function clientExplorerSource(reader?: StoreReader): ExplorerSource {
     runs: (flow) =>
       Flow(flow, reader).runs.map((r) => {
         const rec = r.record;
-        return { id: r.id, status: rec.status, createdAt: rec.createdAt, ...(rec.finishedAt !== undefined ? { finishedAt: rec.finishedAt } : {}), tags: rec.tags };
+        return {
+          id: r.id,
+          status: rec.status,
+          createdAt: rec.createdAt,
+          ...(rec.finishedAt !== undefined ? { finishedAt: rec.finishedAt } : {}),
+          tags: rec.tags,
+        };
       }),
     steps: (flow, run) =>
       Run(`${flow}/${run}`, reader).steps.map((s) => {

@@ -150,7 +150,12 @@ export function Explorer({ source, flow, onExit, height }: ExplorerProps): React
   if (!stackRef.current) {
     const root: Frame = { level: { kind: "flows" }, selected: 0 };
     const index = flow ? safe(() => source.flows().indexOf(flow), -1) : -1;
-    stackRef.current = flow ? [{ ...root, selected: Math.max(0, index) }, { level: { kind: "runs", flow }, selected: 0 }] : [root];
+    stackRef.current = flow
+      ? [
+          { ...root, selected: Math.max(0, index) },
+          { level: { kind: "runs", flow }, selected: 0 },
+        ]
+      : [root];
   }
   const cache = useRef(new WeakMap<Level, Content>());
   const [, setTick] = useState(0);
@@ -161,7 +166,8 @@ export function Explorer({ source, flow, onExit, height }: ExplorerProps): React
     if (hit) return hit;
     let c: Content;
     try {
-      c = level.kind === "artifact" || level.kind === "log" ? { lines: detailLines(source, level, width) } : { rows: rowsOf(source, level) };
+      c =
+        level.kind === "artifact" || level.kind === "log" ? { lines: detailLines(source, level, width) } : { rows: rowsOf(source, level) };
     } catch (e) {
       c = { error: e instanceof Error ? e.message : String(e) };
     }
@@ -224,11 +230,14 @@ export function Explorer({ source, flow, onExit, height }: ExplorerProps): React
   if (content.lines) {
     const all = content.lines;
     lines = all.slice(frame.selected, frame.selected + listHeight).map((l) => truncate(l, width + (l.length - stripAnsi(l).length)));
-    if (all.length > listHeight) lines.push(chalk.dim(`lines ${frame.selected + 1}-${Math.min(all.length, frame.selected + listHeight)} of ${all.length}`));
+    if (all.length > listHeight)
+      lines.push(chalk.dim(`lines ${frame.selected + 1}-${Math.min(all.length, frame.selected + listHeight)} of ${all.length}`));
   } else {
     const all = content.rows ?? [];
     const start = Math.max(0, Math.min(frame.selected - Math.floor(listHeight / 2), all.length - listHeight));
-    lines = all.slice(start, start + listHeight).map((r, i) => (start + i === frame.selected ? chalk.inverse(`› ${r.label}`) : `  ${r.label}`));
+    lines = all
+      .slice(start, start + listHeight)
+      .map((r, i) => (start + i === frame.selected ? chalk.inverse(`› ${r.label}`) : `  ${r.label}`));
     if (all.length === 0) lines = [chalk.dim(emptyMessage(frame.level))];
     if (all.length > listHeight) lines.push(chalk.dim(`${frame.selected + 1}/${all.length}`));
   }
@@ -236,7 +245,9 @@ export function Explorer({ source, flow, onExit, height }: ExplorerProps): React
     <Box flexDirection="column" borderStyle="round" borderColor="cyan" paddingX={1}>
       <Text>{header}</Text>
       {error ? <Text color="red">{error}</Text> : <Text>{lines.join("\n")}</Text>}
-      <Text dimColor>{isDetail ? "↑↓/jk scroll · ←/Backspace back · q/Esc leave" : "↑↓/jk move · Enter/→ open · ←/Backspace back · q/Esc leave"}</Text>
+      <Text dimColor>
+        {isDetail ? "↑↓/jk scroll · ←/Backspace back · q/Esc leave" : "↑↓/jk move · Enter/→ open · ←/Backspace back · q/Esc leave"}
+      </Text>
     </Box>
   );
 }

@@ -21,7 +21,8 @@ export function parseReplMagic(code: string): ReplMagic | undefined {
       return args[0] ? { name: "save", file: args[0] } : { name: "save" };
     case "run": {
       const n = Number(args[0]);
-      if (!Number.isInteger(n) || n < 1) return { name: "usage", message: "usage: %run N   (N: a cell number from the notebook listing; %cells lists them)" };
+      if (!Number.isInteger(n) || n < 1)
+        return { name: "usage", message: "usage: %run N   (N: a cell number from the notebook listing; %cells lists them)" };
       return { name: "run", index: n };
     }
     case "runall":

@@ -40,7 +40,9 @@ export function OutputView({ item, width }: { item: OutputItem; width: number })
   switch (item.kind) {
     case "input": {
       const lines = highlight(item.code).split("\n");
-      const text = lines.map((l, i) => (i === 0 ? chalk.green(promptLabel(item.count)) : chalk.dim(continuationLabel(item.count))) + l).join("\n");
+      const text = lines
+        .map((l, i) => (i === 0 ? chalk.green(promptLabel(item.count)) : chalk.dim(continuationLabel(item.count))) + l)
+        .join("\n");
       return (
         <Box flexDirection="column" marginTop={1}>
           {item.note ? <Text dimColor>{item.note}</Text> : null}

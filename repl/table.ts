@@ -57,7 +57,9 @@ export function formatTable(rows: Row[], opts: TableOptions = {}): string[] {
   const shown = rows.slice(0, maxRows);
   const header = ["", ...columns];
   const body = shown.map((row, i) => [String(i), ...columns.map((c) => truncate(cellText(row[c]), maxCell))]);
-  const numeric = header.map((_, ci) => ci === 0 || shown.every((r) => typeof r[columns[ci - 1] ?? ""] === "number" || r[columns[ci - 1] ?? ""] === undefined));
+  const numeric = header.map(
+    (_, ci) => ci === 0 || shown.every((r) => typeof r[columns[ci - 1] ?? ""] === "number" || r[columns[ci - 1] ?? ""] === undefined),
+  );
   const widths = header.map((h, ci) => Math.max(h.length, ...body.map((r) => (r[ci] ?? "").length)));
   // Drop trailing columns that would not fit the terminal rather than wrapping every row.
   const maxWidth = opts.maxWidth ?? Infinity;
@@ -65,8 +67,15 @@ export function formatTable(rows: Row[], opts: TableOptions = {}): string[] {
   while (count > 2 && widths.slice(0, count).reduce((a, w) => a + w + 3, 1) > maxWidth) count--;
   const cut = count < widths.length;
   const pad = (s: string, ci: number) => (numeric[ci] ? s.padStart(widths[ci] ?? 0) : s.padEnd(widths[ci] ?? 0));
-  const line = (cells: string[]) => cells.slice(0, count).map((c, ci) => ` ${pad(c, ci)} `).join("│") + (cut ? "│ …" : "");
-  const rule = widths.slice(0, count).map((w) => "─".repeat(w + 2)).join("┼");
+  const line = (cells: string[]) =>
+    cells
+      .slice(0, count)
+      .map((c, ci) => ` ${pad(c, ci)} `)
+      .join("│") + (cut ? "│ …" : "");
+  const rule = widths
+    .slice(0, count)
+    .map((w) => "─".repeat(w + 2))
+    .join("┼");
   const out = [line(header), rule, ...body.map(line)];
   if (rows.length > shown.length) out.push(`… ${rows.length - shown.length} more rows (${rows.length} total)`);
   return out;

@@ -26,9 +26,4 @@ export function compareIds(a: string, b: string): number {
 }
 
 export const runKey = (flow: string, runId: string) => [flow, idKey(runId)];
-export const taskKey = (flow: string, runId: string, step: string, taskId: string) => [
-  flow,
-  idKey(runId),
-  step,
-  idKey(taskId),
-];
+export const taskKey = (flow: string, runId: string, step: string, taskId: string) => [flow, idKey(runId), step, idKey(taskId)];

@@ -101,8 +101,7 @@ const task = (t: ArgoTemplate, name: string): ArgoDagTask => {
   return found;
 };
 
-const argument = (t: ArgoDagTask, name: string): string | undefined =>
-  t.arguments?.parameters.find((p) => p.name === name)?.value;
+const argument = (t: ArgoDagTask, name: string): string | undefined => t.arguments?.parameters.find((p) => p.name === name)?.value;
 
 /** What Argo's controller checks beyond the schema: names, and that every reference resolves. */
 function checkReferences(wt: ArgoWorkflowTemplate): void {

@@ -48,7 +48,9 @@ describe("the classifier walkthrough", () => {
     expect(result.code).toBe(1);
     failedId = runIdOf(result.stdout);
     expect(result.stdout).toContain("120 training samples, 30 test samples");
-    expect(result.stdout).toMatch(/train_nb\/3 \(pid \d+\)\] RangeError: the size of the training set and the training labels must be the same\./);
+    expect(result.stdout).toMatch(
+      /train_nb\/3 \(pid \d+\)\] RangeError: the size of the training set and the training labels must be the same\./,
+    );
     expect(result.stdout).toMatch(/train_nb\/3 \(pid \d+\)\] at train_nb \(classifier_train\.ts:\d+:\d+\)/);
     expect(result.stdout).toContain("Workflow failed.");
     expect(result.stderr).toContain("Step train_nb (task-id 3) failed.");

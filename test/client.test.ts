@@ -139,7 +139,10 @@ beforeAll(async () => {
   const good = await steplab(file, "run", "--scale", "2", "--tag", "nightly");
   expect(good.code).toBe(0);
   goodId = runId(good.stdout);
-  writeFileSync(file, SQUARES.replace("this.squared = ", 'if (this.input === 4) throw new RangeError("four is too many");\n    this.squared = '));
+  writeFileSync(
+    file,
+    SQUARES.replace("this.squared = ", 'if (this.input === 4) throw new RangeError("four is too many");\n    this.squared = '),
+  );
   const bad = await steplab(file, "run");
   expect(bad.code).toBe(1);
   badId = runId(bad.stdout);
@@ -239,7 +242,12 @@ describe("client objects over the store", () => {
     expect(failed.exception).toMatchObject({ name: "RangeError", message: "four is too many" });
     expect(failed.exception!.stack).toContain("squares.ts");
     expect(failed.stdout).toBe("squaring 4\n");
-    expect(tasks.filter((t) => t.successful).map((t) => t.data.squared).sort()).toEqual([1, 4, 9]);
+    expect(
+      tasks
+        .filter((t) => t.successful)
+        .map((t) => t.data.squared)
+        .sort(),
+    ).toEqual([1, 4, 9]);
   });
 
   it("a missing pathspec raises NotFoundError naming what exists", () => {
@@ -255,11 +263,15 @@ describe("client objects over the store", () => {
     expect(flow).toBeInstanceOf(NotFoundError);
     expect(flow.name).toBe("NotFoundError");
     expect(flow.message).toMatch(/Flow 'SquareFlow' does not exist\. Existing flows: .*SquaresFlow/);
-    expect(raised(() => Run("SquaresFlow/1", reader)).message).toContain(`Existing runs of SquaresFlow (newest first): ${badId}, ${goodId}`);
+    expect(raised(() => Run("SquaresFlow/1", reader)).message).toContain(
+      `Existing runs of SquaresFlow (newest first): ${badId}, ${goodId}`,
+    );
     expect(raised(() => Run("NoFlow/1", reader)).message).toContain("Flow 'NoFlow' does not exist");
     expect(raised(() => Step(`SquaresFlow/${goodId}/sqare`, reader)).message).toContain("start, square, join, end");
     expect(raised(() => Task(`SquaresFlow/${goodId}/square/99`, reader)).message).toContain("Existing tasks of");
-    expect(raised(() => Task(`SquaresFlow/${goodId}/nope/1`, reader)).message).toContain(`Step 'SquaresFlow/${goodId}/nope' does not exist`);
+    expect(raised(() => Task(`SquaresFlow/${goodId}/nope/1`, reader)).message).toContain(
+      `Step 'SquaresFlow/${goodId}/nope' does not exist`,
+    );
     expect(raised(() => Run(`SquaresFlow/${goodId}`, reader).step("join").task.data.totl).message).toMatch(
       /has no artifact 'totl'\. Existing artifacts: .*total/,
     );
@@ -311,4 +323,3 @@ describe("the client API inside steps", () => {
     expect(task.data.process_total).toBe(60);
   });
 });
-

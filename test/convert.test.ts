@@ -33,7 +33,9 @@ function wordScores(): Notebook {
     codeCell('//% step start\n/** Starting point */\nself.creatures = ["bird", "mouse", "dog"];'),
     codeCell("//% step analyze foreach creatures\nself.creature = self.input; self.score = score(self.creature) + bonus;"),
     codeCell("//% skip\nFlow('WordScoresFlow').latestRun"),
-    codeCell("//% step pick\nself.best = inputs.reduce((a, b) => (a.score >= b.score ? a : b)).creature;\nself.best                                   // the last expression is the cell's result"),
+    codeCell(
+      "//% step pick\nself.best = inputs.reduce((a, b) => (a.score >= b.score ? a : b)).creature;\nself.best                                   // the last expression is the cell's result",
+    ),
   ]);
 }
 
@@ -148,7 +150,10 @@ describe("notebookToFlow", () => {
 
   it("merges steplab imports of setup cells into the header", () => {
     const flow = notebookToFlow(
-      newNotebook([codeCell('//% setup\nimport { Flow } from "steplab";\nimport { join } from "node:path";'), codeCell("//% step start\nself.p = join('a', 'b');")]),
+      newNotebook([
+        codeCell('//% setup\nimport { Flow } from "steplab";\nimport { join } from "node:path";'),
+        codeCell("//% step start\nself.p = join('a', 'b');"),
+      ]),
       { file: "imp.ipynb" },
     );
     expect(flow).toContain('import { FlowSpec, step, Flow } from "steplab";\n\nimport { join } from "node:path";');
@@ -157,7 +162,13 @@ describe("notebookToFlow", () => {
 
   it("graph errors name the cell and what to change", () => {
     const err = convertError(() =>
-      notebookToFlow(newNotebook([markdownCell("# t"), codeCell("//% step start\nself.creatures = [1];"), codeCell("//% step analyze foreach creaturez\nself.x = self.input;")])),
+      notebookToFlow(
+        newNotebook([
+          markdownCell("# t"),
+          codeCell("//% step start\nself.creatures = [1];"),
+          codeCell("//% step analyze foreach creaturez\nself.x = self.input;"),
+        ]),
+      ),
     );
     expect(err.problems).toHaveLength(1);
     expect(err.problems[0]).toMatchObject({ cell: 3, step: "analyze" });
@@ -167,7 +178,13 @@ describe("notebookToFlow", () => {
   it("lint problems of the converted flow are mapped to cells", () => {
     // A split never joined: the added end step joins one branch only.
     const err = convertError(() =>
-      notebookToFlow(newNotebook([codeCell("//% step start\nself.a = 1;"), codeCell("//% step a\nself.b = 1;"), codeCell("//% step b\n//% prev start\nself.c = 1;")])),
+      notebookToFlow(
+        newNotebook([
+          codeCell("//% step start\nself.a = 1;"),
+          codeCell("//% step a\nself.b = 1;"),
+          codeCell("//% step b\n//% prev start\nself.c = 1;"),
+        ]),
+      ),
     );
     expect(err.problems.length).toBeGreaterThan(0);
     expect(err.problems.some((p) => /^(cell \d+ \(step \w+\)|the end step added by convert|flow): /.test(p.message))).toBe(true);
@@ -176,7 +193,9 @@ describe("notebookToFlow", () => {
 
   it("imports and syntax errors in step cells are reported with cell and line", () => {
     const err = convertError(() => notebookToFlow(newNotebook([codeCell('//% step start\nimport fs from "node:fs";\nself.a = 1;')])));
-    expect(err.message).toBe("cell 1 (step start): line 2: imports belong in a setup cell (//% setup), which is module scope in the flow file");
+    expect(err.message).toBe(
+      "cell 1 (step start): line 2: imports belong in a setup cell (//% setup), which is module scope in the flow file",
+    );
     const syntax = convertError(() => notebookToFlow(newNotebook([codeCell("//% step start\n/** doc */\nself.a = (1;")])));
     expect(syntax.message).toMatch(/^cell 1 \(step start\): line 3: syntax error: /);
   });
@@ -242,7 +261,9 @@ describe("flowToNotebook", () => {
     ].join("\n");
     const nb = flowToNotebook(source, "each.ts");
     const sources = nb.cells.map((c) => cellSource(c));
-    expect(sources[1]).toBe('//% setup\nimport { Flow } from "steplab";\nimport { sum } from "./helpers.js";\n\nconst double = (x: number) => x * 2;');
+    expect(sources[1]).toBe(
+      '//% setup\nimport { Flow } from "steplab";\nimport { sum } from "./helpers.js";\n\nconst double = (x: number) => x * 2;',
+    );
     expect(sources[3]).toBe("//% step each foreach items\nself.value = double(self.input);");
     expect(cellTags(nb.cells[3]!)).toEqual(["step:each", "foreach:items"]);
     expect(sources[5]).toBe("//% step end");
@@ -264,7 +285,9 @@ describe("flowToNotebook", () => {
   });
 
   it("a computed parameter default cannot become a parameters cell", () => {
-    expect(() => flowToNotebook(fixture("counter-branch.ts"), "counter-branch.ts")).toThrow(/parameter started \(line 13\): its default `Date\.now\(\)` is computed/);
+    expect(() => flowToNotebook(fixture("counter-branch.ts"), "counter-branch.ts")).toThrow(
+      /parameter started \(line 13\): its default `Date\.now\(\)` is computed/,
+    );
   });
 });
 
@@ -281,9 +304,11 @@ describe("round trips", () => {
       const again = notebookToFlow(readNotebook(join(dir, "x.ipynb")), { file: join(dir, "x.ipynb") });
       const after = checked(again, "x.ts");
       expect(after.name).toBe(before.name);
-      const shape = (g: FlowGraph) => g.steps.map((s) => ({ name: s.name, next: s.next, foreach: s.foreach, isJoin: s.isJoin, doc: s.doc }));
+      const shape = (g: FlowGraph) =>
+        g.steps.map((s) => ({ name: s.name, next: s.next, foreach: s.foreach, isJoin: s.isJoin, doc: s.doc }));
       expect(shape(after)).toEqual(shape(before));
-      const params = (g: FlowGraph) => g.parameters.map((p) => ({ field: p.field, name: p.name, default: p.default, help: p.help, required: p.required, type: p.type }));
+      const params = (g: FlowGraph) =>
+        g.parameters.map((p) => ({ field: p.field, name: p.name, default: p.default, help: p.help, required: p.required, type: p.type }));
       expect(params(after)).toEqual(params(before));
       for (const s of before.steps) expect(normalized(again, after, s.name)).toBe(normalized(source, before, s.name));
     },
@@ -293,9 +318,21 @@ describe("round trips", () => {
     const flow = notebookToFlow(wordScores(), { file: "word_scores.ipynb" });
     const nb = flowToNotebook(flow, "word_scores.ts");
     const kinds = nb.cells.map((c) => (c.cell_type === "markdown" ? `md:${cellSource(c).split("\n")[0]}` : cellSource(c).split("\n")[0]));
-    expect(kinds).toEqual(["%flow WordScoresFlow", "md:# Word scores", "//% setup", "//% parameters", "//% step start", "//% step analyze foreach creatures", "//% skip", "//% step pick", "//% step end"]);
+    expect(kinds).toEqual([
+      "%flow WordScoresFlow",
+      "md:# Word scores",
+      "//% setup",
+      "//% parameters",
+      "//% step start",
+      "//% step analyze foreach creatures",
+      "//% skip",
+      "//% step pick",
+      "//% step end",
+    ]);
     expect(cellSource(nb.cells[4]!)).toBe('//% step start\n/** Starting point */\nself.creatures = ["bird", "mouse", "dog"];');
-    expect(cellSource(nb.cells[5]!)).toBe("//% step analyze foreach creatures\nself.creature = self.input; self.score = score(self.creature) + self.bonus;");
+    expect(cellSource(nb.cells[5]!)).toBe(
+      "//% step analyze foreach creatures\nself.creature = self.input; self.score = score(self.creature) + self.bonus;",
+    );
     expect(cellSource(nb.cells[6]!)).toBe("//% skip\nFlow('WordScoresFlow').latestRun");
     expect(cellSource(nb.cells[3]!)).toBe("//% parameters\n/** Added to every score */\nconst bonus = 2;");
     // And it converts back to the same flow.
@@ -354,10 +391,15 @@ describe("steplab convert", () => {
 
   it("a conversion error names the cell, exits 1 and writes nothing", async () => {
     const dir = tmp();
-    writeNotebook(join(dir, "nb.ipynb"), newNotebook([codeCell("//% step start\nself.a = 1;"), codeCell("//% step b\n//% prev nope\nself.b = 1;")]));
+    writeNotebook(
+      join(dir, "nb.ipynb"),
+      newNotebook([codeCell("//% step start\nself.a = 1;"), codeCell("//% step b\n//% prev nope\nself.b = 1;")]),
+    );
     const r = io();
     expect(await convertCommand([join(dir, "nb.ipynb"), "-o", join(dir, "out.ts")], r.io)).toBe(1);
-    expect(r.out.stderr).toBe(`${join(dir, "nb.ipynb")}: cell 2 (step b): //% prev nope names no step (steps: start): fix the name or name that cell with //% step nope\n`);
+    expect(r.out.stderr).toBe(
+      `${join(dir, "nb.ipynb")}: cell 2 (step b): //% prev nope names no step (steps: start): fix the name or name that cell with //% step nope\n`,
+    );
     expect(existsSync(join(dir, "out.ts"))).toBe(false);
   });
 

@@ -64,7 +64,12 @@ describe("artifacts", () => {
       "cyclic:true:true",
     ]);
     const data = project.flow("CloneTypesFlow").latestRun!.step("start").task.data;
-    expect(data.map).toEqual(new Map([["a", [1, 2]], ["b", [3]]]));
+    expect(data.map).toEqual(
+      new Map([
+        ["a", [1, 2]],
+        ["b", [3]],
+      ]),
+    );
     expect(data.set).toEqual(new Set(["x", "y"]));
     expect(data.date).toEqual(new Date("2024-01-02T03:04:05.678Z"));
     expect(data.big).toBe(2n ** 70n);

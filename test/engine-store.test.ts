@@ -23,7 +23,12 @@ describe("one store, several processes", () => {
     expect(a.stdout).toContain("total 12");
     expect(b.stdout).toContain("total 20");
     const runs = project.flow("SlowForeachFlow").runs;
-    expect(runs.filter((r) => r.successful).map((r) => r.id).sort()).toEqual([runIdOf(a.stdout), runIdOf(b.stdout)].sort());
+    expect(
+      runs
+        .filter((r) => r.successful)
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual([runIdOf(a.stdout), runIdOf(b.stdout)].sort());
     for (const run of runs) expect(run.step("end").task.data.total).toBe(run.id === runIdOf(a.stdout) ? 12 : 20);
   });
 

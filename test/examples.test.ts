@@ -107,7 +107,14 @@ const EXAMPLE_FLOWS: Example[] = [
       expect(r.stderr + r.stdout).toMatch(/iris_small\.csv/);
       expect(printed(r.stdout)).toContain("12 rows of all: mean petal_length 3.87, times alpha 0.01 = 0.0387\n");
       const end = a.end![0]!;
-      expect(end).toMatchObject({ alpha: 0.01, species: "all", verbose: false, config: { column: "petal_length", digits: 2 }, rows: 12, scaled: 0.0387 });
+      expect(end).toMatchObject({
+        alpha: 0.01,
+        species: "all",
+        verbose: false,
+        config: { column: "petal_length", digits: 2 },
+        rows: 12,
+        scaled: 0.0387,
+      });
       expect(end.iris).toBe(readFileSync(path.join(EXAMPLES, "data", "iris_small.csv"), "utf8"));
     },
   },
@@ -203,7 +210,9 @@ describe.each(EXAMPLE_FLOWS)("example $name", (e) => {
     expect(nb.artifacts).toEqual(flowRuns.get(e.name));
   });
 
-  it(`steplab convert ${e.name}.ipynb gives a flow that checks and runs with the same artifacts`, { timeout: e.timeout ?? 120_000 }, async () => {
+  it(`steplab convert ${e.name}.ipynb gives a flow that checks and runs with the same artifacts`, {
+    timeout: e.timeout ?? 120_000,
+  }, async () => {
     const out = `${e.name}_converted.ts`;
     const conv = await project.run(["convert", `${e.name}.ipynb`, "-o", out], { cwd: work });
     expect(conv.stderr).toBe("");
@@ -230,7 +239,9 @@ describe("the example flow files", () => {
       exclude: [],
     };
     const file = project.write("tsconfig.examples.json", JSON.stringify(config));
-    const tsc = spawnSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", file], { encoding: "utf8" });
+    const tsc = spawnSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", file], {
+      encoding: "utf8",
+    });
     expect(tsc.stdout + tsc.stderr).toBe("");
     expect(tsc.status).toBe(0);
   });
@@ -238,9 +249,23 @@ describe("the example flow files", () => {
 
 describe("parameters example from the command line", () => {
   it("every parameter type and the included file can be given", async () => {
-    const text = `${readFileSync(path.join(EXAMPLES, "data", "iris_small.csv"), "utf8").split("\n").slice(0, 3).join("\n")}\n`;
+    const text = `${readFileSync(path.join(EXAMPLES, "data", "iris_small.csv"), "utf8")
+      .split("\n")
+      .slice(0, 3)
+      .join("\n")}\n`;
     project.write("examples/data/two_rows.csv", text);
-    const args = ["--alpha", "0.5", "--species", "setosa", "--verbose", "true", "--config", '{"column": "sepal_width", "digits": 1}', "--iris", "data/two_rows.csv"];
+    const args = [
+      "--alpha",
+      "0.5",
+      "--species",
+      "setosa",
+      "--verbose",
+      "true",
+      "--config",
+      '{"column": "sepal_width", "digits": 1}',
+      "--iris",
+      "data/two_rows.csv",
+    ];
     const { r, artifacts } = await cliRun("parameters.ts", "ParameterFlow", args);
     expect(printed(r.stdout)).toContain("sepal_width: 3.5 3\n");
     expect(artifacts.end![0]).toMatchObject({ alpha: 0.5, species: "setosa", verbose: true, rows: 2, mean: 3.25, scaled: 1.625 });
@@ -317,7 +342,8 @@ describe("iris_classifier.ipynb (the README walkthrough)", () => {
     expect(check.stdout + check.stderr).toContain("The graph looks good!");
     const { r, artifacts } = await cliRun("iris_classifier.ts", "IrisClassifierFlow");
     expect(printed(r.stdout)).toContain("Best model: knn (accuracy 0.967)\n");
-    const pick = (a: Artifacts) => Object.fromEntries(Object.entries(a).map(([step, tasks]) => [step, tasks.map((t) => ({ ...t, model: undefined }))]));
+    const pick = (a: Artifacts) =>
+      Object.fromEntries(Object.entries(a).map(([step, tasks]) => [step, tasks.map((t) => ({ ...t, model: undefined }))]));
     expect(pick(artifacts)).toEqual(pick(session.artifacts));
   });
 });
@@ -345,14 +371,20 @@ describe.skipIf(!hasJupyter)("example notebooks in the steplab Jupyter kernel (n
     const helper = path.join(ROOT, "test", "helpers", "jupyter.py");
     const out = path.join(project.dir, `${name}.out.ipynb`);
     return new Promise((resolve, reject) => {
-      execFile(PYTHON, [helper, "nbclient", "steplab", path.join(work, name), out], { env, cwd: work, timeout: 600_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-        if (err) reject(new Error(`${name}: ${err.message}\n${stderr.split("\n").slice(-15).join("\n")}`));
-        else resolve((JSON.parse(stdout) as { cells: NbclientCell[] }).cells);
-      });
+      execFile(
+        PYTHON,
+        [helper, "nbclient", "steplab", path.join(work, name), out],
+        { env, cwd: work, timeout: 600_000, maxBuffer: 64 << 20 },
+        (err, stdout, stderr) => {
+          if (err) reject(new Error(`${name}: ${err.message}\n${stderr.split("\n").slice(-15).join("\n")}`));
+          else resolve((JSON.parse(stdout) as { cells: NbclientCell[] }).cells);
+        },
+      );
     });
   }
 
-  const streams = (cells: NbclientCell[]) => cells.flatMap((c) => c.outputs.filter((o) => o.output_type === "stream").map((o) => o.text ?? "")).join("");
+  const streams = (cells: NbclientCell[]) =>
+    cells.flatMap((c) => c.outputs.filter((o) => o.output_type === "stream").map((o) => o.text ?? "")).join("");
 
   it.each(EXAMPLE_FLOWS)("$name.ipynb runs without errors and stores the flow's artifacts", { timeout: 600_000 }, async (e) => {
     const cells = await nbclient(`${e.name}.ipynb`);
@@ -365,7 +397,9 @@ describe.skipIf(!hasJupyter)("example notebooks in the steplab Jupyter kernel (n
   it("hello.ipynb shows its greetings, the skip cell's table and the DAG", { timeout: 300_000 }, async () => {
     const cells = await nbclient("hello.ipynb");
     expect(streams(cells)).toContain("Hello, Alan! You are number 3.\n");
-    const results = cells.flatMap((c) => c.outputs.filter((o) => o.output_type === "execute_result").map((o) => o.data?.["text/plain"] ?? ""));
+    const results = cells.flatMap((c) =>
+      c.outputs.filter((o) => o.output_type === "execute_result").map((o) => o.data?.["text/plain"] ?? ""),
+    );
     expect(results.some((t) => /greeting/.test(t) && /Hello, Ada!/.test(t))).toBe(true);
     expect(results.at(-1)).toMatch(/greet \[task [\d,]+\] => collect/);
   });

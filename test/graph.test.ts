@@ -83,7 +83,9 @@ describe("parseFlowFile", () => {
       assigns: ["count"],
     });
     expect(end).toMatchObject({ next: [], inFuncs: ["join"], isJoin: false });
-    expect(source.slice(g.classStart, g.classEnd)).toMatch(/^\/\*\* Counts in two branches[\s\S]*export class CounterBranchFlow[\s\S]*\n}$/);
+    expect(source.slice(g.classStart, g.classEnd)).toMatch(
+      /^\/\*\* Counts in two branches[\s\S]*export class CounterBranchFlow[\s\S]*\n}$/,
+    );
   });
 
   it("reads SPEC's CounterBranchFlow verbatim", () => {
@@ -143,14 +145,28 @@ describe("parseFlowFile", () => {
     expect(byField.label).toMatchObject({ default: "plain template", type: "String" });
     expect(byField.weights).toMatchObject({ default: [0.5, 0.25], type: "JSONType" });
     expect(byField.notes).toMatchObject({ name: "notes", kind: "includefile", isText: true, default: "notes.txt", help: "A notes file" });
-    expect(g.parameters.map((p) => p.field)).toEqual(["animal", "times", "verbose", "config", "seed", "started", "label", "weights", "notes"]);
+    expect(g.parameters.map((p) => p.field)).toEqual([
+      "animal",
+      "times",
+      "verbose",
+      "config",
+      "seed",
+      "started",
+      "label",
+      "weights",
+      "notes",
+    ]);
   });
 
   it("reads HelloWorld, Counter and a process-isolation step", () => {
     const hello = parseFlowFile(fixture("hello-world"));
     expect(hello.name).toBe("HelloFlow");
     expect(hello.doc).toBe("A flow where steplab prints out a message.\n\nRun this flow to validate that steplab is installed correctly.");
-    expect(hello.steps.map((s) => [s.name, s.next])).toEqual([["start", ["hello"]], ["hello", ["end"]], ["end", []]]);
+    expect(hello.steps.map((s) => [s.name, s.next])).toEqual([
+      ["start", ["hello"]],
+      ["hello", ["end"]],
+      ["end", []],
+    ]);
     expect(hello.steps[2]!.doc).toBe("This is the 'end' step.\nAll flows must have an 'end' step, which is the last step in the flow.");
 
     const counter = parseFlowFile(fixture("counter"));
@@ -185,7 +201,12 @@ describe("parseFlowFile", () => {
       ["join_outer", "join", null],
       ["end", "end", null],
     ]);
-    expect(splitParents(n)).toEqual(new Map([["join_inner", "outer"], ["join_outer", "start"]]));
+    expect(splitParents(n)).toEqual(
+      new Map([
+        ["join_inner", "outer"],
+        ["join_outer", "start"],
+      ]),
+    );
     expect(splitStacks(n).get("inner")).toEqual(["start", "outer"]);
     expect(splitStacks(n).get("join_inner")).toEqual(["start"]);
     expect(splitStacks(n).get("end")).toEqual([]);
@@ -210,7 +231,12 @@ describe("parseFlowFile", () => {
     const g = parseFlowSource(src, "flow.ts");
     expect(g.steps.map((s) => s.type)).toEqual(["start", "foreach", "linear", "linear", "join", "join", "end"]);
     expect(lintGraph(g, src)).toEqual([]);
-    expect(splitParents(g)).toEqual(new Map([["d", "a"], ["j", "start"]]));
+    expect(splitParents(g)).toEqual(
+      new Map([
+        ["d", "a"],
+        ["j", "start"],
+      ]),
+    );
   });
 });
 
@@ -267,8 +293,12 @@ describe("lint rules", () => {
     const src = flow(`  @step start() { this.next(this.input); }\n  @step input() { this.next(this.end); }\n  @step end() {}`);
     const p = only(lintSrc(src), "reserved-name");
     expect(p.line).toBe(lineOf(src, "@step input()"));
-    expect(p.message).toBe("step name input is reserved (name, next, input, index, cmd, mergeArtifacts belong to the flow object): rename the step.");
-    const merge = flow(`  @step start() { this.next(this.mergeArtifacts); }\n  @step mergeArtifacts() { this.next(this.end); }\n  @step end() {}`);
+    expect(p.message).toBe(
+      "step name input is reserved (name, next, input, index, cmd, mergeArtifacts belong to the flow object): rename the step.",
+    );
+    const merge = flow(
+      `  @step start() { this.next(this.mergeArtifacts); }\n  @step mergeArtifacts() { this.next(this.end); }\n  @step end() {}`,
+    );
     expect(only(lintSrc(merge), "reserved-name").message).toMatch(/^step name mergeArtifacts is reserved/);
   });
 
@@ -368,9 +398,7 @@ describe("lint rules", () => {
   });
 
   it("next-not-last: inside an if", () => {
-    const src = flow(
-      `  @step start() {\n    if (Math.random() > 0.5) {\n      this.next(this.end);\n    }\n  }\n  @step end() {}`,
-    );
+    const src = flow(`  @step start() {\n    if (Math.random() > 0.5) {\n      this.next(this.end);\n    }\n  }\n  @step end() {}`);
     const problems = lintSrc(src);
     const p = only(problems, "next-not-last");
     expect(p.line).toBe(4);
@@ -383,7 +411,9 @@ describe("lint rules", () => {
   it("next-not-last: code after the call", () => {
     const src = flow(`  @step start() {\n    this.next(this.end);\n    console.log("after");\n  }\n  @step end() {}`);
     const p = only(lintSrc(src), "next-not-last");
-    expect(p.message).toBe("this.next(...) must be the last statement of step start (it is at line 5): move the code after it above the call.");
+    expect(p.message).toBe(
+      "this.next(...) must be the last statement of step start (it is at line 5): move the code after it above the call.",
+    );
   });
 
   it("accepts `return this.next(...)` as the last statement", () => {
@@ -413,7 +443,10 @@ describe("lint rules", () => {
     const problems = lintSrc(src).filter((p) => p.rule === "next-form");
     expect(problems.map((p) => [p.line, p.message])).toEqual([
       [4, 'a foreach in step start goes to exactly one step, not 2: this.next(this.a, { foreach: "items" }).'],
-      [5, 'this.next(...) in step a has an invalid argument "end": use this.next(this.a), this.next(this.a, this.b) or this.next(this.a, { foreach: "items" }).'],
+      [
+        5,
+        'this.next(...) in step a has an invalid argument "end": use this.next(this.a), this.next(this.a, this.b) or this.next(this.a, { foreach: "items" }).',
+      ],
       [6, "this.next(...) in step b has an unknown option parallel: 2: the only option is foreach."],
     ]);
   });
@@ -434,7 +467,9 @@ describe("lint rules", () => {
     const problems = lintSrc(src);
     const p = only(problems, "cycle");
     expect(p.line).toBe(lineOf(src, "@step b()"));
-    expect(p.message).toBe("steps a -> b -> a form a cycle: a flow is a DAG; change step b's this.next(...) so that it does not go back to a.");
+    expect(p.message).toBe(
+      "steps a -> b -> a form a cycle: a flow is a DAG; change step b's this.next(...) so that it does not go back to a.",
+    );
     expect(only(problems, "unreachable").message).toMatch(/^step end is not reachable from start/);
   });
 
@@ -454,11 +489,15 @@ describe("lint rules", () => {
     );
     const p = only(lintSrc(src), "join-needs-inputs");
     expect(p.line).toBe(lineOf(src, "@step j()"));
-    expect(p.message).toBe("step j is reached from a, b, so it joins branches, but it takes no `inputs`: declare it as `j(inputs: Inputs<TestFlow>)`.");
+    expect(p.message).toBe(
+      "step j is reached from a, b, so it joins branches, but it takes no `inputs`: declare it as `j(inputs: Inputs<TestFlow>)`.",
+    );
   });
 
   it("join-without-split", () => {
-    const src = flow(`  @step start() { this.next(this.j); }\n  @step j(inputs: Inputs<TestFlow>) { this.next(this.end); }\n  @step end() {}`);
+    const src = flow(
+      `  @step start() { this.next(this.j); }\n  @step j(inputs: Inputs<TestFlow>) { this.next(this.end); }\n  @step end() {}`,
+    );
     const p = only(lintSrc(src), "join-without-split");
     expect(p.line).toBe(5);
     expect(p.message).toMatch(/^step j takes `inputs`, so it is a join, but it does not follow a split: remove the `inputs` parameter/);
@@ -507,7 +546,9 @@ describe("lint rules", () => {
   });
 
   it("end-before-join: a foreach never joined", () => {
-    const src = flow(`  @step start() { this.xs = [1]; this.next(this.a, { foreach: "xs" }); }\n  @step a() { this.next(this.end); }\n  @step end() {}`);
+    const src = flow(
+      `  @step start() { this.xs = [1]; this.next(this.a, { foreach: "xs" }); }\n  @step a() { this.next(this.end); }\n  @step end() {}`,
+    );
     const p = only(lintSrc(src), "end-before-join");
     expect(p.line).toBe(5);
     expect(p.message).toMatch(/^step a goes to end while the split at start \(branches a\) is not joined/);
@@ -529,7 +570,9 @@ describe("lint rules", () => {
   });
 
   it("foreach-missing-artifact", () => {
-    const none = flow(`  @step start() { this.next(this.a, { foreach: "items" }); }\n  @step a() { this.next(this.j); }\n  @step j(inputs: Inputs<TestFlow>) { this.next(this.end); }\n  @step end() {}`);
+    const none = flow(
+      `  @step start() { this.next(this.a, { foreach: "items" }); }\n  @step a() { this.next(this.j); }\n  @step j(inputs: Inputs<TestFlow>) { this.next(this.end); }\n  @step end() {}`,
+    );
     const p = only(lintSrc(none), "foreach-missing-artifact");
     expect(p.line).toBe(4);
     expect(p.message).toBe(
@@ -548,7 +591,9 @@ describe("lint rules", () => {
     const q = only(lintSrc(somePaths), "foreach-missing-artifact");
     expect(q.message).toMatch(/^step j runs a foreach over items, but this.items is not assigned on every path from start to it/);
 
-    const fromParameter = flow(`  items = Parameter("items", { default: [1, 2] });\n  @step start() { this.next(this.a, { foreach: "items" }); }\n  @step a() { this.next(this.j); }\n  @step j(inputs: Inputs<TestFlow>) { this.next(this.end); }\n  @step end() {}`);
+    const fromParameter = flow(
+      `  items = Parameter("items", { default: [1, 2] });\n  @step start() { this.next(this.a, { foreach: "items" }); }\n  @step a() { this.next(this.j); }\n  @step j(inputs: Inputs<TestFlow>) { this.next(this.end); }\n  @step end() {}`,
+    );
     expect(lintSrc(fromParameter)).toEqual([]);
   });
 
@@ -556,7 +601,7 @@ describe("lint rules", () => {
     const src = flow(`  @step({ isolation: "thread", memoryMb: -1, gpu: 1 }) start() { this.next(this.end); }\n  @step end() {}`);
     const problems = lintSrc(src).filter((p) => p.rule === "step-options");
     expect(problems.map((p) => p.message)).toEqual([
-      '@step on start has an unknown option gpu: the options are isolation, memoryMb, timeoutSeconds, retries.',
+      "@step on start has an unknown option gpu: the options are isolation, memoryMb, timeoutSeconds, retries.",
       'isolation of step start must be "isolate" (the default) or "process".',
       "memoryMb of step start must be a positive number.",
     ]);
@@ -574,7 +619,9 @@ describe("lint rules", () => {
       line: 5,
       message: "parameter alpha is declared twice (also at line 4): give each parameter its own name.",
     });
-    expect(only(problems, "parameter-clash").message).toBe("parameter end (field end_) has the name of step end: rename the parameter or the step.");
+    expect(only(problems, "parameter-clash").message).toBe(
+      "parameter end (field end_) has the name of step end: rename the parameter or the step.",
+    );
   });
 });
 

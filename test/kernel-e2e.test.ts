@@ -22,8 +22,7 @@ function hasJupyterClient(): boolean {
   return spawnSync(PYTHON, ["-c", "import jupyter_client, nbclient"]).status === 0;
 }
 
-const canRunKernel =
-  hasJupyterClient() && existsSync(BIN) && existsSync(join(ROOT, "runtime", "session", "index.ts"));
+const canRunKernel = hasJupyterClient() && existsSync(BIN) && existsSync(join(ROOT, "runtime", "session", "index.ts"));
 
 function python(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<any> {
   return new Promise((resolve, reject) => {
@@ -36,7 +35,12 @@ function python(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<an
 
 const sink = () => {
   let text = "";
-  return { write: (s: string) => (text += s), get text() { return text; } };
+  return {
+    write: (s: string) => (text += s),
+    get text() {
+      return text;
+    },
+  };
 };
 
 describe("steplab kernel install", () => {

@@ -281,7 +281,9 @@ describe("steplab kernel wire protocol", () => {
     const second = new zmq.Subscriber({ linger: 0 });
     second.subscribe();
     second.connect(`tcp://127.0.0.1:${kernel.connection.iopub_port}`);
-    const [frames] = await second[Symbol.asyncIterator]().next().then((r) => [r.value as Buffer[]]);
+    const [frames] = await second[Symbol.asyncIterator]()
+      .next()
+      .then((r) => [r.value as Buffer[]]);
     expect(parse(frames!).header.msg_type).toBe("iopub_welcome");
     second.close();
   });
@@ -367,9 +369,13 @@ describe("steplab kernel wire protocol", () => {
   });
 
   it("drops a message with a bad signature without running it, and keeps serving", async () => {
-    const forged = client.frames("execute_request", { code: "globalThis.pwned = true", silent: false }, {
-      sign: () => "0".repeat(64),
-    });
+    const forged = client.frames(
+      "execute_request",
+      { code: "globalThis.pwned = true", silent: false },
+      {
+        sign: () => "0".repeat(64),
+      },
+    );
     await client.shell.send(forged.frames);
     // Malformed traffic: no delimiter, too few frames, a correctly signed header that is not JSON.
     await client.shell.send([Buffer.from("garbage")]);
@@ -379,8 +385,9 @@ describe("steplab kernel wire protocol", () => {
 
     const { reply } = await client.execute("typeof pwned");
     expect(reply.content.status).toBe("ok");
-    expect(client.iopubIn.forParent(reply.parent_header.msg_id as string).find((m) => m.header.msg_type === "execute_result")!
-      .content.data).toEqual({ "text/plain": "'undefined'" });
+    expect(
+      client.iopubIn.forParent(reply.parent_header.msg_id as string).find((m) => m.header.msg_type === "execute_result")!.content.data,
+    ).toEqual({ "text/plain": "'undefined'" });
     expect(client.iopubIn.forParent(forged.id)).toEqual([]);
     expect(client.shellIn.all.some((m) => m.parent_header.msg_id === forged.id)).toBe(false);
     expect(logged.some((l) => /signature/.test(l))).toBe(true);
@@ -425,9 +432,7 @@ describe("steplab kernel wire protocol", () => {
     expect(types(client.iopubIn.forParent(second))).toEqual(["status", "status"]);
 
     const check = await client.execute("typeof ran2 + typeof ran3");
-    expect(check.iopub.find((m) => m.header.msg_type === "execute_result")!.content.data["text/plain"]).toBe(
-      "'undefinedundefined'",
-    );
+    expect(check.iopub.find((m) => m.header.msg_type === "execute_result")!.content.data["text/plain"]).toBe("'undefinedundefined'");
 
     // stop_on_error: false lets the queue run on.
     const soft = await client.send("shell", "execute_request", {

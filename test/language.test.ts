@@ -26,7 +26,12 @@ export interface Sample { id: number; label: string }
 `;
 
 const artifacts = {
-  counts: stored(new Map([["bird", 4], ["mouse", 5]])),
+  counts: stored(
+    new Map([
+      ["bird", 4],
+      ["mouse", 5],
+    ]),
+  ),
   rows: stored([
     { id: 1, label: "cat", score: 0.5 },
     { id: 2, label: "dog", score: 0.75 },
@@ -207,7 +212,9 @@ describe("inspect", () => {
 
   test("artifacts, helpers and parameters", () => {
     expect(svc.inspect("self.counts", 8, 0, context()).text).toContain("counts: Map<string, number>");
-    expect(svc.inspect("runFlow", 3, 0, context()).text).toContain("function runFlow(file: string, params?: Record<string, unknown>): Promise<Run>");
+    expect(svc.inspect("runFlow", 3, 0, context()).text).toContain(
+      "function runFlow(file: string, params?: Record<string, unknown>): Promise<Run>",
+    );
     expect(svc.inspect("alpha", 5, 0, context()).text).toContain("const alpha: number");
   });
 

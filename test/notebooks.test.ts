@@ -43,7 +43,15 @@ describe("ipynb files", () => {
   it("upgrades a 4.4 notebook without cell ids and accepts string sources", () => {
     const dir = tmp();
     const file = join(dir, "old.ipynb");
-    writeFileSync(file, JSON.stringify({ nbformat: 4, nbformat_minor: 2, metadata: {}, cells: [{ cell_type: "code", source: "1 + 1", metadata: {}, outputs: [] }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        nbformat: 4,
+        nbformat_minor: 2,
+        metadata: {},
+        cells: [{ cell_type: "code", source: "1 + 1", metadata: {}, outputs: [] }],
+      }),
+    );
     const nb = readNotebook(file);
     expect(nb.nbformat_minor).toBe(5);
     expect(nb.cells[0]!.id).toMatch(/^[a-zA-Z0-9_-]+$/);
@@ -55,7 +63,11 @@ describe("ipynb files", () => {
     ["a JSON list", "[1, 2]", /bad\.ipynb is not a notebook: it holds a list/],
     ["nbformat 3", JSON.stringify({ nbformat: 3, worksheets: [] }), /nbformat 3 .*nbformat 4 expected/],
     ["no cells", JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {} }), /has no "cells" list/],
-    ["a cell without source", JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: "code" }] }), /cell 1 has no source/],
+    [
+      "a cell without source",
+      JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: "code" }] }),
+      /cell 1 has no source/,
+    ],
   ])("a corrupt file (%s) is one NotebookError line", (_what, text, message) => {
     const dir = tmp();
     const file = join(dir, "bad.ipynb");
@@ -136,7 +148,9 @@ describe("parseCell", () => {
     }
     expect(err).toBeInstanceOf(DirectiveError);
     expect((err as DirectiveError).line).toBe(2);
-    expect((err as Error).message).toMatch(/unknown directive "\/\/% stepp".*\/\/% step NAME.*\/\/% prev.*\/\/% foreach X.*\/\/% setup.*\/\/% parameters.*\/\/% skip/);
+    expect((err as Error).message).toMatch(
+      /unknown directive "\/\/% stepp".*\/\/% step NAME.*\/\/% prev.*\/\/% foreach X.*\/\/% setup.*\/\/% parameters.*\/\/% skip/,
+    );
   });
 
   it("contradictory directives are errors", () => {
@@ -158,7 +172,7 @@ describe("parseParametersCell", () => {
         "const weights = [0.5, -0.25];",
         "const config = { depth: 2, tags: ['a'] };",
         "/** @name creature @type JSONType */",
-        "const animal = \"cat\";",
+        'const animal = "cat";',
         "/** @type Number @required */",
         "const seed = null;",
       ].join("\n"),
@@ -212,7 +226,9 @@ describe("buildNotebookGraph", () => {
   });
 
   it("names unnamed cells cell_N by notebook position and skips non-step cells", () => {
-    const g = buildNotebookGraph(cells("//% setup\nconst k = 2;", "self.a = 1;", "//% skip\nconsole.log(1)", "%dag", "self.b = self.a + 1;"));
+    const g = buildNotebookGraph(
+      cells("//% setup\nconst k = 2;", "self.a = 1;", "//% skip\nconsole.log(1)", "%dag", "self.b = self.a + 1;"),
+    );
     expect(g.steps.map((s) => [s.name, s.parents])).toEqual([
       ["cell_2", []],
       ["cell_5", ["cell_2"]],
@@ -221,7 +237,12 @@ describe("buildNotebookGraph", () => {
   });
 
   it("builds a static split with prev and a join with several parents", () => {
-    const g = buildNotebookGraph(cells("//% step start\nself.count = 0;", "//% step a\nself.count += 1;", "//% step b\n//% prev start\nself.count += 2;", ["self.count = 0;", ["step:join", "prev:a,b"]]));
+    const g = buildNotebookGraph(
+      cells("//% step start\nself.count = 0;", "//% step a\nself.count += 1;", "//% step b\n//% prev start\nself.count += 2;", [
+        "self.count = 0;",
+        ["step:join", "prev:a,b"],
+      ]),
+    );
     expect(g.errors).toEqual([]);
     expect(g.steps.map((s) => [s.name, s.parents, s.next, s.isJoin])).toEqual([
       ["start", [], ["a", "b"], false],
@@ -233,13 +254,15 @@ describe("buildNotebookGraph", () => {
   });
 
   it("nested foreach: each cell after a foreach step closes one level", () => {
-    const g = buildNotebookGraph(cells(
-      "//% step start\nself.xs = [1, 2];",
-      "//% step outer foreach xs\nself.ys = ['a'];",
-      "//% step inner foreach ys\nself.pair = 1;",
-      "//% step join_inner\nself.pairs = 1;",
-      "//% step join_outer\nself.all = 1;",
-    ));
+    const g = buildNotebookGraph(
+      cells(
+        "//% step start\nself.xs = [1, 2];",
+        "//% step outer foreach xs\nself.ys = ['a'];",
+        "//% step inner foreach ys\nself.pair = 1;",
+        "//% step join_inner\nself.pairs = 1;",
+        "//% step join_outer\nself.all = 1;",
+      ),
+    );
     expect(g.errors).toEqual([]);
     expect(g.steps.map((s) => [s.name, s.isJoin, s.foreach ?? null])).toEqual([
       ["start", false, "xs"],
@@ -259,7 +282,8 @@ describe("buildNotebookGraph", () => {
     ]);
   });
 
-  const errorsOf = (...sources: (string | [string, string[]])[]): string[] => buildNotebookGraph(cells(...sources)).errors.map((e) => e.message);
+  const errorsOf = (...sources: (string | [string, string[]])[]): string[] =>
+    buildNotebookGraph(cells(...sources)).errors.map((e) => e.message);
 
   it("a join of branches of different splits names the cell and the fix", () => {
     const msgs = errorsOf(
@@ -271,16 +295,29 @@ describe("buildNotebookGraph", () => {
       "//% step bad\n//% prev a1 b\nself.v = 5;",
     );
     expect(msgs).toHaveLength(1);
-    expect(msgs[0]).toMatch(/^cell 6 \(step bad\): joins branches of different splits \(a1 from a, b from start\): a join takes the branches of one split/);
+    expect(msgs[0]).toMatch(
+      /^cell 6 \(step bad\): joins branches of different splits \(a1 from a, b from start\): a join takes the branches of one split/,
+    );
   });
 
   it("a foreach over an artifact no cell above assigns", () => {
-    const msgs = errorsOf("//% step start\nself.creatures = [1];", "//% step analyze foreach creaturez\nself.c = self.input;", "//% step pick\nself.x = 1;");
+    const msgs = errorsOf(
+      "//% step start\nself.creatures = [1];",
+      "//% step analyze foreach creaturez\nself.c = self.input;",
+      "//% step pick\nself.x = 1;",
+    );
     expect(msgs).toEqual([
       "cell 2 (step analyze): foreach creaturez iterates an artifact no cell above assigns: assign self.creaturez = [...] in start (cell 1) or an earlier step, or fix the name",
     ]);
     // A parameter is an artifact every step sees, so it can be iterated.
-    expect(errorsOf("//% parameters\nconst items = [1, 2];", "//% step start\nself.a = 1;", "//% step each foreach items\nself.b = self.input;", "//% step j\nself.c = 1;")).toEqual([]);
+    expect(
+      errorsOf(
+        "//% parameters\nconst items = [1, 2];",
+        "//% step start\nself.a = 1;",
+        "//% step each foreach items\nself.b = self.input;",
+        "//% step j\nself.c = 1;",
+      ),
+    ).toEqual([]);
   });
 
   it("a cycle through prev", () => {

@@ -88,8 +88,22 @@ describe.skipIf(services.skip)("steplab worker + run --with queue (Redis, S3, Po
     await until("both workers to listen", () => /listening/.test(a.out()) && /listening/.test(b.out()));
 
     const run = start(
-      ["test/fixtures/queue/wide-queue-flow.ts", "run", "--width", "200", "--spin", "40", "--max-num-splits", "300",
-        "--with", "queue", "--datastore", "s3", "--datastore-root", root],
+      [
+        "test/fixtures/queue/wide-queue-flow.ts",
+        "run",
+        "--width",
+        "200",
+        "--spin",
+        "40",
+        "--max-num-splits",
+        "300",
+        "--with",
+        "queue",
+        "--datastore",
+        "s3",
+        "--datastore-root",
+        root,
+      ],
       env,
     );
     // Kill worker A while it is in the middle of tasks, after it has done some.
@@ -178,7 +192,9 @@ describe.skipIf(services.skip)("steplab worker + run --with queue (Redis, S3, Po
     }
   });
 
-  it("maps a step's retries to job attempts; a process step on a worker reads the remote datastore; a re-sent task is not run twice", { timeout: 300_000 }, async () => {
+  it("maps a step's retries to job attempts; a process step on a worker reads the remote datastore; a re-sent task is not run twice", {
+    timeout: 300_000,
+  }, async () => {
     const root = uniqueRoot(services.env, "queue-retry");
     const queueName = `steplab-test-${process.pid}-${Date.now().toString(36)}-retry`;
     const env = { ...services.env, STEPLAB_QUEUE: queueName };
@@ -186,7 +202,18 @@ describe.skipIf(services.skip)("steplab worker + run --with queue (Redis, S3, Po
     await until("the worker to listen", () => /listening/.test(worker.out()));
     const marker = path.join(tempDir(), "tried");
     const run = start(
-      ["test/fixtures/queue/flaky-queue-flow.ts", "run", "--marker", marker, "--with", "queue", "--datastore", "s3", "--datastore-root", root],
+      [
+        "test/fixtures/queue/flaky-queue-flow.ts",
+        "run",
+        "--marker",
+        marker,
+        "--with",
+        "queue",
+        "--datastore",
+        "s3",
+        "--datastore-root",
+        root,
+      ],
       env,
     );
     expect(await run.exited).toBe(0);
@@ -222,7 +249,9 @@ describe.skipIf(services.skip)("steplab worker + run --with queue (Redis, S3, Po
     }
   });
 
-  it("a worker that cannot reach S3 fails its task with a clear error, and the run fails instead of hanging", { timeout: 300_000 }, async () => {
+  it("a worker that cannot reach S3 fails its task with a clear error, and the run fails instead of hanging", {
+    timeout: 300_000,
+  }, async () => {
     const root = uniqueRoot(services.env, "queue-nos3");
     const env = { ...services.env, STEPLAB_QUEUE: `steplab-test-${process.pid}-${Date.now().toString(36)}-nos3` };
     const worker = start(["worker", "--concurrency", "1"], { ...env, STEPLAB_S3_ENDPOINT: "http://127.0.0.1:1" });
@@ -238,7 +267,9 @@ describe.skipIf(services.skip)("steplab worker + run --with queue (Redis, S3, Po
     await worker.exited;
   });
 
-  it("a worker that cannot reach PostgreSQL fails its task with a clear error, recorded by the scheduler", { timeout: 300_000 }, async () => {
+  it("a worker that cannot reach PostgreSQL fails its task with a clear error, recorded by the scheduler", {
+    timeout: 300_000,
+  }, async () => {
     const root = uniqueRoot(services.env, "queue-nodb");
     const env = { ...services.env, STEPLAB_QUEUE: `steplab-test-${process.pid}-${Date.now().toString(36)}-nodb` };
     const worker = start(["worker", "--concurrency", "1"], { ...env, STEPLAB_DB_URL: "postgres://postgres@127.0.0.1:1/steplab" });

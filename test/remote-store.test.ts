@@ -54,7 +54,12 @@ describe.skipIf(services.skip)("remote datastore (S3 + PostgreSQL)", () => {
     const bytes = encodeArtifact(value);
     const sha = sha256(bytes);
     for (let i = 1; i <= 12; i++) {
-      const record = task({ runId, step: i === 1 ? "start" : "work", taskId: String(i), artifacts: { v: { sha, size: bytes.length, type: "Object" } } });
+      const record = task({
+        runId,
+        step: i === 1 ? "start" : "work",
+        taskId: String(i),
+        artifacts: { v: { sha, size: bytes.length, type: "Object" } },
+      });
       await writer.commitTask({ task: record, blobs: new Map([[sha, bytes]]), logs: { stdout: `hello ${i}\n`, stderr: "" } });
     }
     // A second store (as on another machine, with an empty cache) sees everything.
@@ -63,7 +68,19 @@ describe.skipIf(services.skip)("remote datastore (S3 + PostgreSQL)", () => {
     expect(reader.listRuns("RemoteFlow").map((r) => r.runId)).toEqual([runId]);
     expect(reader.getRun("RemoteFlow", runId)?.tags).toEqual(["t"]);
     expect(reader.listSteps("RemoteFlow", runId)).toEqual(["start", "work"]);
-    expect(reader.listTasks("RemoteFlow", runId, "work").map((t) => t.taskId)).toEqual(["2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"]);
+    expect(reader.listTasks("RemoteFlow", runId, "work").map((t) => t.taskId)).toEqual([
+      "2",
+      "3",
+      "4",
+      "5",
+      "6",
+      "7",
+      "8",
+      "9",
+      "10",
+      "11",
+      "12",
+    ]);
     expect(reader.listRunTasks("RemoteFlow", runId)).toHaveLength(12);
     expect(reader.getLogs("RemoteFlow", runId, "work", "10")?.stdout).toBe("hello 10\n");
     expect(reader.getTask("RemoteFlow", runId, "work", "99")).toBeUndefined();

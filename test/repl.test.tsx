@@ -58,7 +58,8 @@ class VmSession implements NotebookSession {
       let value: unknown = new vm.Script(code).runInContext(this.ctx);
       if (value && typeof (value as { then?: unknown }).then === "function") {
         const settled = await Promise.race([value as Promise<unknown>, aborted]);
-        if (settled === "aborted") return { status: "aborted", error: { ename: "Interrupted", evalue: "the cell was interrupted", traceback: [] } };
+        if (settled === "aborted")
+          return { status: "aborted", error: { ename: "Interrupted", evalue: "the cell was interrupted", traceback: [] } };
         value = settled;
       }
       if (value === undefined) return { status: "ok", step };
@@ -71,7 +72,10 @@ class VmSession implements NotebookSession {
       return { status: "ok", step, result: { "text/plain": inspect(value), ...(json !== undefined ? { "application/json": json } : {}) } };
     } catch (e) {
       const err = e as Error;
-      return { status: "error", error: { ename: err.name, evalue: err.message, traceback: [`    at cell (cell_${this.executed.length}:1)`] } };
+      return {
+        status: "error",
+        error: { ename: err.name, evalue: err.message, traceback: [`    at cell (cell_${this.executed.length}:1)`] },
+      };
     } finally {
       this.abort = undefined;
     }
@@ -82,7 +86,9 @@ class VmSession implements NotebookSession {
   }
   complete(code: string, cursor: number) {
     const word = /[\w$]*$/.exec(code.slice(0, cursor))?.[0] ?? "";
-    const names = Object.getOwnPropertyNames(this.ctx).filter((n) => n.startsWith(word)).sort();
+    const names = Object.getOwnPropertyNames(this.ctx)
+      .filter((n) => n.startsWith(word))
+      .sort();
     return { matches: names, cursorStart: cursor - word.length, cursorEnd: cursor };
   }
   inspect() {
@@ -93,7 +99,9 @@ class VmSession implements NotebookSession {
       new vm.Script(code);
       return { status: "complete" as const };
     } catch (e) {
-      return /end of input|Unterminated/.test((e as Error).message) ? { status: "incomplete" as const, indent: "  " } : { status: "invalid" as const };
+      return /end of input|Unterminated/.test((e as Error).message)
+        ? { status: "incomplete" as const, indent: "  " }
+        : { status: "invalid" as const };
     }
   }
   cells() {
@@ -342,8 +350,8 @@ describe("repl: output", () => {
     await r.type('"second"');
     await r.press(ENTER);
     const s = await r.waitFor("Out[2]: 'second'");
-    expect(s.indexOf("In [1]: \"first\"")).toBeLessThan(s.indexOf("Out[1]: 'first'"));
-    expect(s.indexOf("Out[1]: 'first'")).toBeLessThan(s.indexOf("In [2]: \"second\""));
+    expect(s.indexOf('In [1]: "first"')).toBeLessThan(s.indexOf("Out[1]: 'first'"));
+    expect(s.indexOf("Out[1]: 'first'")).toBeLessThan(s.indexOf('In [2]: "second"'));
     expect(s.lastIndexOf("In [3]:")).toBeGreaterThan(s.indexOf("Out[2]"));
   });
 
@@ -351,7 +359,7 @@ describe("repl: output", () => {
     const r = start();
     await tick();
     expect(r.screen()).toContain("flow ReplTestFlow");
-    await r.press("\x1b[200~//% step train\rmarkStale(\"evaluate\", \"report\")\x1b[201~");
+    await r.press('\x1b[200~//% step train\rmarkStale("evaluate", "report")\x1b[201~');
     await r.press(ENTER);
     await r.waitFor("stale: evaluate, report");
     expect(r.screen()).toContain("step train");
@@ -482,7 +490,15 @@ describe("repl: notebooks", () => {
 async function seedStore(store: Store): Promise<string> {
   const runId = store.newRunId();
   const now = Date.now();
-  await store.putRun({ flow: "ZooFlow", runId, status: "succeeded", tags: ["demo"], parameters: {}, createdAt: now, finishedAt: now + 1500 });
+  await store.putRun({
+    flow: "ZooFlow",
+    runId,
+    status: "succeeded",
+    tags: ["demo"],
+    parameters: {},
+    createdAt: now,
+    finishedAt: now + 1500,
+  });
   const values: Record<string, unknown> = {
     animals: [
       { name: "bird", legs: 2 },
@@ -499,12 +515,37 @@ async function seedStore(store: Store): Promise<string> {
     artifacts[name] = { sha, size: bytes.length, type: typeName(v) };
   }
   await store.commitTask({
-    task: { flow: "ZooFlow", runId, step: "start", taskId: "1", status: "succeeded", attempt: 0, artifacts, stack: [], inputs: [], startedAt: now, finishedAt: now + 700, next: { steps: ["end"] } },
+    task: {
+      flow: "ZooFlow",
+      runId,
+      step: "start",
+      taskId: "1",
+      status: "succeeded",
+      attempt: 0,
+      artifacts,
+      stack: [],
+      inputs: [],
+      startedAt: now,
+      finishedAt: now + 700,
+      next: { steps: ["end"] },
+    },
     blobs,
     logs: { stdout: "counting animals\nthere are 2\n", stderr: "" },
   });
   await store.commitTask({
-    task: { flow: "ZooFlow", runId, step: "end", taskId: "2", status: "succeeded", attempt: 0, artifacts: {}, stack: [], inputs: ["1"], startedAt: now + 800, finishedAt: now + 900 },
+    task: {
+      flow: "ZooFlow",
+      runId,
+      step: "end",
+      taskId: "2",
+      status: "succeeded",
+      attempt: 0,
+      artifacts: {},
+      stack: [],
+      inputs: ["1"],
+      startedAt: now + 800,
+      finishedAt: now + 900,
+    },
     blobs: new Map(),
   });
   return runId;

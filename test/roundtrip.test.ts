@@ -30,9 +30,16 @@ const EXAMPLES = path.join(ROOT, "notebooks", "examples");
 
 /** Every example flow file: the chapter's flows and, when present, the classifier's. */
 function exampleFlows(): string[] {
-  const flows = readdirSync(EXAMPLES).filter((f) => f.endsWith(".ts")).map((f) => path.join(EXAMPLES, f));
+  const flows = readdirSync(EXAMPLES)
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => path.join(EXAMPLES, f));
   const classifier = path.join(EXAMPLES, "classifier");
-  if (existsSync(classifier)) flows.push(...readdirSync(classifier).filter((f) => f.endsWith(".ts")).map((f) => path.join(classifier, f)));
+  if (existsSync(classifier))
+    flows.push(
+      ...readdirSync(classifier)
+        .filter((f) => f.endsWith(".ts"))
+        .map((f) => path.join(classifier, f)),
+    );
   return flows.sort();
 }
 
@@ -87,7 +94,9 @@ describe.each(FLOWS.map((file) => ({ file, name: rel(file) })))("round trip of $
     for (const s of before.steps) expect(body(again, after, s.name), `step ${s.name}`).toBe(body(source, before, s.name));
 
     const params = (g: FlowGraph) =>
-      g.parameters.filter((p) => p.kind !== "includefile").map((p) => ({ field: p.field, name: p.name, default: p.default, help: p.help, required: p.required, type: p.type }));
+      g.parameters
+        .filter((p) => p.kind !== "includefile")
+        .map((p) => ({ field: p.field, name: p.name, default: p.default, help: p.help, required: p.required, type: p.type }));
     expect(params(after)).toEqual(params(before));
     expect(moduleScope(again)).toBe(moduleScope(source));
   });
@@ -96,7 +105,8 @@ describe.each(FLOWS.map((file) => ({ file, name: rel(file) })))("round trip of $
     const includes = parseFlowSource(source, name).parameters.filter((p) => p.kind === "includefile");
     const nb = flowToNotebook(source, name);
     const parametersCell = nb.cells.map(cellSource).find((s) => s.startsWith("//% parameters")) ?? "";
-    for (const p of includes) expect(parametersCell).toContain(`// ${p.field} = IncludeFile(${JSON.stringify(p.name)}): a notebook cannot include files`);
+    for (const p of includes)
+      expect(parametersCell).toContain(`// ${p.field} = IncludeFile(${JSON.stringify(p.name)}): a notebook cannot include files`);
   });
 
   it("converting again changes nothing (flow and notebook are fixpoints)", () => {
@@ -137,7 +147,9 @@ describe.each(FLOWS.map((file) => ({ file, name: rel(file) })))("round trip of $
 });
 
 /** Every example notebook, whether or not it has a flow file twin. */
-const NOTEBOOKS = readdirSync(EXAMPLES).filter((f) => f.endsWith(".ipynb")).sort();
+const NOTEBOOKS = readdirSync(EXAMPLES)
+  .filter((f) => f.endsWith(".ipynb"))
+  .sort();
 
 describe.each(NOTEBOOKS)("round trip of %s", (name) => {
   it("notebook -> flow -> notebook keeps the steps, their docstrings, markdown and skip cells", () => {
@@ -165,7 +177,9 @@ describe.each(NOTEBOOKS)("round trip of %s", (name) => {
 describe("the examples", () => {
   it("include the seed chapter's flows", () => {
     const names = FLOWS.map((f) => parseFlowSource(readFileSync(f, "utf8"), f).name);
-    expect(names).toEqual(expect.arrayContaining(["HelloFlow", "CounterFlow", "ParameterFlow", "CounterBranchFlow", "ForeachFlow", "WideForeachFlow"]));
+    expect(names).toEqual(
+      expect.arrayContaining(["HelloFlow", "CounterFlow", "ParameterFlow", "CounterBranchFlow", "ForeachFlow", "WideForeachFlow"]),
+    );
   });
 });
 
@@ -204,8 +218,13 @@ describe("graph errors in a notebook name the cell and the fix; nothing is writt
     },
     {
       name: "a foreach over an artifact no cell assigns",
-      notebook: nb("//% step start\nself.items = [1, 2];", "//% step each foreach itemz\nself.v = self.input;", "//% step j\nself.t = inputs.length;"),
-      message: /^bad\.ipynb: cell 2 \(step each\): foreach itemz iterates an artifact no cell above assigns: assign self\.itemz = \[\.\.\.\]/,
+      notebook: nb(
+        "//% step start\nself.items = [1, 2];",
+        "//% step each foreach itemz\nself.v = self.input;",
+        "//% step j\nself.t = inputs.length;",
+      ),
+      message:
+        /^bad\.ipynb: cell 2 \(step each\): foreach itemz iterates an artifact no cell above assigns: assign self\.itemz = \[\.\.\.\]/,
     },
     {
       name: "a cycle through prev",
@@ -219,7 +238,9 @@ describe("graph errors in a notebook name the cell and the fix; nothing is writt
     },
   ];
   it.each(cases)("$name", async ({ notebook, message }) => {
-    const { r, files, lines } = await convertIn(`graph-${cases.findIndex((c) => c.notebook === notebook)}`, { "bad.ipynb": notebook }, ["bad.ipynb"]);
+    const { r, files, lines } = await convertIn(`graph-${cases.findIndex((c) => c.notebook === notebook)}`, { "bad.ipynb": notebook }, [
+      "bad.ipynb",
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     expect(lines).toHaveLength(1);
@@ -228,7 +249,12 @@ describe("graph errors in a notebook name the cell and the fix; nothing is writt
   });
 
   it("several problems are one line each", async () => {
-    const notebook = nb("//% step start\nself.a = 1;", "//% step a\nself.b = 1;", "//% step a\nself.b = 2;", "//% step c foreach nope\nself.c = 1;");
+    const notebook = nb(
+      "//% step start\nself.a = 1;",
+      "//% step a\nself.b = 1;",
+      "//% step a\nself.b = 2;",
+      "//% step c foreach nope\nself.c = 1;",
+    );
     const { r, files, lines } = await convertIn("graph-many", { "bad.ipynb": notebook }, ["bad.ipynb", "-o", "out.ts"]);
     expect(r.code).toBe(1);
     expect(lines.length).toBeGreaterThanOrEqual(2);
@@ -243,9 +269,21 @@ describe("a file that is not a notebook: one line, no stack trace, nothing writt
     { name: "truncated JSON", content: '{"nbformat": 4, "cells": [', message: /^x\.ipynb is not a notebook: it is not valid JSON \(.+\)$/ },
     { name: "an empty file", content: "", message: /^x\.ipynb is not a notebook: it is not valid JSON/ },
     { name: "a JSON list", content: "[1, 2, 3]\n", message: /^x\.ipynb is not a notebook: it holds a list, not a notebook object$/ },
-    { name: "a package.json", content: '{"name": "x", "version": "1.0.0"}\n', message: /^x\.ipynb is not a notebook steplab can read: it has no nbformat field/ },
-    { name: "an nbformat 3 notebook", content: '{"nbformat": 3, "worksheets": []}', message: /^x\.ipynb is not a notebook steplab can read: it has nbformat 3 \(nbformat 4 expected; re-save it with Jupyter\)$/ },
-    { name: "a cell without source", content: '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code", "source": 5}]}', message: /^x\.ipynb: cell 1 has no source text/ },
+    {
+      name: "a package.json",
+      content: '{"name": "x", "version": "1.0.0"}\n',
+      message: /^x\.ipynb is not a notebook steplab can read: it has no nbformat field/,
+    },
+    {
+      name: "an nbformat 3 notebook",
+      content: '{"nbformat": 3, "worksheets": []}',
+      message: /^x\.ipynb is not a notebook steplab can read: it has nbformat 3 \(nbformat 4 expected; re-save it with Jupyter\)$/,
+    },
+    {
+      name: "a cell without source",
+      content: '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code", "source": 5}]}',
+      message: /^x\.ipynb: cell 1 has no source text/,
+    },
     { name: "an image", content: PNG, message: /^x\.ipynb is not a notebook: it holds binary data, not JSON text$/ },
   ];
   it.each(cases)("$name", async ({ name, content, message }) => {

@@ -109,12 +109,16 @@ describe.each(kinds)("%s sandbox", (kind, make) => {
     const a = await put({ value: 2 });
     const b = await put({ value: 3 });
     const result = await run(
-      request("join", {}, {
-        inputs: [
-          { pathspec: "SandboxProbeFlow/1/a/2", step: "a", artifacts: a },
-          { pathspec: "SandboxProbeFlow/1/b/3", step: "b", artifacts: b },
-        ],
-      }),
+      request(
+        "join",
+        {},
+        {
+          inputs: [
+            { pathspec: "SandboxProbeFlow/1/a/2", step: "a", artifacts: a },
+            { pathspec: "SandboxProbeFlow/1/b/3", step: "b", artifacts: b },
+          ],
+        },
+      ),
     );
     expect(values(result)).toEqual({ sum: 5 });
   });

@@ -159,7 +159,9 @@ describe("notebook session", () => {
     const s = sink();
     const progress: number[] = [];
     s.progress = (p) => void progress.push(p.done);
-    const r = await session.execute(`const run = await runFlow("hello.ts");\n[run.successful, run.step("start").task.data.message]`, { sink: s });
+    const r = await session.execute(`const run = await runFlow("hello.ts");\n[run.successful, run.step("start").task.data.message]`, {
+      sink: s,
+    });
     expect(r.error).toBeUndefined();
     expect(r.result?.["text/plain"]).toBe("[ true, 'Metaflow says: Hi!' ]");
     expect(s.out.join("")).toMatch(/Task finished successfully/);

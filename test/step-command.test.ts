@@ -259,7 +259,10 @@ async function runWorkflow(wf: ArgoWorkflowTemplate, workflowName: string): Prom
       }
       const args = (item?: string) =>
         Object.fromEntries(
-          (task.arguments?.parameters ?? []).map((p) => [p.name, subst(String(p.value), item === undefined ? taskVars : { ...taskVars, item })]),
+          (task.arguments?.parameters ?? []).map((p) => [
+            p.name,
+            subst(String(p.value), item === undefined ? taskVars : { ...taskVars, item }),
+          ]),
         );
       if (task.withParam) {
         const items = JSON.parse(subst(task.withParam, taskVars)) as unknown[];
@@ -271,7 +274,8 @@ async function runWorkflow(wf: ArgoWorkflowTemplate, workflowName: string): Prom
       }
     }
     const outVars: Record<string, string> = {};
-    for (const [dep, out] of done) if (!Array.isArray(out)) for (const [k, v] of Object.entries(out)) outVars[`tasks.${dep}.outputs.parameters.${k}`] = v;
+    for (const [dep, out] of done)
+      if (!Array.isArray(out)) for (const [k, v] of Object.entries(out)) outVars[`tasks.${dep}.outputs.parameters.${k}`] = v;
     return Object.fromEntries((t.outputs?.parameters ?? []).map((p) => [p.name, subst(p.valueFrom!.parameter!, outVars)]));
   };
   await exec(wf.spec.entrypoint, {});

@@ -106,7 +106,10 @@ describe("codec", () => {
       12345678901234567890n,
       [1, "two", [3]],
       { nested: { deep: [1, 2, { x: "y" }] } },
-      new Map<unknown, unknown>([["a", 1], [2, { b: true }]]),
+      new Map<unknown, unknown>([
+        ["a", 1],
+        [2, { b: true }],
+      ]),
       new Set([1, "one", 2]),
       new Date("2026-11-29T16:20:50.708Z"),
       /ab+c/gi,
@@ -171,9 +174,7 @@ describe("codec", () => {
   });
 
   it("hashes with sha256 hex", () => {
-    expect(sha256(new TextEncoder().encode("abc"))).toBe(
-      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-    );
+    expect(sha256(new TextEncoder().encode("abc"))).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   });
 });
 
@@ -434,7 +435,10 @@ describe("LMDB store across processes", () => {
     const children = [startWriter(root, "runs", 15), startWriter(root, "runs", 15)];
     const outs = children.map(collect);
     const results = await Promise.all(children.map(exited));
-    expect(results.map((r) => r.code), outs.map((o) => o.stderr()).join("\n")).toEqual([0, 0]);
+    expect(
+      results.map((r) => r.code),
+      outs.map((o) => o.stderr()).join("\n"),
+    ).toEqual([0, 0]);
     const runIds = outs.flatMap((o) => o.lines.map((l) => l.split("/")[1]!));
     expect(new Set(runIds).size).toBe(30);
     const store = freshStore(root);

@@ -21,7 +21,11 @@ export class ParameterFlow extends FlowSpec {
   alpha = Parameter("alpha", { help: "Scale applied to the mean", default: 0.01 });
   species = Parameter("species", { help: "Species to keep ('all' keeps every row)", default: "all" });
   verbose = Parameter("verbose", { help: "Print every value used", type: Boolean, default: false });
-  config = Parameter("config", { help: "Column to summarise and digits to round to", type: JSONType, default: { column: "petal_length", digits: 2 } });
+  config = Parameter("config", {
+    help: "Column to summarise and digits to round to",
+    type: JSONType,
+    default: { column: "petal_length", digits: 2 },
+  });
   iris = IncludeFile("iris", { help: "A CSV file of iris samples", isText: true, default: "data/iris_small.csv" });
 
   /** Reads the included CSV and keeps the chosen species. */
@@ -39,6 +43,8 @@ export class ParameterFlow extends FlowSpec {
   @step end() {
     const digits = this.config.digits as number;
     this.scaled = Number((this.mean * this.alpha).toFixed(digits + 2));
-    console.log(`${this.rows} rows of ${this.species}: mean ${this.config.column} ${this.mean.toFixed(digits)}, times alpha ${this.alpha} = ${this.scaled}`);
+    console.log(
+      `${this.rows} rows of ${this.species}: mean ${this.config.column} ${this.mean.toFixed(digits)}, times alpha ${this.alpha} = ${this.scaled}`,
+    );
   }
 }

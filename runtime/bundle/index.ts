@@ -67,9 +67,7 @@ function isolatePlugin(): Plugin {
   return {
     name: "steplab-isolate",
     setup(build) {
-      build.onResolve({ filter: /.*/ }, (args) =>
-        builtins.has(args.path) ? { path: args.path, namespace: "node-builtin" } : undefined,
-      );
+      build.onResolve({ filter: /.*/ }, (args) => (builtins.has(args.path) ? { path: args.path, namespace: "node-builtin" } : undefined));
       build.onLoad({ filter: /.*/, namespace: "node-builtin" }, (args) => ({
         contents: builtinShim(args.path.replace(/^node:/, "")),
         loader: "js",
@@ -137,8 +135,12 @@ let runtimeCode: Promise<string> | undefined;
  * copy instead of bundling it into every cell, which keeps a cell's bundle to its own code.
  */
 export function guestRuntimeCode(): Promise<string> {
-  runtimeCode ??= build({ ...isolateOptions("steplab-runtime.js"), entryPoints: [guestEntry()], globalName: "__steplabRuntime", sourcemap: false })
-    .then((out) => out.outputFiles!.find((f) => f.path.endsWith(".js"))!.text);
+  runtimeCode ??= build({
+    ...isolateOptions("steplab-runtime.js"),
+    entryPoints: [guestEntry()],
+    globalName: "__steplabRuntime",
+    sourcemap: false,
+  }).then((out) => out.outputFiles!.find((f) => f.path.endsWith(".js"))!.text);
   return runtimeCode;
 }
 

@@ -5,13 +5,7 @@
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import {
-  buildWorkflowTemplate,
-  checkTemplateName,
-  DEFAULT_IMAGE,
-  templateName,
-  workflowTemplateYaml,
-} from "../argo/index.js";
+import { buildWorkflowTemplate, checkTemplateName, DEFAULT_IMAGE, templateName, workflowTemplateYaml } from "../argo/index.js";
 import { UsageError } from "../errors.js";
 import type { FlowGraph } from "../graph/types.js";
 import { DEFAULT_MAX_WORKERS } from "../scheduler/index.js";

@@ -43,7 +43,10 @@ export async function dumpCommand(graph: FlowGraph, args: string[], io: CliIO): 
     "dump",
   );
   const path = parseTaskPath(parsed.positionals[0], "dump");
-  const include = single(parsed, "include")?.split(",").map((s) => s.trim()).filter(Boolean);
+  const include = single(parsed, "include")
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const maxValueSize = integerOption(single(parsed, "max-value-size"), "max-value-size", DEFAULT_MAX_VALUE_SIZE);
   const store = openUserStore(io);
   try {

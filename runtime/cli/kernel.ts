@@ -3,13 +3,7 @@
  * The CLI dispatcher routes `kernel ...` here with the arguments after `kernel`.
  */
 import { resolve } from "node:path";
-import {
-  type KernelspecLocation,
-  type SessionFactory,
-  installKernelspec,
-  readConnectionFile,
-  startKernel,
-} from "../../kernel/index.js";
+import { type KernelspecLocation, type SessionFactory, installKernelspec, readConnectionFile, startKernel } from "../../kernel/index.js";
 import { SteplabError, UsageError } from "../errors.js";
 
 export interface KernelCommandIo {

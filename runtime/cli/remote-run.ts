@@ -11,7 +11,11 @@ import { single, type OptionSpec, type ParsedOptions } from "./options.js";
 export const REMOTE_RUN_OPTIONS: OptionSpec[] = [
   { name: "with", kind: "value", repeatable: true, help: "queue: send each task to `steplab worker`s through Redis (BullMQ)" },
   { name: "datastore", kind: "value", help: "local (LMDB, the default) or s3 (artifacts in S3, metadata in PostgreSQL)" },
-  { name: "datastore-root", kind: "value", help: "s3://BUCKET/PREFIX for --datastore s3 (default: STEPLAB_DATASTORE or steplab.config.json)" },
+  {
+    name: "datastore-root",
+    kind: "value",
+    help: "s3://BUCKET/PREFIX for --datastore s3 (default: STEPLAB_DATASTORE or steplab.config.json)",
+  },
 ];
 
 export interface RemoteRun {

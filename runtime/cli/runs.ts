@@ -24,7 +24,14 @@ export function formatRuns(runs: RunRecord[], now = Date.now()): string {
   ]);
   const head = ["RUN", "STATUS", "DURATION", "STARTED", "TAGS", "ORIGIN"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  return `${[head, ...rows].map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n")}\n`;
+  return `${[head, ...rows]
+    .map((row) =>
+      row
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n")}\n`;
 }
 
 export async function runsCommand(args: string[], io: CliIO): Promise<number> {

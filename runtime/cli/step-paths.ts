@@ -20,7 +20,8 @@ const STEP_NAME = /^[A-Za-z_$][\w$]*$/;
 function taskIdOf(value: unknown, raw: string): string {
   // Argo aggregates the output parameters of fanned-out tasks as [{"task-id": "..."}, ...].
   const id = typeof value === "object" && value !== null ? (value as Record<string, unknown>)["task-id"] : value;
-  if (typeof id !== "string" && typeof id !== "number") throw new UsageError(`Invalid --input-paths '${raw}': each entry of the list needs a "task-id"`);
+  if (typeof id !== "string" && typeof id !== "number")
+    throw new UsageError(`Invalid --input-paths '${raw}': each entry of the list needs a "task-id"`);
   return String(id);
 }
 
@@ -36,10 +37,14 @@ export function parseInputPaths(raw: string): InputPath[] {
     } catch (err) {
       throw new UsageError(`Invalid --input-paths '${raw}': the task list after '${step}/:' is not JSON (${(err as Error).message})`);
     }
-    if (!Array.isArray(list) || list.length === 0) throw new UsageError(`Invalid --input-paths '${raw}': expected a non-empty JSON list of tasks after '${step}/:'`);
+    if (!Array.isArray(list) || list.length === 0)
+      throw new UsageError(`Invalid --input-paths '${raw}': expected a non-empty JSON list of tasks after '${step}/:'`);
     return list.map((v) => ({ step, taskId: taskIdOf(v, raw) }));
   }
-  const paths = raw.split(",").map((p) => p.trim()).filter((p) => p !== "");
+  const paths = raw
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p !== "");
   if (paths.length === 0) throw new UsageError(`Invalid --input-paths '${raw}': no input task`);
   return paths.map((p) => {
     const m = /^([^/]+)\/([^/]+)$/.exec(p);

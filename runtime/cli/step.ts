@@ -15,13 +15,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import path from "node:path";
-import {
-  decodeArtifact,
-  type Frame,
-  type RunRecord,
-  type Store,
-  type TaskRecord,
-} from "../../store/index.js";
+import { decodeArtifact, type Frame, type RunRecord, type Store, type TaskRecord } from "../../store/index.js";
 import { storeReader } from "../client/store-reader.js";
 import { UsageError } from "../errors.js";
 import type { FlowGraph, StepNode } from "../graph/types.js";
@@ -63,7 +57,8 @@ export const STEP_OPTIONS: OptionSpec[] = [
 function nonNegative(raw: string | undefined, name: string): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (raw.trim() === "" || !Number.isInteger(n) || n < 0) throw new UsageError(`Invalid value for --${name}: '${raw}' is not a non-negative integer`);
+  if (raw.trim() === "" || !Number.isInteger(n) || n < 0)
+    throw new UsageError(`Invalid value for --${name}: '${raw}' is not a non-negative integer`);
   return n;
 }
 
@@ -101,9 +96,11 @@ function parseStepArgs(graph: FlowGraph, args: string[], io: CliIO): StepArgs {
   if (isStart && rawPaths !== undefined) throw new UsageError("The start step takes no --input-paths");
   if (!isStart && rawPaths === undefined) throw new UsageError(`Missing option '--input-paths': step '${name}' needs its input tasks`);
   const given = graph.parameters.filter((p) => parsed.values.has(p.name)).map((p) => `--${p.name}`);
-  if (!isStart && given.length) throw new UsageError(`Parameters are given to the start step only (got ${given.join(", ")}); later steps read them from the run`);
+  if (!isStart && given.length)
+    throw new UsageError(`Parameters are given to the start step only (got ${given.join(", ")}); later steps read them from the run`);
   const tags = parsed.values.get("tag") ?? [];
-  if (!isStart && tags.length) throw new UsageError("--tag is given to the start step only, which creates the run; later steps belong to it");
+  if (!isStart && tags.length)
+    throw new UsageError("--tag is given to the start step only, which creates the run; later steps belong to it");
   return {
     node,
     runId,
@@ -111,7 +108,11 @@ function parseStepArgs(graph: FlowGraph, args: string[], io: CliIO): StepArgs {
     splitIndex: nonNegative(single(parsed, "split-index"), "split-index"),
     retryCount: nonNegative(single(parsed, "retry-count"), "retry-count") ?? 0,
     outputsDir: single(parsed, "outputs-dir"),
-    maxNumSplits: integerOption(single(parsed, "max-num-splits") ?? io.env.STEPLAB_RUN_MAX_NUM_SPLITS, "max-num-splits", DEFAULT_MAX_NUM_SPLITS),
+    maxNumSplits: integerOption(
+      single(parsed, "max-num-splits") ?? io.env.STEPLAB_RUN_MAX_NUM_SPLITS,
+      "max-num-splits",
+      DEFAULT_MAX_NUM_SPLITS,
+    ),
     parameters: isStart ? resolveParameters(graph.parameters, parsed, io.env, io.cwd).values : {},
     tags,
   };
@@ -144,7 +145,8 @@ function stackFor(node: StepNode, inputs: TaskRecord[], a: StepArgs, listLength:
   const first = inputs[0];
   if (!first) return [];
   for (const t of inputs) {
-    if (t.status !== "succeeded") throw new TaskInputError(`input task ${t.step}/${t.taskId} of step '${node.name}' has not succeeded (${t.status})`);
+    if (t.status !== "succeeded")
+      throw new TaskInputError(`input task ${t.step}/${t.taskId} of step '${node.name}' has not succeeded (${t.status})`);
     if (!t.next?.steps.includes(node.name)) throw new TaskInputError(`input task ${t.step}/${t.taskId} does not go to step '${node.name}'`);
   }
   if (node.isJoin) {
@@ -154,7 +156,9 @@ function stackFor(node: StepNode, inputs: TaskRecord[], a: StepArgs, listLength:
     if (!frame || !inputs.every(closes)) throw new TaskInputError(`the inputs of join '${node.name}' do not come from one split`);
     const indices = new Set(inputs.map((t) => t.stack.at(-1)!.index));
     if (indices.size !== inputs.length || inputs.length !== frame.count) {
-      throw new TaskInputError(`join '${node.name}' needs the ${frame.count} tasks of split ${frame.step}/${frame.taskId}, got ${inputs.length} distinct input paths`);
+      throw new TaskInputError(
+        `join '${node.name}' needs the ${frame.count} tasks of split ${frame.step}/${frame.taskId}, got ${inputs.length} distinct input paths`,
+      );
     }
     return first.stack.slice(0, -1);
   }
@@ -164,9 +168,13 @@ function stackFor(node: StepNode, inputs: TaskRecord[], a: StepArgs, listLength:
     if (a.splitIndex === undefined) throw new UsageError(`Step '${node.name}' is a foreach child of ${first.step}: it needs --split-index`);
     return [...first.stack, { kind: "foreach", step: first.step, taskId: first.taskId, index: a.splitIndex, count: listLength() }];
   }
-  if (a.splitIndex !== undefined) throw new UsageError(`Step '${node.name}' is not inside a foreach of ${first.step}: it takes no --split-index`);
+  if (a.splitIndex !== undefined)
+    throw new UsageError(`Step '${node.name}' is not inside a foreach of ${first.step}: it takes no --split-index`);
   if (next.steps.length > 1) {
-    return [...first.stack, { kind: "split", step: first.step, taskId: first.taskId, index: next.steps.indexOf(node.name), count: next.steps.length }];
+    return [
+      ...first.stack,
+      { kind: "split", step: first.step, taskId: first.taskId, index: next.steps.indexOf(node.name), count: next.steps.length },
+    ];
   }
   return first.stack;
 }
@@ -210,7 +218,12 @@ async function runStep(store: Store, graph: FlowGraph, a: StepArgs, io: CliIO): 
     inputs = [...inputs].sort((x, y) => (x.stack.at(-1)?.index ?? 0) - (y.stack.at(-1)?.index ?? 0));
     where.inputs = inputs.map((t) => ({ step: t.step, taskId: t.taskId }));
   }
-  const stack = stackFor(node, inputs, a, () => foreachListOf(store, inputs[0], `${graph.name}/${a.runId}/${node.name}/${taskId}`, { loadList }).length);
+  const stack = stackFor(
+    node,
+    inputs,
+    a,
+    () => foreachListOf(store, inputs[0], `${graph.name}/${a.runId}/${node.name}/${taskId}`, { loadList }).length,
+  );
 
   let record = store.getTask(graph.name, a.runId, node.name, taskId);
   if (record?.status === "succeeded") {
@@ -290,4 +303,3 @@ async function failed(store: Store, graph: FlowGraph, a: StepArgs, out: RunConso
   }
   return EXIT.failed;
 }
-

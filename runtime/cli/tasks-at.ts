@@ -14,13 +14,18 @@ export function tasksAt(store: Store, flow: string, path: TaskPath): TaskRecord[
   }
   const tasks = store.listTasks(flow, path.runId, path.step);
   if (tasks.length === 0) {
-    throw new NotFoundError(`Step ${flow}/${path.runId}/${path.step} does not exist.${listing("steps", store.listSteps(flow, path.runId))}`);
+    throw new NotFoundError(
+      `Step ${flow}/${path.runId}/${path.step} does not exist.${listing("steps", store.listSteps(flow, path.runId))}`,
+    );
   }
   if (path.taskId === undefined) return tasks;
   const task = tasks.find((t) => t.taskId === path.taskId);
   if (!task) {
     throw new NotFoundError(
-      `Task ${flow}/${path.runId}/${path.step}/${path.taskId} was not found.${listing("tasks of this step", tasks.map((t) => t.taskId))}`,
+      `Task ${flow}/${path.runId}/${path.step}/${path.taskId} was not found.${listing(
+        "tasks of this step",
+        tasks.map((t) => t.taskId),
+      )}`,
     );
   }
   return [task];

@@ -28,7 +28,8 @@ export async function workerCommand(args: string[], io: CliIO, signal?: AbortSig
     io.stdout(WORKER_USAGE);
     return EXIT.ok;
   }
-  if (parsed.positionals.length) throw new UsageError(`worker takes no arguments, got '${parsed.positionals.join(" ")}'\n\n${WORKER_USAGE}`);
+  if (parsed.positionals.length)
+    throw new UsageError(`worker takes no arguments, got '${parsed.positionals.join(" ")}'\n\n${WORKER_USAGE}`);
   const config = loadRemoteConfig(io.cwd, io.env);
   const queue = single(parsed, "queue");
   if (queue) config.queue = queue;

@@ -115,7 +115,10 @@ export class Task {
   }
   artifact(name: string): DataArtifact {
     const ref = this.record.artifacts[name];
-    if (!ref) throw new ClientNotFoundError(`Task '${this.pathspec}' has no artifact '${name}'. ${nearby("artifacts", Object.keys(this.record.artifacts).sort())}`);
+    if (!ref)
+      throw new ClientNotFoundError(
+        `Task '${this.pathspec}' has no artifact '${name}'. ${nearby("artifacts", Object.keys(this.record.artifacts).sort())}`,
+      );
     return new DataArtifact(this, name, ref);
   }
   private readonly loaded = new Map<string, unknown>();

@@ -43,7 +43,10 @@ function insideCondition(call: ts.Node, body: ts.Block): string | undefined {
     if (ts.isIterationStatement(n, false)) return "a loop";
     if (ts.isTryStatement(n)) return "a try block";
     if (ts.isArrowFunction(n)) return "a callback";
-    if (ts.isBinaryExpression(n) && [ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.QuestionQuestionToken].includes(n.operatorToken.kind)) {
+    if (
+      ts.isBinaryExpression(n) &&
+      [ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.QuestionQuestionToken].includes(n.operatorToken.kind)
+    ) {
       return "a condition";
     }
   }
@@ -91,10 +94,7 @@ function nextForm(sf: ts.SourceFile, step: string, call: ts.CallExpression, add:
         }
         const v = evaluateLiteral((p as ts.PropertyAssignment).initializer);
         if (!v.ok || typeof v.value !== "string" || v.value === "") {
-          add(
-            "next-form",
-            `foreach in step ${step} must name an artifact as a string literal, e.g. { foreach: "items" } for this.items.`,
-          );
+          add("next-form", `foreach in step ${step} must name an artifact as a string literal, e.g. { foreach: "items" } for this.items.`);
         }
       }
       if (arg.properties.length === 0) add("next-form", `this.next(...) in step ${step} has an empty options object: ${usage}.`);

@@ -55,9 +55,7 @@ export function lintGraph(graph: FlowGraph, source?: string): LintProblem[] {
   if (source !== undefined) {
     const fromSource = lintSource(source, graph.file, graph.name);
     // A malformed or misplaced call is the real problem; "missing next" would only repeat it.
-    const misplaced = new Set(
-      fromSource.filter((p) => p.rule === "next-form" || p.rule === "next-not-last").map((p) => p.line),
-    );
+    const misplaced = new Set(fromSource.filter((p) => p.rule === "next-form" || p.rule === "next-not-last").map((p) => p.line));
     problems.push(...fromSource);
     return sortProblems(problems.filter((p) => !(p.rule === "missing-next" && misplaced.has(p.line))));
   }
@@ -113,7 +111,11 @@ function graphRules(graph: FlowGraph, flowLine = graph.steps[0]?.line ?? 1): Lin
     if (seen.has(s.name)) add("duplicate-step", s.line, `step ${s.name} is defined twice: rename or remove one of them.`);
     seen.add(s.name);
     if (RESERVED_STEP_NAMES.includes(s.name)) {
-      add("reserved-name", s.line, `step name ${s.name} is reserved (${list(RESERVED_STEP_NAMES)} belong to the flow object): rename the step.`);
+      add(
+        "reserved-name",
+        s.line,
+        `step name ${s.name} is reserved (${list(RESERVED_STEP_NAMES)} belong to the flow object): rename the step.`,
+      );
     } else if (!STEP_NAME_PATTERN.test(s.name)) {
       add(
         "step-name",
@@ -128,14 +130,27 @@ function graphRules(graph: FlowGraph, flowLine = graph.steps[0]?.line ?? 1): Lin
   if (!start) add("no-start", flowLine, `flow ${graph.name} has no start step: add \`@step start() { ... this.next(this.first_step); }\`.`);
   if (!end) add("no-end", flowLine, `flow ${graph.name} has no end step: add \`@step end() {}\` and go to it from the last step.`);
   for (const p of start ? parentsOf(graph, "start") : []) {
-    add("start-has-incoming", steps.get(p)!.line, `step ${p} goes to start: start is the first step and cannot be a target; go to another step.`);
+    add(
+      "start-has-incoming",
+      steps.get(p)!.line,
+      `step ${p} goes to start: start is the first step and cannot be a target; go to another step.`,
+    );
   }
   if (start?.isJoin) {
-    add("start-is-join", start.line, "step start must not take `inputs`: start is the first step and has nothing to join; remove the parameter.");
+    add(
+      "start-is-join",
+      start.line,
+      "step start must not take `inputs`: start is the first step and has nothing to join; remove the parameter.",
+    );
   }
-  if (end && end.next.length > 0) add("end-has-next", end.line, `step end must not call this.next(...): end is the last step; remove the call.`);
+  if (end && end.next.length > 0)
+    add("end-has-next", end.line, `step end must not call this.next(...): end is the last step; remove the call.`);
   if (end?.isJoin) {
-    add("end-is-join", end.line, `step end must not take \`inputs\`: end is not a join; add a join step before end and remove the parameter.`);
+    add(
+      "end-is-join",
+      end.line,
+      `step end must not take \`inputs\`: end is not a join; add a join step before end and remove the parameter.`,
+    );
   }
 
   for (const s of graph.steps) {
@@ -187,7 +202,11 @@ function graphRules(graph: FlowGraph, flowLine = graph.steps[0]?.line ?? 1): Lin
     const reachable = reachableFromStart(graph);
     for (const s of graph.steps) {
       if (!reachable.has(s.name)) {
-        add("unreachable", s.line, `step ${s.name} is not reachable from start: go to it with this.next(this.${s.name}) from an earlier step, or remove it.`);
+        add(
+          "unreachable",
+          s.line,
+          `step ${s.name} is not reachable from start: go to it with this.next(this.${s.name}) from an earlier step, or remove it.`,
+        );
       }
     }
   }
@@ -238,13 +257,21 @@ function parameterRules(graph: FlowGraph, add: (rule: LintRule, line: number, me
   for (const p of graph.parameters) {
     const first = names.get(p.name);
     if (first !== undefined) {
-      add("duplicate-parameter", p.line, `parameter ${p.name} is declared twice (also at line ${first}): give each parameter its own name.`);
+      add(
+        "duplicate-parameter",
+        p.line,
+        `parameter ${p.name} is declared twice (also at line ${first}): give each parameter its own name.`,
+      );
     } else {
       names.set(p.name, p.line);
     }
     const step = graph.steps.find((s: StepNode) => s.name === p.name || s.name === p.field);
     if (step) {
-      add("parameter-clash", p.line, `parameter ${p.name} (field ${p.field}) has the name of step ${step.name}: rename the parameter or the step.`);
+      add(
+        "parameter-clash",
+        p.line,
+        `parameter ${p.name} (field ${p.field}) has the name of step ${step.name}: rename the parameter or the step.`,
+      );
     }
   }
 }

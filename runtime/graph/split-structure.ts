@@ -146,7 +146,11 @@ export function splitParents(graph: FlowGraph): Map<string, string> {
 /** Each step -> the split steps it runs inside, outermost first (foreach nesting for the scheduler). */
 export function splitStacks(graph: FlowGraph): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  for (const [name, stack] of analyzeSplits(graph).stacks) out.set(name, stack.map((f) => f.split));
+  for (const [name, stack] of analyzeSplits(graph).stacks)
+    out.set(
+      name,
+      stack.map((f) => f.split),
+    );
   return out;
 }
 

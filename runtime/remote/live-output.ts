@@ -35,10 +35,12 @@ export class LiveOutput {
     const output = this.#pending;
     this.#pending = [];
     if (output.length > 0) {
-      this.#sending = this.#sending.then(() => this.publish({ attempt: this.attempt, output }).then(
-        () => undefined,
-        () => undefined,
-      ));
+      this.#sending = this.#sending.then(() =>
+        this.publish({ attempt: this.attempt, output }).then(
+          () => undefined,
+          () => undefined,
+        ),
+      );
     }
     return this.#sending;
   }

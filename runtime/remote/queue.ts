@@ -47,9 +47,7 @@ export function jobIdFor(data: Pick<TaskJobData, "flow" | "runId" | "step" | "ta
 
 export function redisUrl(config: RemoteConfig): string {
   if (!config.redisUrl) {
-    throw new QueueError(
-      `the task queue needs Redis, but none is configured: set STEPLAB_REDIS_URL or "redisUrl" in steplab.config.json`,
-    );
+    throw new QueueError(`the task queue needs Redis, but none is configured: set STEPLAB_REDIS_URL or "redisUrl" in steplab.config.json`);
   }
   return config.redisUrl;
 }

@@ -59,7 +59,9 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
 
   const storeFor = (root: string): RemoteStore => {
     if (!isRemoteRoot(root)) {
-      throw new QueueError(`a queued task must use a remote datastore (s3://…), got ${root}: workers on other machines cannot read a local one`);
+      throw new QueueError(
+        `a queued task must use a remote datastore (s3://…), got ${root}: workers on other machines cannot read a local one`,
+      );
     }
     let store = stores.get(root);
     if (!store) {

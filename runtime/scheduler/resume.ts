@@ -83,7 +83,11 @@ export function resolveResume(store: Store, graph: FlowGraph, request: ResumeReq
   const { step } = request;
   checkResumeStep(graph, step);
   const runs = store.listRuns(graph.name);
-  const known = () => runs.slice(0, 10).map((r) => r.runId).join(", ") || "(none)";
+  const known = () =>
+    runs
+      .slice(0, 10)
+      .map((r) => r.runId)
+      .join(", ") || "(none)";
   // Metaflow skips resumed runs here, so consecutive resumes keep cloning the same broken run
   // (its issue #2848); the latest run with tasks is the one a user just looked at.
   const originRunId = request.originRunId ?? runs.find((r) => store.listRunTasks(graph.name, r.runId).length > 0)?.runId;

@@ -4,13 +4,7 @@
  * run state. On a failure it starts nothing new, lets running tasks finish, and fails the run.
  */
 import os from "node:os";
-import type {
-  ArtifactRef,
-  Frame,
-  RunRecord,
-  Store,
-  TaskRecord,
-} from "../../store/index.js";
+import type { ArtifactRef, Frame, RunRecord, Store, TaskRecord } from "../../store/index.js";
 import type { StoreReader } from "../client/reader.js";
 import type { TaskExecutor } from "../executor/index.js";
 import { storeReader } from "../client/store-reader.js";
@@ -92,9 +86,7 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
 
   const pool = new SandboxPool(graph.file, graph.name, store.root);
   const joins = new JoinBuckets();
-  const queue: PendingTask[] = [
-    { step: "start", stack: [], inputs: [], initial: parameterRefs, isJoin: false },
-  ];
+  const queue: PendingTask[] = [{ step: "start", stack: [], inputs: [], initial: parameterRefs, isJoin: false }];
   let nextTaskId = 1;
   let running = 0;
   let done = 0;
@@ -177,7 +169,10 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
         inputs: pending.inputs.map((t) => t.taskId),
         originPathspec: `${origin.record.flow}/${origin.record.runId}/${origin.record.step}/${origin.record.taskId}`,
       };
-      out.taskSystem(label, `Cloning results of a previously run task ${origin.record.runId}/${origin.record.step}/${origin.record.taskId}`);
+      out.taskSystem(
+        label,
+        `Cloning results of a previously run task ${origin.record.runId}/${origin.record.step}/${origin.record.taskId}`,
+      );
       cloneCommits.push(
         store.commitTask({ task: record, blobs: new Map(), logs: origin.logs }).catch((err) => {
           out.note(`steplab: could not record the clone of ${record.originPathspec}: ${(err as Error).message}`);

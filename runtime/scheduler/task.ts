@@ -107,9 +107,7 @@ export async function executeTask(spec: TaskSpec, env: TaskEnv): Promise<TaskOut
     pathspec: pathspec(spec),
     initial: shas(spec.initial),
     parameters: spec.parameterNames,
-    inputs: spec.isJoin
-      ? spec.inputs.map((t) => ({ pathspec: pathspec(t), step: t.step, artifacts: shas(t.artifacts) }))
-      : undefined,
+    inputs: spec.isJoin ? spec.inputs.map((t) => ({ pathspec: pathspec(t), step: t.step, artifacts: shas(t.artifacts) })) : undefined,
     foreach: spec.foreach,
     steps: spec.stepNames,
     method: spec.method,

@@ -38,10 +38,12 @@ export function foreachSplit(
   const over = task.next?.foreach;
   if (!over) return { problem: `Step '${node.name}' did not take a foreach transition` };
   const ref = task.artifacts[over];
-  if (!ref) return { problem: `Foreach in step '${node.name}' is over '${over}', which this step does not have: assign this.${over} first` };
+  if (!ref)
+    return { problem: `Foreach in step '${node.name}' is over '${over}', which this step does not have: assign this.${over} first` };
   const list = loadBlob(ref.sha);
   if (!Array.isArray(list)) return { problem: `Foreach in step '${node.name}' needs a list in '${over}', got ${ref.type}` };
-  if (list.length === 0) return { problem: `Foreach in step '${node.name}' is over '${over}', which is empty: there must be at least one item` };
+  if (list.length === 0)
+    return { problem: `Foreach in step '${node.name}' is over '${over}', which is empty: there must be at least one item` };
   if (list.length > maxNumSplits) {
     return {
       problem:

@@ -46,7 +46,10 @@ export async function runMagic(session: Session, magic: { name: string; args: st
       return { status: "ok", result: text(dag(session)) };
     case "stale": {
       const stale = session.staleSteps();
-      return { status: "ok", result: text(stale.length ? `Stale steps: ${stale.join(", ")} (re-run them with %rerun)` : "No stale steps.") };
+      return {
+        status: "ok",
+        result: text(stale.length ? `Stale steps: ${stale.join(", ")} (re-run them with %rerun)` : "No stale steps."),
+      };
     }
     case "rerun": {
       const stale = session.staleSteps();
@@ -54,7 +57,14 @@ export async function runMagic(session: Session, magic: { name: string; args: st
       const done = await session.rerunStale(opts.sink);
       const left = session.staleSteps();
       return left.length
-        ? { status: "error", error: { ename: "RerunError", evalue: `Stopped with steps still stale: ${left.join(", ")}`, traceback: [`RerunError: stopped with steps still stale: ${left.join(", ")}`] } }
+        ? {
+            status: "error",
+            error: {
+              ename: "RerunError",
+              evalue: `Stopped with steps still stale: ${left.join(", ")}`,
+              traceback: [`RerunError: stopped with steps still stale: ${left.join(", ")}`],
+            },
+          }
         : { status: "ok", result: text(`Re-ran ${done.join(", ")}.`) };
     }
     case "runs": {

@@ -30,12 +30,7 @@ function parameterValue(p: ParameterNode, params: Record<string, unknown>, dir: 
   return undefined;
 }
 
-export async function runFlowFromCell(
-  session: Session,
-  file: string,
-  params: Record<string, unknown>,
-  sink: CellSink,
-): Promise<string> {
+export async function runFlowFromCell(session: Session, file: string, params: Record<string, unknown>, sink: CellSink): Promise<string> {
   const graph = parseFlowFile(file);
   const problems = lintGraph(graph, readFileSync(file, "utf8"));
   if (problems.length) throw new RunFlowError(`runFlow: ${path.basename(file)} is not a valid flow:\n${formatLint(problems, file)}`);
@@ -58,12 +53,13 @@ export async function runFlowFromCell(
     graph,
     parameters: values,
     console: new RunConsole({ stdout: (t) => sink.stdout(t), stderr: (t) => sink.stderr(t), colour: false }),
-    onProgress: ({ done, total, runId }) =>
-      sink.progress?.({ label: `${label}/${runId}`, done, total, startedAt, finished: false }),
+    onProgress: ({ done, total, runId }) => sink.progress?.({ label: `${label}/${runId}`, done, total, startedAt, finished: false }),
   });
   sink.progress?.({ label: `${label}/${outcome.runId}`, done: 1, total: 1, startedAt, finished: true });
   if (outcome.status !== "succeeded") {
-    throw new RunFlowError(`runFlow: ${graph.name}/${outcome.runId} failed at step ${outcome.failedStep}; see its logs with Task(...).stderr`);
+    throw new RunFlowError(
+      `runFlow: ${graph.name}/${outcome.runId} failed at step ${outcome.failedStep}; see its logs with Task(...).stderr`,
+    );
   }
   return `${graph.name}/${outcome.runId}`;
 }

@@ -121,7 +121,10 @@ export class Session implements NotebookSession {
         name: s.name,
         parents: s.parents,
         foreach: s.iterates,
-        taskId: this.latest.get(s.name)?.map((t) => t.taskId).join(","),
+        taskId: this.latest
+          .get(s.name)
+          ?.map((t) => t.taskId)
+          .join(","),
         stale: this.stale.has(s.name),
       })),
     };
@@ -138,7 +141,6 @@ export class Session implements NotebookSession {
     );
     return this.graphCache;
   }
-
 
   // ---- executing cells ------------------------------------------------------------------
 
@@ -342,7 +344,8 @@ export class Session implements NotebookSession {
       }
     } finally {
       this.running = undefined;
-      if (specs.length > 1) sink.progress?.({ label: `step ${step.name}`, done: batch.length, total: specs.length, startedAt: Date.now(), finished: true });
+      if (specs.length > 1)
+        sink.progress?.({ label: `step ${step.name}`, done: batch.length, total: specs.length, startedAt: Date.now(), finished: true });
     }
     this.latest.set(step.name, batch);
     this.stale.delete(step.name);
@@ -377,17 +380,36 @@ export class Session implements NotebookSession {
     if (step.iterates) {
       return parents.flatMap((parent) => {
         const ref = parent.artifacts[step.iterates!];
-        if (!ref) throw new NotebookGraphProblem(`step ${step.name} is a foreach over '${step.iterates}', which step ${parent.step} did not set: assign self.${step.iterates} there`);
+        if (!ref)
+          throw new NotebookGraphProblem(
+            `step ${step.name} is a foreach over '${step.iterates}', which step ${parent.step} did not set: assign self.${step.iterates} there`,
+          );
         const list = this.reader.loadBlob(ref.sha);
-        if (!Array.isArray(list)) throw new NotebookGraphProblem(`step ${step.name} is a foreach over '${step.iterates}', which is ${ref.type}, not a list`);
+        if (!Array.isArray(list))
+          throw new NotebookGraphProblem(`step ${step.name} is a foreach over '${step.iterates}', which is ${ref.type}, not a list`);
         return list.map((input, index): TaskSpec => {
           const frame: Frame = { kind: "foreach", step: parent.step, taskId: parent.taskId, index, count: list.length };
-          return { ...base, taskId: taskId(), stack: [...parent.stack, frame], inputs: [parent], isJoin: false, initial: withParams(parent.artifacts), foreach: { input, index } };
+          return {
+            ...base,
+            taskId: taskId(),
+            stack: [...parent.stack, frame],
+            inputs: [parent],
+            isJoin: false,
+            initial: withParams(parent.artifacts),
+            foreach: { input, index },
+          };
         });
       });
     }
     if (parents.length === 0) return [{ ...base, taskId: taskId(), stack: [], inputs: [], isJoin: false, initial: withParams({}) }];
-    return parents.map((parent) => ({ ...base, taskId: taskId(), stack: parent.stack, inputs: [parent], isJoin: false, initial: withParams(parent.artifacts) }));
+    return parents.map((parent) => ({
+      ...base,
+      taskId: taskId(),
+      stack: parent.stack,
+      inputs: [parent],
+      isJoin: false,
+      initial: withParams(parent.artifacts),
+    }));
   }
 
   private downstreamOf(graph: NotebookGraph, step: string): Set<string> {
@@ -434,7 +456,11 @@ export class Session implements NotebookSession {
     } finally {
       this.running = undefined;
     }
-    this.language.setSetup(this.setupCells().map((s) => s.code).join("\n"));
+    this.language.setSetup(
+      this.setupCells()
+        .map((s) => s.code)
+        .join("\n"),
+    );
     return { status: "ok" };
   }
 
@@ -565,7 +591,7 @@ export class Session implements NotebookSession {
     }
     const graph = this.graph();
     const named = directives?.step ? graph.steps.find((s) => s.name === directives!.step) : undefined;
-    const parents = named ? named.parents : directives?.prev ?? (this.currentStep ? [this.currentStep] : []);
+    const parents = named ? named.parents : (directives?.prev ?? (this.currentStep ? [this.currentStep] : []));
     const artifacts: Record<string, ArtifactRef> = {};
     for (const p of parents) for (const t of this.latest.get(p) ?? []) Object.assign(artifacts, t.artifacts);
     const isJoin = named?.isJoin ?? parents.length > 1;

@@ -63,28 +63,24 @@ export class PgMetadata {
   }
 
   async listFlows(): Promise<string[]> {
-    const { rows } = await this.pool.query<{ flow: string }>(
-      "SELECT DISTINCT flow FROM steplab_runs WHERE ds = $1 ORDER BY flow",
-      [this.ds],
-    );
+    const { rows } = await this.pool.query<{ flow: string }>("SELECT DISTINCT flow FROM steplab_runs WHERE ds = $1 ORDER BY flow", [
+      this.ds,
+    ]);
     return rows.map((r) => r.flow);
   }
 
   /** Which of these blobs the datastore already has (indexed, so uploaded). */
   async knownBlobs(shas: string[]): Promise<Set<string>> {
     if (shas.length === 0) return new Set();
-    const { rows } = await this.pool.query<{ sha: string }>(
-      "SELECT sha FROM steplab_blobs WHERE ds = $1 AND sha = ANY($2::text[])",
-      [this.ds, shas],
-    );
+    const { rows } = await this.pool.query<{ sha: string }>("SELECT sha FROM steplab_blobs WHERE ds = $1 AND sha = ANY($2::text[])", [
+      this.ds,
+      shas,
+    ]);
     return new Set(rows.map((r) => r.sha));
   }
 
   async blobKey(sha: string): Promise<string | undefined> {
-    const { rows } = await this.pool.query<{ key: string }>("SELECT key FROM steplab_blobs WHERE ds = $1 AND sha = $2", [
-      this.ds,
-      sha,
-    ]);
+    const { rows } = await this.pool.query<{ key: string }>("SELECT key FROM steplab_blobs WHERE ds = $1 AND sha = $2", [this.ds, sha]);
     return rows[0]?.key;
   }
 
@@ -117,7 +113,6 @@ export class PgMetadata {
       }
     });
   }
-
 
   async getTask(flow: string, runId: string, step: string, taskId: string): Promise<TaskRecord | undefined> {
     const { rows } = await this.pool.query<{ record: TaskRecord }>(

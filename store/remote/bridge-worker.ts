@@ -157,9 +157,11 @@ function inOrder<T>(key: string, body: () => Promise<T>): Promise<T> {
   const previous = chains.get(key) ?? Promise.resolve();
   const next = previous.catch(() => undefined).then(body);
   chains.set(key, next);
-  void next.finally(() => {
-    if (chains.get(key) === next) chains.delete(key);
-  }).catch(() => undefined);
+  void next
+    .finally(() => {
+      if (chains.get(key) === next) chains.delete(key);
+    })
+    .catch(() => undefined);
   return next;
 }
 

@@ -4,13 +4,7 @@
  * a blob's stored form (store/blob-pack: compressed when that pays), and are never overwritten
  * with different bytes, so any copy of one is good.
  */
-import {
-  GetObjectCommand,
-  HeadBucketCommand,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import type { S3Settings } from "../remote/config.js";
 import type { S3Location } from "../remote/url.js";
 
@@ -64,9 +58,7 @@ export class S3Blobs {
   }
 
   async put(key: string, body: Uint8Array): Promise<void> {
-    await this.client.send(
-      new PutObjectCommand({ Bucket: this.location.bucket, Key: key, Body: body, ContentLength: body.byteLength }),
-    );
+    await this.client.send(new PutObjectCommand({ Bucket: this.location.bucket, Key: key, Body: body, ContentLength: body.byteLength }));
   }
 
   async get(key: string): Promise<Uint8Array> {

@@ -14,7 +14,9 @@ export function planMerge(
   if (options.include) {
     const missing = options.include.filter((n) => !everyName.has(n));
     if (missing.length) {
-      throw new StepUsageError(`mergeArtifacts() in step '${step}': ${missing.map((n) => `'${n}'`).join(", ")} not set in any input branch`);
+      throw new StepUsageError(
+        `mergeArtifacts() in step '${step}': ${missing.map((n) => `'${n}'`).join(", ")} not set in any input branch`,
+      );
     }
   }
   const exclude = new Set(options.exclude ?? []);

@@ -111,7 +111,9 @@ export class TaskState {
       } else if (typeof target === "object" && target !== null && typeof (target as any).foreach === "string") {
         foreach = (target as any).foreach;
       } else {
-        throw new StepUsageError(`next() in step '${this.request.step}' takes steps (this.a, this.b) and optionally { foreach: "artifact" }`);
+        throw new StepUsageError(
+          `next() in step '${this.request.step}' takes steps (this.a, this.b) and optionally { foreach: "artifact" }`,
+        );
       }
     }
     this.transition = foreach ? { steps, foreach } : { steps };

@@ -59,7 +59,8 @@ function removeOlderBuilds(current: string): void {
   const dir = path.dirname(current);
   const kind = path.basename(current).split("-").slice(0, 2).join("-");
   for (const name of readdirSync(dir)) {
-    if (name.startsWith(`${kind}-`) && name.endsWith(".js") && path.join(dir, name) !== current) rmSync(path.join(dir, name), { force: true });
+    if (name.startsWith(`${kind}-`) && name.endsWith(".js") && path.join(dir, name) !== current)
+      rmSync(path.join(dir, name), { force: true });
   }
 }
 

@@ -20,7 +20,19 @@ delete g[BRIDGE_WAIT];
 
 const calls = (...names: (keyof BridgeCalls)[]) =>
   Object.fromEntries(names.map((name) => [name, (...args: unknown[]) => call(name, ...args)])) as unknown as BridgeCalls;
-const bridge = calls("loadBlob", "emit", "log", "logText", "setTimer", "clearTimer", "randomBytes", "encodeUtf8", "decodeText", "result", "display");
+const bridge = calls(
+  "loadBlob",
+  "emit",
+  "log",
+  "logText",
+  "setTimer",
+  "clearTimer",
+  "randomBytes",
+  "encodeUtf8",
+  "decodeText",
+  "result",
+  "display",
+);
 const reader = Object.fromEntries(READER_METHODS.map((m) => [m, (...args: unknown[]) => call(`reader.${m}`, ...args)]));
 const waits = Object.fromEntries(
   (["runFlow", "prompt"] as const).map((name) => [
@@ -138,10 +150,7 @@ class TextDecoderImpl {
   }
   decode(input?: ArrayBuffer | ArrayBufferView): string {
     if (input === undefined) return "";
-    const bytes =
-      input instanceof ArrayBuffer
-        ? new Uint8Array(input)
-        : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+    const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
     return bridge.decodeText(bytes, this.encoding, this.fatal);
   }
 }

@@ -180,11 +180,13 @@ export class IsolateSandbox implements Sandbox {
         return io.prompt(text, password);
       },
     };
-    const dispatch = (table: Record<string, (...args: any[]) => unknown>) => (name: string, ...args: unknown[]) => {
-      const fn = table[name];
-      if (!fn) throw new Error(`steplab: unknown bridge function ${name}`);
-      return fn(...args);
-    };
+    const dispatch =
+      (table: Record<string, (...args: any[]) => unknown>) =>
+      (name: string, ...args: unknown[]) => {
+        const fn = table[name];
+        if (!fn) throw new Error(`steplab: unknown bridge function ${name}`);
+        return fn(...args);
+      };
     context.global.setSync(BRIDGE_CALL, new ivm.Callback(dispatch({ ...calls, ...readerCalls })));
     context.global.setSync(BRIDGE_WAIT, new ivm.Reference(dispatch({ ...waits })));
     const entry = (await setup.script.run(context, { reference: true })) as ivm.Reference;

@@ -88,13 +88,7 @@ export function completeMagicOrDirective(code: string, cursor: number): CellComp
   return undefined;
 }
 
-export function completeAt(
-  service: ts.LanguageService,
-  file: VirtualFile,
-  fileName: string,
-  code: string,
-  cursor: number,
-): CellCompletion {
+export function completeAt(service: ts.LanguageService, file: VirtualFile, fileName: string, code: string, cursor: number): CellCompletion {
   const word = wordAt(code, cursor);
   const prefix = code.slice(word.start, cursor);
   const info = service.getCompletionsAtPosition(fileName, file.cellStart + cursor, PREFERENCES);
@@ -119,9 +113,7 @@ export function completeAt(
     })
     .sort(
       (a, b) =>
-        Number(b.exact) - Number(a.exact) ||
-        a.entry.sortText.localeCompare(b.entry.sortText) ||
-        a.entry.name.localeCompare(b.entry.name),
+        Number(b.exact) - Number(a.exact) || a.entry.sortText.localeCompare(b.entry.sortText) || a.entry.name.localeCompare(b.entry.name),
     );
 
   // Symbol-keyed members (`[Symbol.iterator]`) are no use typed by hand. Entries that rewrite code

@@ -108,7 +108,13 @@ function scan(text: string): Scan {
 
 /** Syntax errors of `text` read as a module body (where top-level await is allowed). */
 function parseErrors(text: string): readonly ts.DiagnosticWithLocation[] {
-  const source = ts.createSourceFile("cell.mts", text, { languageVersion: ts.ScriptTarget.Latest, impliedNodeFormat: ts.ModuleKind.ESNext }, false, ts.ScriptKind.TS);
+  const source = ts.createSourceFile(
+    "cell.mts",
+    text,
+    { languageVersion: ts.ScriptTarget.Latest, impliedNodeFormat: ts.ModuleKind.ESNext },
+    false,
+    ts.ScriptKind.TS,
+  );
   return (source as unknown as { parseDiagnostics: ts.DiagnosticWithLocation[] }).parseDiagnostics ?? [];
 }
 

@@ -238,7 +238,8 @@ export function buildPrelude(ctx: CellContext, opts: PreludeOptions): string {
   parts.push(selfInterface(ctx), joinInputs(ctx));
   parts.push("/** The step's flow object: its parents' artifacts; assign to it to store new ones. */");
   parts.push("declare const self: StepSelf;");
-  if (ctx.isJoin) parts.push("/** The join's inputs, one flow object per parent task (also inputs.STEP). */\ndeclare const inputs: JoinInputs;");
+  if (ctx.isJoin)
+    parts.push("/** The join's inputs, one flow object per parent task (also inputs.STEP). */\ndeclare const inputs: JoinInputs;");
   if (opts.declareParameters) {
     for (const [name, type] of Object.entries(ctx.parameters)) {
       if (/^[A-Za-z_$][\w$]*$/.test(name)) parts.push(`/** Flow parameter. */\ndeclare const ${name}: ${type};`);

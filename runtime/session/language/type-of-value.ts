@@ -89,22 +89,29 @@ export function typeOfValue(value: unknown, depth = 3): string {
   if (obj instanceof Map) {
     if (depth <= 0) return "Map<any, any>";
     const entries = sample(obj.entries());
-    const keys = union(entries.map(([k]) => typeOfValue(k, inner)), "any");
-    const values = union(entries.map(([, v]) => typeOfValue(v, inner)), "any");
+    const keys = union(
+      entries.map(([k]) => typeOfValue(k, inner)),
+      "any",
+    );
+    const values = union(
+      entries.map(([, v]) => typeOfValue(v, inner)),
+      "any",
+    );
     return `Map<${keys}, ${values}>`;
   }
   if (obj instanceof Set) {
     if (depth <= 0) return "Set<any>";
-    return `Set<${union(sample(obj.values()).map((v) => typeOfValue(v, inner)), "any")}>`;
+    return `Set<${union(
+      sample(obj.values()).map((v) => typeOfValue(v, inner)),
+      "any",
+    )}>`;
   }
   if (obj instanceof Error) return "Error";
   if (depth <= 0) return "Record<string, any>";
   // Plain objects, and instances that were stored as their fields (structured clone).
   const keys = Object.keys(obj);
   if (keys.length === 0) return "Record<string, any>";
-  const fields = keys
-    .slice(0, MAX_KEYS)
-    .map((k) => `${propertyKey(k)}: ${typeOfValue((obj as Record<string, unknown>)[k], inner)}`);
+  const fields = keys.slice(0, MAX_KEYS).map((k) => `${propertyKey(k)}: ${typeOfValue((obj as Record<string, unknown>)[k], inner)}`);
   if (keys.length > MAX_KEYS) fields.push("[key: string]: any");
   return `{ ${fields.join("; ")} }`;
 }
