@@ -15,7 +15,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const { main } = await import(path.join(root, "dist/runtime/cli/main.js"));
+const { main } = await import(path.join(root, "dist/cli/main.js"));
 
 const WIDTH = Number(process.argv[2] ?? 1000);
 const TARGET_MS = 1000;

@@ -1,6 +1,6 @@
 /** The connection file a Jupyter client writes for its kernel (`-f {connection_file}`). */
 import { readFile } from "node:fs/promises";
-import { SteplabError } from "../runtime/errors.js";
+import { SteplabError } from "../errors/index.js";
 
 export interface ConnectionInfo {
   transport: "tcp" | "ipc";

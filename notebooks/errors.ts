@@ -1,4 +1,4 @@
-import { SteplabError } from "../runtime/errors.js";
+import { SteplabError } from "../errors/index.js";
 
 /** A file that is not a readable Jupyter notebook (not JSON, wrong nbformat, no cells). */
 export class NotebookError extends SteplabError {

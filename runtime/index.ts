@@ -11,7 +11,7 @@ export { FlowSpec, step, Parameter, IncludeFile, JSONType } from "./sandbox/gues
 export type { Inputs, ParameterOptions, IncludeFileOptions, MergeOptions, StepOptions } from "./sandbox/guest/flowspec.js";
 export { registerArtifactClass } from "./sandbox/guest/envelope.js";
 export { Flow, Run, Step, Task, Steplab, namespace, DataArtifact, ClientNotFoundError } from "./client/index.js";
-export { SteplabError } from "./errors.js";
+export { SteplabError } from "../errors/index.js";
 
 let reader: ReturnType<typeof storeReader> | undefined;
 setDefaultReader(() => (reader ??= storeReader(openStore(resolveStoreRoot()))));

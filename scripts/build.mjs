@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const folders = ["runtime", "store", "kernel", "repl", "notebooks"];
+const folders = ["errors", "cli", "runtime", "store", "kernel", "repl", "notebooks"];
 
 function sources(dir) {
   return readdirSync(dir).flatMap((name) => {

@@ -1,4 +1,4 @@
-import { SteplabError } from "../runtime/errors.js";
+import { SteplabError } from "../errors/index.js";
 
 /**
  * A value that the structured-clone format cannot hold. The store does not know which artifact or

@@ -7,7 +7,7 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
-import { NotFoundError, StoreError } from "../runtime/errors.js";
+import { NotFoundError, StoreError } from "../errors/index.js";
 import { packBlob, packBlobSync, unpackBlob } from "./blob-pack.js";
 import { compareIds, KEY_MAX, runKey, taskKey } from "./keys.js";
 import { resolveStoreRoot } from "./root.js";

@@ -11,8 +11,8 @@ import { fileURLToPath } from "node:url";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { main } from "../runtime/cli/main.js";
-import type { CliIO } from "../runtime/cli/io.js";
+import { main } from "../cli/main.js";
+import type { CliIO } from "../cli/io.js";
 import { parseFlowFile } from "../runtime/graph/index.js";
 import type { ArgoDagTask, ArgoTemplate, ArgoWorkflowTemplate } from "../runtime/argo/index.js";
 

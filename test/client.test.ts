@@ -9,10 +9,10 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../runtime/cli/main.js";
+import { main } from "../cli/main.js";
 import { DataArtifact, Flow, Run, Step, Steplab, Task, type StoreReader } from "../runtime/client/index.js";
 import { storeReader } from "../runtime/client/store-reader.js";
-import { NotFoundError } from "../runtime/errors.js";
+import { NotFoundError } from "../errors/index.js";
 import { openStore, type Store } from "../store/index.js";
 
 const repo = resolve(import.meta.dirname, "..");

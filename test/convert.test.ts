@@ -18,8 +18,8 @@ import {
   type Notebook,
 } from "../notebooks/index.js";
 import { lintGraph, parseFlowSource, type FlowGraph } from "../runtime/graph/index.js";
-import { convertCommand } from "../runtime/cli/convert.js";
-import { main } from "../runtime/cli/main.js";
+import { convertCommand } from "../cli/convert.js";
+import { main } from "../cli/main.js";
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), "steplab-convert-"));
 const fixture = (name: string): string => readFileSync(join(import.meta.dirname, "fixtures", "flows", name), "utf8");

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { kernelCommand } from "../runtime/cli/kernel.js";
+import { kernelCommand } from "../cli/kernel.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const PYTHON = "/usr/bin/python3";

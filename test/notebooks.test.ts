@@ -16,7 +16,7 @@ import {
   writeNotebook,
   type NotebookCellInput,
 } from "../notebooks/index.js";
-import { SteplabError } from "../runtime/errors.js";
+import { SteplabError } from "../errors/index.js";
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), "steplab-nb-"));
 

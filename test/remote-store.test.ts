@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { S3Client, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, describe, expect, it } from "vitest";
-import { NotFoundError, StoreError } from "../runtime/errors.js";
+import { NotFoundError, StoreError } from "../errors/index.js";
 import {
   decodeArtifact,
   encodeArtifact,

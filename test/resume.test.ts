@@ -1,5 +1,5 @@
 /**
- * `resume` and failed tasks, through the CLI (runtime/cli main, in this process) against a real
+ * `resume` and failed tasks, through the CLI (cli/main, in this process) against a real
  * LMDB store in a temp dir, real isolates and real child processes. A flow is "fixed" the way a
  * user fixes it: by editing the flow file between the failed run and the resume.
  */
@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../runtime/cli/main.js";
+import { main } from "../cli/main.js";
 import { Flow, Run, Task } from "../runtime/client/index.js";
 import { storeReader } from "../runtime/client/store-reader.js";
 import { openStore, type Store } from "../store/index.js";

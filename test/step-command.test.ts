@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildWorkflowTemplate, OUTPUTS_DIR, type ArgoWorkflowTemplate } from "../runtime/argo/index.js";
 import { Run } from "../runtime/client/index.js";
-import { loadGraph } from "../runtime/cli/validate.js";
+import { loadGraph } from "../cli/validate.js";
 import { Project, runIdOf, type CliResult } from "./helpers/cli.js";
 
 const project = new Project();

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildSync } from "esbuild";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { NotFoundError, StoreError } from "../runtime/errors.js";
+import { NotFoundError, StoreError } from "../errors/index.js";
 import {
   ArtifactEncodeError,
   decodeArtifact,

@@ -3,7 +3,7 @@
  * WorkflowTemplate's metadata.name is a Kubernetes DNS-1123 subdomain, so steplab's names are
  * spelled the way Metaflow spells them for Argo: lower case, `_` as `-`.
  */
-import { UsageError } from "../errors.js";
+import { UsageError } from "../../errors/index.js";
 
 /** The Argo name of a step: `join_inner` -> `join-inner` (one-to-one: step names have no `-`). */
 export function argoName(step: string): string {

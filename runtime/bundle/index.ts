@@ -8,7 +8,7 @@ import { builtinModules, createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BuildFailure, BuildOptions, BuildResult, Plugin } from "esbuild";
-import { SteplabError } from "../errors.js";
+import { SteplabError } from "../../errors/index.js";
 import { readBundleCache, writeBundleCache } from "./cache.js";
 
 import { build, transform } from "./esbuild.js";

@@ -1,5 +1,5 @@
 /** The client's not-found error; names what does exist nearby. */
-import { NotFoundError } from "../errors.js";
+import { NotFoundError } from "../../errors/index.js";
 
 export class ClientNotFoundError extends NotFoundError {
   constructor(message: string) {

@@ -1,4 +1,4 @@
-import { SteplabError } from "../errors.js";
+import { SteplabError } from "../../errors/index.js";
 
 /**
  * The flow file cannot be read as a flow at all (syntax error, no flow class, two flow

@@ -10,7 +10,7 @@ import type { Redis } from "ioredis";
 import { startingRecord, toTaskError, type TaskOutcome, type TaskSpec } from "../scheduler/index.js";
 import type { TaskExecution, TaskExecutor } from "../executor/index.js";
 import type { FlowGraph, StepNode } from "../graph/types.js";
-import { SteplabError } from "../errors.js";
+import { SteplabError } from "../../errors/index.js";
 import { redactUrl, type RemoteConfig, type Store, type TaskError, type TaskRecord } from "../../store/index.js";
 import { checkRedis, connect, isOutputProgress, JOB_NAME, jobIdFor, QueueError, redisUrl, type TaskJobData } from "./queue.js";
 

@@ -6,7 +6,7 @@
 import { Redis } from "ioredis";
 import type { StoredTask } from "../scheduler/index.js";
 import { redactUrl, type RemoteConfig } from "../../store/index.js";
-import { SteplabError } from "../errors.js";
+import { SteplabError } from "../../errors/index.js";
 
 export const JOB_NAME = "task";
 

@@ -2,7 +2,7 @@
  * Errors a task can end with, host side. Errors thrown by user code keep their own name and
  * message; the stack is mapped to the user's file:line (see stack.ts).
  */
-import { SteplabError } from "../errors.js";
+import { SteplabError } from "../../errors/index.js";
 
 export class TaskInterruptedError extends SteplabError {
   constructor(step: string) {

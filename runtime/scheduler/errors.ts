@@ -1,4 +1,4 @@
-import { SteplabError } from "../errors.js";
+import { SteplabError } from "../../errors/index.js";
 
 /** The run's transitions disagree with the static graph, or a foreach cannot fan out. */
 export class RuntimeGraphError extends SteplabError {

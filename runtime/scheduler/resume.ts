@@ -5,7 +5,7 @@
  * reference: a clone points at the origin's blobs and copies no artifact bytes.
  */
 import { decodeArtifact, type Store, type TaskLogs, type TaskRecord } from "../../store/index.js";
-import { UsageError } from "../errors.js";
+import { UsageError } from "../../errors/index.js";
 import { reachableFrom } from "../graph/index.js";
 import type { FlowGraph } from "../graph/types.js";
 

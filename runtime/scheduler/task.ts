@@ -5,7 +5,7 @@
  */
 import { sha256, type ArtifactRef, type Frame, type Store, type TaskError, type TaskRecord, type TaskStatus } from "../../store/index.js";
 import type { StoreReader } from "../client/reader.js";
-import { SteplabError } from "../errors.js";
+import { SteplabError } from "../../errors/index.js";
 import type { Sandbox, TaskIO, TaskLimits, TaskRequest } from "../sandbox/index.js";
 
 export interface TaskSpec {

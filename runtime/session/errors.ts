@@ -1,4 +1,4 @@
-import { SteplabError } from "../errors.js";
+import { SteplabError } from "../../errors/index.js";
 import type { CellError } from "./types.js";
 
 export class NotebookGraphProblem extends SteplabError {

@@ -2,7 +2,7 @@
  * The session's magics: %flow, %dag, %stale, %rerun, %runs, %export. (%save, %run, %runall and
  * %explore belong to the REPL, which handles them before a cell reaches the session.)
  */
-import { UsageError } from "../errors.js";
+import { UsageError } from "../../errors/index.js";
 import { tableBundle } from "./display.js";
 import type { Session } from "./session.js";
 import type { ExecuteOptions, ExecuteOutcome, MimeBundle } from "./types.js";

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { SteplabError } from "../errors.js";
+import { SteplabError } from "../../errors/index.js";
 import { formatLint, lintGraph, parseFlowFile, type ParameterNode } from "../graph/index.js";
 import { runFlow, RunConsole } from "../scheduler/index.js";
 import type { Session } from "./session.js";

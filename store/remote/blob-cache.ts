@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { open, type Database, type RootDatabase } from "lmdb";
-import { StoreError } from "../../runtime/errors.js";
+import { StoreError } from "../../errors/index.js";
 
 export const DEFAULT_CACHE_MAX_MB = 4096;
 /** A read refreshes a blob's place in the eviction order at most this often, so most reads write nothing. */

@@ -19,7 +19,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { StoreError } from "../../runtime/errors.js";
+import { StoreError } from "../../errors/index.js";
 
 export const CONFIG_FILE = "steplab.config.json";
 

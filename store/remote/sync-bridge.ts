@@ -5,7 +5,7 @@
  * hangs. `call` is the ordinary asynchronous path for writes.
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
-import { NotFoundError, StoreError } from "../../runtime/errors.js";
+import { NotFoundError, StoreError } from "../../errors/index.js";
 import type { BridgeReply, BridgeRequest, BridgeSettings } from "./protocol.js";
 import { bridgeWorkerScript } from "./worker-script.js";
 

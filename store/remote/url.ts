@@ -1,5 +1,5 @@
 /** `s3://bucket/prefix` datastore roots. */
-import { UsageError } from "../../runtime/errors.js";
+import { UsageError } from "../../errors/index.js";
 
 export interface S3Location {
   bucket: string;

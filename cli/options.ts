@@ -2,7 +2,7 @@
  * A small option reader for commands whose options depend on the flow (its parameters), which a
  * static parser such as util.parseArgs cannot describe up front.
  */
-import { UsageError } from "../errors.js";
+import { UsageError } from "../errors/index.js";
 
 export interface OptionSpec {
   name: string;

@@ -1,6 +1,6 @@
 /** The tasks a `RUN/STEP[/TASK]` path names, or a not-found error that says what exists. */
-import type { Store, TaskRecord } from "../../store/index.js";
-import { NotFoundError } from "../errors.js";
+import type { Store, TaskRecord } from "../store/index.js";
+import { NotFoundError } from "../errors/index.js";
 import type { TaskPath } from "./pathspec.js";
 
 function listing(kind: string, names: string[]): string {

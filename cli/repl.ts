@@ -6,12 +6,12 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import React from "react";
 import { render } from "ink";
-import type { NotebookSession } from "../session/types.js";
-import { openStore, resolveStoreRoot, type Store } from "../../store/index.js";
-import { clientExplorerSource, isReplMagic, loadNotebook, ReplApp, storeHistory, type ListedCell } from "../../repl/index.js";
-import { SteplabError, UsageError } from "../errors.js";
+import type { NotebookSession } from "../runtime/session/types.js";
+import { openStore, resolveStoreRoot, type Store } from "../store/index.js";
+import { clientExplorerSource, isReplMagic, loadNotebook, ReplApp, storeHistory, type ListedCell } from "../repl/index.js";
+import { SteplabError, UsageError } from "../errors/index.js";
 import type { CliIO } from "./io.js";
-import { storeReader } from "../client/store-reader.js";
+import { storeReader } from "../runtime/client/store-reader.js";
 
 export interface ReplSessionOptions {
   storeRoot?: string;

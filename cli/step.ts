@@ -15,10 +15,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import path from "node:path";
-import { decodeArtifact, type Frame, type RunRecord, type Store, type TaskRecord } from "../../store/index.js";
-import { storeReader } from "../client/store-reader.js";
-import { UsageError } from "../errors.js";
-import type { FlowGraph, StepNode } from "../graph/types.js";
+import { decodeArtifact, type Frame, type RunRecord, type Store, type TaskRecord } from "../store/index.js";
+import { storeReader } from "../runtime/client/store-reader.js";
+import { UsageError } from "../errors/index.js";
+import type { FlowGraph, StepNode } from "../runtime/graph/types.js";
 import {
   DEFAULT_MAX_NUM_SPLITS,
   describeFailure,
@@ -36,7 +36,7 @@ import {
   transitionChecker,
   LineSplitter,
   type TaskLabel,
-} from "../scheduler/index.js";
+} from "../runtime/scheduler/index.js";
 import { EXIT, type CliIO } from "./io.js";
 import { integerOption, parseOptions, single, type OptionSpec } from "./options.js";
 import { parameterOptions, resolveParameters } from "./parameters.js";

@@ -3,8 +3,8 @@
  * The CLI dispatcher routes `kernel ...` here with the arguments after `kernel`.
  */
 import { resolve } from "node:path";
-import { type KernelspecLocation, type SessionFactory, installKernelspec, readConnectionFile, startKernel } from "../../kernel/index.js";
-import { SteplabError, UsageError } from "../errors.js";
+import { type KernelspecLocation, type SessionFactory, installKernelspec, readConnectionFile, startKernel } from "../kernel/index.js";
+import { SteplabError, UsageError } from "../errors/index.js";
 
 export interface KernelCommandIo {
   stdout: { write(text: string): unknown };
@@ -30,7 +30,7 @@ const USAGE = `Usage:
 const defaultSessionFactory =
   (env: NodeJS.ProcessEnv, cwd: string): SessionFactory =>
   async ({ historySession }) => {
-    const { createSession } = await import("../session/index.js");
+    const { createSession } = await import("../runtime/session/index.js");
     return createSession({
       historySession,
       env,

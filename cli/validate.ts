@@ -7,10 +7,10 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { FlowGraph, LintProblem } from "../graph/types.js";
-import { SteplabError } from "../errors.js";
+import type { FlowGraph, LintProblem } from "../runtime/graph/types.js";
+import { SteplabError } from "../errors/index.js";
 import { VERSION } from "./version.js";
-import { cacheDir } from "../package.js";
+import { cacheDir } from "../runtime/package.js";
 
 export class InvalidFlowError extends SteplabError {
   constructor(message: string) {
@@ -58,7 +58,7 @@ function writeCache(file: string, checked: Checked): void {
 }
 
 async function check(source: string, full: string, cwd: string): Promise<Checked> {
-  const { parseFlowSource, lintGraph, GraphError } = await import("../graph/index.js");
+  const { parseFlowSource, lintGraph, GraphError } = await import("../runtime/graph/index.js");
   try {
     const graph = parseFlowSource(source, full);
     return { graph, problems: lintGraph(graph, source) };

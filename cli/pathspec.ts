@@ -1,5 +1,5 @@
 /** `RUN/STEP[/TASK]` as the flow commands take it. */
-import { UsageError } from "../errors.js";
+import { UsageError } from "../errors/index.js";
 
 export interface TaskPath {
   runId: string;

@@ -2,7 +2,7 @@
  * The `steplab` command: a flow file's commands, or one of convert, repl, kernel, runs, help.
  * Every error a user can cause ends in one clear message and an exit code, never a stack trace.
  */
-import { SteplabError, UsageError } from "../errors.js";
+import { SteplabError, UsageError } from "../errors/index.js";
 import { EXIT, processIO, type CliIO } from "./io.js";
 import { MAIN_USAGE } from "./main-usage.js";
 
@@ -46,9 +46,9 @@ async function dispatch(args: string[], io: CliIO): Promise<number> {
 
 async function readPastRunsFrom(io: CliIO): Promise<void> {
   const [{ openStore, resolveStoreRoot }, { setDefaultReader }, { storeReader }] = await Promise.all([
-    import("../../store/index.js"),
-    import("../client/index.js"),
-    import("../client/store-reader.js"),
+    import("../store/index.js"),
+    import("../runtime/client/index.js"),
+    import("../runtime/client/store-reader.js"),
   ]);
   setDefaultReader(() => storeReader(openStore(resolveStoreRoot(io.cwd, io.env))));
 }

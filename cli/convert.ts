@@ -5,10 +5,10 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
-import { flowToNotebook, notebookToFlow, readNotebook, serializeNotebook } from "../../notebooks/index.js";
-import { ConvertError } from "../../notebooks/errors.js";
-import { writeFileAtomic } from "../../notebooks/ipynb.js";
-import { SteplabError } from "../errors.js";
+import { flowToNotebook, notebookToFlow, readNotebook, serializeNotebook } from "../notebooks/index.js";
+import { ConvertError } from "../notebooks/errors.js";
+import { writeFileAtomic } from "../notebooks/ipynb.js";
+import { SteplabError } from "../errors/index.js";
 
 export interface ConvertIo {
   stdout: (s: string) => void;

@@ -1,7 +1,7 @@
 /** `steplab FLOW.ts COMMAND ...`: the commands of one flow file. */
 import path from "node:path";
-import { UsageError } from "../errors.js";
-import type { FlowGraph } from "../graph/types.js";
+import { UsageError } from "../errors/index.js";
+import type { FlowGraph } from "../runtime/graph/types.js";
 import { dumpCommand } from "./dump.js";
 import { flowUsage } from "./help.js";
 import { EXIT, type CliIO } from "./io.js";
@@ -40,7 +40,7 @@ async function flowSubcommand(graph: FlowGraph, command: string, rest: string[],
       return EXIT.ok;
     }
     case "show": {
-      const { formatShow } = await import("../graph/index.js");
+      const { formatShow } = await import("../runtime/graph/index.js");
       io.stdout(formatShow(graph));
       return EXIT.ok;
     }

@@ -2,9 +2,9 @@
  * `run --with queue --datastore s3 --datastore-root s3://bucket/prefix`: where a run keeps its data
  * and where its tasks run. Without these options a run is local (LMDB, tasks in this process).
  */
-import { isRemoteRoot, loadRemoteConfig, RemoteStore, resolveStoreRoot, type Store } from "../../store/index.js";
-import type { TaskExecutor } from "../executor/index.js";
-import { UsageError } from "../errors.js";
+import { isRemoteRoot, loadRemoteConfig, RemoteStore, resolveStoreRoot, type Store } from "../store/index.js";
+import type { TaskExecutor } from "../runtime/executor/index.js";
+import { UsageError } from "../errors/index.js";
 import type { CliIO } from "./io.js";
 import { single, type OptionSpec, type ParsedOptions } from "./options.js";
 
@@ -53,7 +53,7 @@ export async function remoteRun(parsed: ParsedOptions, io: CliIO, maxWorkers: nu
   }
   const store = new RemoteStore(rootArg, { config });
   const executor = queue
-    ? new (await import("../remote/index.js")).QueueExecutor({ store, config, maxWorkers, note: (text) => io.stderr(`${text}\n`) })
+    ? new (await import("../runtime/remote/index.js")).QueueExecutor({ store, config, maxWorkers, note: (text) => io.stderr(`${text}\n`) })
     : undefined;
   return {
     store,

@@ -4,8 +4,8 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { UsageError } from "../errors.js";
-import type { ParameterNode } from "../graph/types.js";
+import { UsageError } from "../errors/index.js";
+import type { ParameterNode } from "../runtime/graph/types.js";
 import type { OptionSpec, ParsedOptions } from "./options.js";
 
 export function parameterOptions(parameters: ParameterNode[]): OptionSpec[] {

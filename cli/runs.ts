@@ -1,6 +1,6 @@
 /** `steplab runs [FLOW]`: recent runs with status, duration, tags and resume origin, newest first. */
-import type { RunRecord } from "../../store/index.js";
-import { NotFoundError } from "../errors.js";
+import type { RunRecord } from "../store/index.js";
+import { NotFoundError } from "../errors/index.js";
 import { EXIT, type CliIO } from "./io.js";
 import { integerOption, parseOptions, single } from "./options.js";
 import { openUserStore } from "./store-access.js";

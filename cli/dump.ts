@@ -3,8 +3,8 @@
  * one line per artifact, `name [size: BYTES type: TYPE] = VALUE`, sorted by name.
  */
 import { inspect } from "node:util";
-import { decodeArtifact, type TaskRecord } from "../../store/index.js";
-import type { FlowGraph } from "../graph/types.js";
+import { decodeArtifact, type TaskRecord } from "../store/index.js";
+import type { FlowGraph } from "../runtime/graph/types.js";
 import { EXIT, type CliIO } from "./io.js";
 import { integerOption, parseOptions, single } from "./options.js";
 import { parseTaskPath } from "./pathspec.js";

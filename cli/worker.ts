@@ -3,9 +3,9 @@
  * SIGTERM lets running tasks finish). Connection settings: STEPLAB_REDIS_URL, STEPLAB_DB_URL,
  * STEPLAB_S3_ENDPOINT and AWS credentials, or steplab.config.json.
  */
-import { loadRemoteConfig, redactUrl } from "../../store/index.js";
-import { checkRedis, DEFAULT_LOCK_MS, startWorker } from "../remote/index.js";
-import { UsageError } from "../errors.js";
+import { loadRemoteConfig, redactUrl } from "../store/index.js";
+import { checkRedis, DEFAULT_LOCK_MS, startWorker } from "../runtime/remote/index.js";
+import { UsageError } from "../errors/index.js";
 import { EXIT, type CliIO } from "./io.js";
 import { integerOption, parseOptions, single, type OptionSpec } from "./options.js";
 

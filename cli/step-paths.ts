@@ -8,7 +8,7 @@
  * counter has to be shared between pods. Such ids sort after the numeric ids of local runs.
  */
 import { createHash } from "node:crypto";
-import { UsageError } from "../errors.js";
+import { UsageError } from "../errors/index.js";
 
 export interface InputPath {
   step: string;

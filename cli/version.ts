@@ -1,0 +1,3 @@
+import { packageVersion } from "../runtime/package.js";
+
+export const VERSION = packageVersion();

@@ -1,3 +1,0 @@
-import { packageVersion } from "../package.js";
-
-export const VERSION = packageVersion();
