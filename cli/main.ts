@@ -48,7 +48,7 @@ async function readPastRunsFrom(io: CliIO): Promise<void> {
   const [{ openStore, resolveStoreRoot }, { setDefaultReader }, { storeReader }] = await Promise.all([
     import("../store/index.js"),
     import("../runtime/client/index.js"),
-    import("../runtime/client/store-reader.js"),
+    import("../store/index.js"),
   ]);
   setDefaultReader(() => storeReader(openStore(resolveStoreRoot(io.cwd, io.env))));
 }

@@ -11,7 +11,7 @@ import { openStore, resolveStoreRoot, type Store } from "../store/index.js";
 import { clientExplorerSource, isReplMagic, loadNotebook, ReplApp, storeHistory, type ListedCell } from "../repl/index.js";
 import { SteplabError, UsageError } from "../errors/index.js";
 import type { CliIO } from "./io.js";
-import { storeReader } from "../runtime/client/store-reader.js";
+import { storeReader } from "../store/index.js";
 
 export interface ReplSessionOptions {
   storeRoot?: string;

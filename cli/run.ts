@@ -2,7 +2,14 @@ import { userInfo } from "node:os";
 /**
  * `run` and `resume`: validate the graph, resolve parameters, then hand the flow to the scheduler.
  */
-import { DEFAULT_MAX_NUM_SPLITS, DEFAULT_MAX_WORKERS, checkResumeStep, resolveResume, runFlow, RunConsole } from "../runtime/scheduler/index.js";
+import {
+  DEFAULT_MAX_NUM_SPLITS,
+  DEFAULT_MAX_WORKERS,
+  checkResumeStep,
+  resolveResume,
+  runFlow,
+  RunConsole,
+} from "../runtime/scheduler/index.js";
 import { UsageError } from "../errors/index.js";
 import type { FlowGraph } from "../runtime/graph/types.js";
 import { EXIT, type CliIO } from "./io.js";

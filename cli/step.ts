@@ -16,7 +16,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import path from "node:path";
 import { decodeArtifact, type Frame, type RunRecord, type Store, type TaskRecord } from "../store/index.js";
-import { storeReader } from "../runtime/client/store-reader.js";
+import { storeReader } from "../store/index.js";
 import { UsageError } from "../errors/index.js";
 import type { FlowGraph, StepNode } from "../runtime/graph/types.js";
 import {

@@ -5,11 +5,11 @@
  */
 import { openStore, resolveStoreRoot } from "../store/index.js";
 import { setDefaultReader } from "./client/reader.js";
-import { storeReader } from "./client/store-reader.js";
+import { storeReader } from "../store/index.js";
 
 export { FlowSpec, step, Parameter, IncludeFile, JSONType } from "./sandbox/guest/flowspec.js";
 export type { Inputs, ParameterOptions, IncludeFileOptions, MergeOptions, StepOptions } from "./sandbox/guest/flowspec.js";
-export { registerArtifactClass } from "./sandbox/guest/envelope.js";
+export { registerArtifactClass } from "../store/index.js";
 export { Flow, Run, Step, Task, Steplab, namespace, DataArtifact, ClientNotFoundError } from "./client/index.js";
 export { SteplabError } from "../errors/index.js";
 

@@ -16,3 +16,5 @@ export { RemoteStore, loadRemoteConfig, isRemoteRoot, parseS3Root, formatS3Root,
 export type { RemoteConfig, S3Settings, S3Location, RemoteStoreOptions } from "./remote/index.js";
 export { encodeArtifact, decodeArtifact, typeName, sha256 } from "./codec.js";
 export { ArtifactEncodeError } from "./errors.js";
+export { storeReader, type StoreReader } from "./reader.js";
+export { registerArtifactClass, toEnvelopes, fromEnvelopes, isEnvelope } from "./envelope.js";

@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../cli/main.js";
 import { DataArtifact, Flow, Run, Step, Steplab, Task, type StoreReader } from "../runtime/client/index.js";
-import { storeReader } from "../runtime/client/store-reader.js";
+import { storeReader } from "../store/index.js";
 import { NotFoundError } from "../errors/index.js";
 import { openStore, type Store } from "../store/index.js";
 

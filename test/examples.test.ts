@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cellSource, cellTags, readNotebook } from "../notebooks/index.js";
 import { Flow, type Run } from "../runtime/client/index.js";
-import { storeReader } from "../runtime/client/store-reader.js";
+import { storeReader } from "../store/index.js";
 import { createSession, type CellSink, type ExecuteOutcome, type MimeBundle } from "../runtime/session/index.js";
 import { Project, ROOT, runIdOf, type CliResult } from "./helpers/cli.js";
 

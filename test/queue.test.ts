@@ -12,7 +12,7 @@ import path from "node:path";
 import { Queue } from "bullmq";
 import { afterAll, describe, expect, it } from "vitest";
 import { Flow, setDefaultReader } from "../runtime/client/index.js";
-import { storeReader } from "../runtime/client/store-reader.js";
+import { storeReader } from "../store/index.js";
 import { loadRemoteConfig, RemoteStore } from "../store/index.js";
 import { BIN, ROOT } from "./helpers/cli.js";
 import { remoteServices, uniqueRoot } from "./helpers/services.js";

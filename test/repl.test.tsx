@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { ReplApp, clientExplorerSource, memoryHistory, type HistoryStore } from "../repl/index.js";
 import type { CellSink, ExecuteOptions, ExecuteOutcome, NotebookSession, SessionState } from "../runtime/session/types.js";
 import { encodeArtifact, openStore, sha256, typeName, type Store } from "../store/index.js";
-import { storeReader } from "../runtime/client/store-reader.js";
+import { storeReader } from "../store/index.js";
 
 // ---------------------------------------------------------------------------------------------
 // A NotebookSession stand-in: cells run in one node:vm context (the real session isolates them;

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../cli/main.js";
 import { Flow, Run, Task } from "../runtime/client/index.js";
-import { storeReader } from "../runtime/client/store-reader.js";
+import { storeReader } from "../store/index.js";
 import { openStore, type Store } from "../store/index.js";
 
 const dirs: string[] = [];

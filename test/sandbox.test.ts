@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { decodeArtifact, encodeArtifact, openStore, sha256, type Store } from "../store/index.js";
-import { storeReader } from "../runtime/client/store-reader.js";
+import { storeReader } from "../store/index.js";
 import { bundleFlow } from "../runtime/bundle/index.js";
 import {
   IsolateSandbox,

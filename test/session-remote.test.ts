@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Flow } from "../runtime/client/index.js";
-import { storeReader } from "../runtime/client/store-reader.js";
+import { storeReader } from "../store/index.js";
 import { createSession, type CellSink } from "../runtime/session/index.js";
 import { openStore } from "../store/index.js";
 import { remoteServices, uniqueRoot } from "./helpers/services.js";

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { createSession, type Session } from "../runtime/session/index.js";
 import type { CellSink, MimeBundle } from "../runtime/session/index.js";
-import { storeReader } from "../runtime/client/store-reader.js";
+import { storeReader } from "../store/index.js";
 import { Flow } from "../runtime/client/index.js";
 
 interface Captured extends CellSink {

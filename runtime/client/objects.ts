@@ -3,7 +3,7 @@
  * Everything is synchronous (LMDB reads are local) and lazy: artifacts load when `.data` is read.
  */
 import type { ArtifactRef, RunRecord, TaskRecord } from "../../store/types.js";
-import { fromEnvelopes } from "../sandbox/guest/envelope.js";
+import { fromEnvelopes } from "../../store/index.js";
 import { ClientNotFoundError, nearby } from "./errors.js";
 import { currentReader, type StoreReader } from "./reader.js";
 

@@ -1,22 +1,10 @@
 /**
- * The read side of the store that the client API needs. On the host it is the LMDB store itself;
- * inside an isolate it is a bridge to the host's store — which is why the client API works the
- * same in a script, in a step and in a notebook cell.
+ * Which StoreReader the client API reads through: inside a sandbox the host's bridge, in a
+ * script the datastore the host names with setDefaultReader.
  */
-import type { RunRecord, TaskLogs, TaskRecord } from "../../store/types.js";
+import type { StoreReader } from "../../store/index.js";
 
-export interface StoreReader {
-  listFlows(): string[];
-  listRuns(flow: string): RunRecord[];
-  getRun(flow: string, runId: string): RunRecord | undefined;
-  listSteps(flow: string, runId: string): string[];
-  listTasks(flow: string, runId: string, step: string): TaskRecord[];
-  listRunTasks(flow: string, runId: string): TaskRecord[];
-  getTask(flow: string, runId: string, step: string, taskId: string): TaskRecord | undefined;
-  getLogs(flow: string, runId: string, step: string, taskId: string): TaskLogs | undefined;
-  /** The decoded value of a blob (class envelopes not yet rebuilt). */
-  loadBlob(sha: string): unknown;
-}
+export type { StoreReader };
 
 let defaultReader: (() => StoreReader) | undefined;
 

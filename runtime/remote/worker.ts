@@ -10,7 +10,7 @@
 import { statSync } from "node:fs";
 import os from "node:os";
 import { Worker, type Job } from "bullmq";
-import { storeReader } from "../client/store-reader.js";
+import { storeReader } from "../../store/index.js";
 import { executeTask, SandboxPool, taskSpecFromStore } from "../scheduler/index.js";
 import type { StepNode } from "../graph/types.js";
 import { decodeArtifact, isRemoteRoot, RemoteStore, type RemoteConfig } from "../../store/index.js";

@@ -3,4 +3,4 @@ export type { TaskInput, ArtifactShas } from "./guest/task-state.js";
 export { IsolateSandbox, DEFAULT_MEMORY_MB } from "./isolate/sandbox.js";
 export { ProcessSandbox } from "./process/sandbox.js";
 export { TaskInterruptedError, TaskTimeoutError, TaskMemoryError, TaskCrashedError, UserCodeError } from "./errors.js";
-export { registerArtifactClass, toEnvelopes, fromEnvelopes } from "./guest/envelope.js";
+export { registerArtifactClass, toEnvelopes, fromEnvelopes } from "../../store/index.js";

@@ -1,7 +1,7 @@
 /**
  * One interface, two implementations (isolate, process): run one step of a bundled flow.
  */
-import type { StoreReader } from "../client/reader.js";
+import type { StoreReader } from "../../store/index.js";
 import type { GuestOutcome, TaskRequest } from "./guest/task-state.js";
 
 export type { GuestOutcome, TaskRequest };

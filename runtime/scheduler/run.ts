@@ -5,9 +5,9 @@
  */
 import os from "node:os";
 import type { ArtifactRef, Frame, RunRecord, Store, TaskRecord } from "../../store/index.js";
-import type { StoreReader } from "../client/reader.js";
+import type { StoreReader } from "../../store/index.js";
 import type { TaskExecutor } from "../executor/index.js";
-import { storeReader } from "../client/store-reader.js";
+import { storeReader } from "../../store/index.js";
 import type { FlowGraph, StepNode } from "../graph/types.js";
 import { type RunConsole, LineSplitter, type TaskLabel } from "./console.js";
 import { RuntimeGraphError } from "./errors.js";

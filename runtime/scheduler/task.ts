@@ -4,7 +4,7 @@
  * Used by the scheduler for flows and by notebook sessions for cells.
  */
 import { sha256, type ArtifactRef, type Frame, type Store, type TaskError, type TaskRecord, type TaskStatus } from "../../store/index.js";
-import type { StoreReader } from "../client/reader.js";
+import type { StoreReader } from "../../store/index.js";
 import { SteplabError } from "../../errors/index.js";
 import type { Sandbox, TaskIO, TaskLimits, TaskRequest } from "../sandbox/index.js";
 

@@ -4,7 +4,7 @@
  * declared which local (for the "local of another cell" error).
  */
 import type { ArtifactRef } from "../../store/index.js";
-import type { StoreReader } from "../client/reader.js";
+import type { StoreReader } from "../../store/index.js";
 import { CellLanguageService, typeOfValue, type CellContext } from "./language/index.js";
 import type { CompletionResult, InspectResult, IsCompleteResult } from "./types.js";
 

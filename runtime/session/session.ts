@@ -30,8 +30,8 @@ import {
 } from "../../notebooks/index.js";
 import { reachableFrom } from "../graph/index.js";
 import { bundleSource, transformSource, type FlowBundle } from "../bundle/index.js";
-import type { StoreReader } from "../client/reader.js";
-import { storeReader } from "../client/store-reader.js";
+import type { StoreReader } from "../../store/index.js";
+import { storeReader } from "../../store/index.js";
 import { IsolateSandbox, TaskInterruptedError, type Sandbox, type TaskIO } from "../sandbox/index.js";
 import { executeTask, storeParameters, type TaskSpec } from "../scheduler/index.js";
 import { buildCellModule, CELL_FLOW_CLASS, CELL_METHOD, CELL_SOURCE_NAME, topLevelNames, type CellModule } from "./cell-module.js";

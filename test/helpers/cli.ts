@@ -10,7 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { inject } from "vitest";
 import { openStore, type Store } from "../../store/index.js";
-import { storeReader } from "../../runtime/client/store-reader.js";
+import { storeReader } from "../../store/index.js";
 import { Flow, type StoreReader } from "../../runtime/client/index.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");

@@ -3,7 +3,7 @@
  * The sandbox installs one implementation as `globalThis.__steplabHost` before the flow's
  * bundle runs; in a plain Node script there is none and the client API reads the store directly.
  */
-import type { StoreReader } from "../../client/reader.js";
+import type { StoreReader } from "../../../store/index.js";
 
 export interface GuestHost {
   /** The decoded value of a blob (class envelopes not yet rebuilt). */

@@ -2,7 +2,8 @@
  * The one task running in this guest: what `this` reads and writes, and the transition it takes.
  * The task knows its artifacts as references (name -> sha); values load lazily through the host.
  */
-import { fromEnvelopes, toEnvelopes } from "./envelope.js";
+// The envelope module itself, not store/index: the guest is bundled into isolates, without LMDB.
+import { fromEnvelopes, toEnvelopes } from "../../../store/envelope.js";
 import { MissingArtifactError, StepUsageError, UnstorableArtifactError } from "./errors.js";
 import { currentHost } from "./host-bridge.js";
 import { planMerge } from "./merge.js";

@@ -5,7 +5,7 @@
  * them back into named functions. Two functions instead of one per name make a context cheaper
  * to set up. Imported by both sides (the prelude through esbuild).
  */
-import type { StoreReader } from "../../client/reader.js";
+import type { StoreReader } from "../../../store/index.js";
 
 export const BRIDGE_CALL = "__steplabBridgeCall";
 export const BRIDGE_WAIT = "__steplabBridgeWait";

@@ -4,7 +4,7 @@
  */
 import { pathToFileURL } from "node:url";
 import { encodeArtifact, openStore, typeName } from "../../../store/index.js";
-import { storeReader } from "../../client/store-reader.js";
+import { storeReader } from "../../../store/index.js";
 import type { ChildMessage, RunMessage } from "./protocol.js";
 
 function send(message: ChildMessage): Promise<void> {
