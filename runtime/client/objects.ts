@@ -3,7 +3,8 @@
  * Everything is synchronous (LMDB reads are local) and lazy: artifacts load when `.data` is read.
  */
 import type { ArtifactRef, RunRecord, TaskRecord } from "../../store/types.js";
-import { fromEnvelopes } from "../../store/index.js";
+// The envelope module itself, not store/index: the client runs inside isolates too, without LMDB.
+import { fromEnvelopes } from "../../store/envelope.js";
 import { ClientNotFoundError, nearby } from "./errors.js";
 import { currentReader, type StoreReader } from "./reader.js";
 
