@@ -26,7 +26,12 @@ export interface RemoteRun {
 
 /** The store and executor the options ask for, or undefined for a plain local run. */
 /** The queue (bullmq, ioredis) loads only for `--with queue`: a local run never pays for it. */
-export async function remoteRun(parsed: ParsedOptions, io: CliIO, maxWorkers: number): Promise<RemoteRun | undefined> {
+export async function remoteRun(
+  parsed: ParsedOptions,
+  io: CliIO,
+  maxWorkers: number,
+  flow: { file: string; name: string },
+): Promise<RemoteRun | undefined> {
   const withs = parsed.values.get("with") ?? [];
   for (const w of withs) if (w !== "queue") throw new UsageError(`--with ${w} is not supported: use --with queue`);
   const queue = withs.includes("queue");
@@ -53,7 +58,13 @@ export async function remoteRun(parsed: ParsedOptions, io: CliIO, maxWorkers: nu
   }
   const store = new RemoteStore(rootArg, { config });
   const executor = queue
-    ? new (await import("../runtime/remote/index.js")).QueueExecutor({ store, config, maxWorkers, note: (text) => io.stderr(`${text}\n`) })
+    ? new (await import("../runtime/remote/index.js")).QueueExecutor({
+        store,
+        flow,
+        config,
+        maxWorkers,
+        note: (text) => io.stderr(`${text}\n`),
+      })
     : undefined;
   return {
     store,

@@ -11,7 +11,7 @@ import {
   RunConsole,
 } from "../runtime/scheduler/index.js";
 import { UsageError } from "../errors/index.js";
-import type { FlowGraph } from "../runtime/graph/types.js";
+import type { FlowGraph } from "../runtime/graph/index.js";
 import { EXIT, type CliIO } from "./io.js";
 import { integerOption, parseOptions, single, type OptionSpec } from "./options.js";
 import { parameterOptions, resolveParameters } from "./parameters.js";
@@ -67,7 +67,7 @@ export async function runCommand(graph: FlowGraph, args: string[], io: CliIO): P
   if (!header(graph, io)) return EXIT.failed;
   for (const f of included) io.stderr(`Including file ${f.file} of ${f.bytes} bytes\n`);
   // --with queue / --datastore s3: tasks on workers, data in S3 + PostgreSQL.
-  const remote = await remoteRun(parsed, io, maxWorkers);
+  const remote = await remoteRun(parsed, io, maxWorkers, graph);
   const store = remote?.store ?? openUserStore(io);
   try {
     const outcome = await runFlow({
@@ -103,7 +103,7 @@ export async function resumeCommand(graph: FlowGraph, args: string[], io: CliIO)
   const request = { step: parsed.positionals[0], originRunId: single(parsed, "origin-run-id") };
   checkResumeStep(graph, request.step);
   if (!header(graph, io)) return EXIT.failed;
-  const remote = await remoteRun(parsed, io, maxWorkers);
+  const remote = await remoteRun(parsed, io, maxWorkers, graph);
   const store = remote?.store ?? openUserStore(io);
   try {
     const { plan, parameters } = resolveResume(store, graph, request);

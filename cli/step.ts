@@ -16,25 +16,25 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import path from "node:path";
 import { decodeArtifact, type Frame, type RunRecord, type Store, type TaskRecord } from "../store/index.js";
-import { storeReader } from "../store/index.js";
 import { UsageError } from "../errors/index.js";
-import type { FlowGraph, StepNode } from "../runtime/graph/types.js";
+import type { FlowGraph, StepNode } from "../runtime/graph/index.js";
 import {
-  DEFAULT_MAX_NUM_SPLITS,
-  describeFailure,
-  executeTask,
   foreachListOf,
-  foreachSplit,
+  LocalExecutor,
   readInputTasks,
-  storeParameters,
-  RunConsole,
-  RuntimeGraphError,
   SandboxPool,
+  storeValues,
   TaskInputError,
   taskSpecFromStore,
   toTaskError,
-  transitionChecker,
-  LineSplitter,
+} from "../runtime/executor/index.js";
+import {
+  consoleTask,
+  DEFAULT_MAX_NUM_SPLITS,
+  foreachSplit,
+  RunConsole,
+  RuntimeGraphError,
+  stepPolicy,
   type TaskLabel,
 } from "../runtime/scheduler/index.js";
 import { EXIT, type CliIO } from "./io.js";
@@ -125,7 +125,7 @@ async function runRecordFor(store: Store, graph: FlowGraph, a: StepArgs, io: Cli
   if (a.node.name !== "start") {
     throw new TaskInputError(`run ${graph.name}/${a.runId} is not in the datastore ${store.root}: its start step creates it`);
   }
-  const refs = await storeParameters(store, a.parameters);
+  const refs = await storeValues(store, a.parameters);
   const run: RunRecord = {
     flow: graph.name,
     runId: a.runId,
@@ -242,41 +242,44 @@ async function runStep(store: Store, graph: FlowGraph, a: StepArgs, io: CliIO): 
       },
       { loadList },
     );
-    const pool = new SandboxPool(graph.file, graph.name, store.root);
+    const executor = new LocalExecutor({ store, sandboxes: new SandboxPool(graph.file, graph.name, store.root) });
     try {
-      await pool.prepare([node]);
-      const sandbox = await pool.acquire(node);
-      out.taskSystem(label, a.retryCount > 0 ? `Task is starting (retry ${a.retryCount}).` : "Task is starting.");
-      const splitters = {
-        stdout: new LineSplitter((line) => out.taskOutput(label, "stdout", line)),
-        stderr: new LineSplitter((line) => out.taskOutput(label, "stderr", line)),
-      };
-      const result = await executeTask(spec, {
-        store,
-        reader: storeReader(store),
-        sandbox,
-        limits: { memoryMb: node.options.memoryMb, timeoutSeconds: node.options.timeoutSeconds },
-        onOutput: (stream, text) => splitters[stream].push(text),
-        onStarted: (pid) => (label.pid = pid),
-        checkTransition: transitionChecker(node),
-      });
-      splitters.stdout.flush();
-      splitters.stderr.flush();
-      pool.release(sandbox);
+      const policy = stepPolicy(node);
+      await executor.prepare([policy]);
+      // Argo retries a failed pod with the next --retry-count: this pod makes one attempt.
+      const task = { ...consoleTask(out, label, node), onlyThisAttempt: true };
+      const result = await executor.execute(spec, policy, task);
+      task.flush();
       record = result.record;
-      if (result.error) return await failed(store, graph, a, out, label, describeFailure(result.error));
+      if (result.error) return await failed(store, graph, a, out);
     } finally {
-      await pool.dispose();
+      await executor.close();
     }
-    out.taskSystem(label, "Task finished successfully.");
+    if (!record.caught) out.taskSystem(label, "Task finished successfully.");
   }
 
+  return afterTask(store, graph, a, out, label, record, run);
+}
+
+/** A succeeded task: a foreach writes its split for Argo; the end step finishes the run. */
+async function afterTask(
+  store: Store,
+  graph: FlowGraph,
+  a: StepArgs,
+  out: RunConsole,
+  label: TaskLabel,
+  record: TaskRecord,
+  run: RunRecord,
+): Promise<number> {
+  const { node } = a;
   if (node.foreach !== undefined) {
     const split = foreachSplit(record, node, (sha) => decodeArtifact(store.getBlob(sha)), a.maxNumSplits);
     if ("problem" in split) {
       const error = new RuntimeGraphError(split.problem);
       await store.commitTask({ task: { ...record, status: "failed", error: toTaskError(error) }, blobs: new Map() });
-      return failed(store, graph, a, out, label, `${error.name}: ${split.problem}`);
+      out.taskOutput(label, "stderr", `${error.name}: ${split.problem}`);
+      out.taskSystem(label, "Task failed.");
+      return failed(store, graph, a, out);
     }
     out.taskSystem(label, `Foreach yields ${split.list.length} child steps.`);
     writeOutput(a.outputsDir, "split-indices", JSON.stringify(split.list.map((_, i) => i)));
@@ -289,17 +292,13 @@ async function runStep(store: Store, graph: FlowGraph, a: StepArgs, io: CliIO): 
   return EXIT.ok;
 }
 
-/** Shows the failure; on the step's last attempt the run fails with it (Argo retries the others). */
-async function failed(store: Store, graph: FlowGraph, a: StepArgs, out: RunConsole, label: TaskLabel, shown: string): Promise<number> {
-  for (const line of shown.split("\n")) out.taskOutput(label, "stderr", line);
-  out.taskSystem(label, "Task failed.");
+/** On the step's last attempt the run fails with the task (Argo retries the others). */
+async function failed(store: Store, graph: FlowGraph, a: StepArgs, out: RunConsole): Promise<number> {
   const retries = a.node.options.retries ?? 0;
   if (a.retryCount >= retries) {
     const latest = store.getRun(graph.name, a.runId);
     if (latest) await store.putRun({ ...latest, status: "failed", finishedAt: Date.now(), failedStep: a.node.name });
     out.system("Workflow failed.");
-  } else {
-    out.note(`steplab: attempt ${a.retryCount} of step '${a.node.name}' failed; ${retries - a.retryCount} retries left`);
   }
   return EXIT.failed;
 }

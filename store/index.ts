@@ -18,3 +18,4 @@ export { encodeArtifact, decodeArtifact, typeName, sha256 } from "./codec.js";
 export { ArtifactEncodeError } from "./errors.js";
 export { storeReader, type StoreReader } from "./reader.js";
 export { registerArtifactClass, toEnvelopes, fromEnvelopes, isEnvelope } from "./envelope.js";
+export { runPathspec, taskPathspec, type TaskPlace } from "./pathspec.js";

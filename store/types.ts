@@ -68,6 +68,8 @@ export interface TaskRecord {
   error?: TaskError;
   /** Pathspec of the task this one was cloned from by `resume`. */
   originPathspec?: string;
+  /** Set when `@step({ catch: NAME })` kept the task's exception: the artifact that holds it. */
+  caught?: string;
 }
 
 export interface TaskLogs {

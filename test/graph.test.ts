@@ -601,12 +601,28 @@ describe("lint rules", () => {
     const src = flow(`  @step({ isolation: "thread", memoryMb: -1, gpu: 1 }) start() { this.next(this.end); }\n  @step end() {}`);
     const problems = lintSrc(src).filter((p) => p.rule === "step-options");
     expect(problems.map((p) => p.message)).toEqual([
-      "@step on start has an unknown option gpu: the options are isolation, memoryMb, timeoutSeconds, retries.",
+      "@step on start has an unknown option gpu: the options are isolation, memoryMb, timeoutSeconds, retries, catch, cache.",
       'isolation of step start must be "isolate" (the default) or "process".',
       "memoryMb of step start must be a positive number.",
     ]);
     expect(problems.every((p) => p.line === 4)).toBe(true);
     expect(parseFlowSource(src, "flow.ts").steps[0]!.options).toEqual({});
+  });
+
+  it("step-options: retries, catch and cache", () => {
+    const bad = flow(`  @step({ retries: 1.5, catch: "not a name", cache: "yes" }) start() { this.next(this.end); }\n  @step end() {}`);
+    expect(
+      lintSrc(bad)
+        .filter((p) => p.rule === "step-options")
+        .map((p) => p.message),
+    ).toEqual([
+      "cache of step start must be true or false.",
+      'catch of step start must name the artifact that keeps the exception, e.g. catch: "error".',
+      "retries of step start must be a whole number, 0 or more.",
+    ]);
+    const good = flow(`  @step({ retries: 2, catch: "failure", cache: false }) start() { this.next(this.end); }\n  @step end() {}`);
+    expect(lintSrc(good)).toEqual([]);
+    expect(parseFlowSource(good, "flow.ts").steps[0]!.options).toEqual({ retries: 2, catch: "failure", cache: false });
   });
 
   it("duplicate-parameter and parameter-clash", () => {

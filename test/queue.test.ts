@@ -144,7 +144,8 @@ describe.skipIf(services.skip)("steplab worker + run --with queue (Redis, S3, Po
       expect(pids.has(a.child.pid!)).toBe(true);
       expect(pids.has(b.child.pid!)).toBe(true);
       for (const jobId of inFlight) {
-        const [, , step, taskId] = jobId.split("/");
+        // Job ids are the task's pathspec and its attempt: Flow/run/step/task#attempt.
+        const [, , step, taskId] = jobId.replace(/#\d+$/, "").split("/");
         const task = store.getTask("WideQueueFlow", latest.record.runId, step!, taskId!);
         expect(task?.status).toBe("succeeded");
         // Worker B ran it again, unless A had committed it just before it died (B then skips it).
@@ -192,7 +193,7 @@ describe.skipIf(services.skip)("steplab worker + run --with queue (Redis, S3, Po
     }
   });
 
-  it("maps a step's retries to job attempts; a process step on a worker reads the remote datastore; a re-sent task is not run twice", {
+  it("sends each of a step's attempts as a job; a process step on a worker reads the remote datastore; a re-sent task is not run twice", {
     timeout: 300_000,
   }, async () => {
     const root = uniqueRoot(services.env, "queue-retry");
@@ -218,7 +219,9 @@ describe.skipIf(services.skip)("steplab worker + run --with queue (Redis, S3, Po
     );
     expect(await run.exited).toBe(0);
     expect(run.out()).toContain("result 42");
-    expect(worker.out()).toMatch(/flaky\/2: failed: first attempt fails on purpose/);
+    // Each attempt is a job of its own: #0 failed, #1 succeeded.
+    expect(worker.out()).toMatch(/flaky\/2#0: failed: first attempt fails on purpose/);
+    expect(worker.out()).toMatch(/flaky\/2#1: finished/);
 
     const store = new RemoteStore(root, { config: loadRemoteConfig(tmpdir(), env), cacheDir: tempDir() });
     const queue = new Queue(queueName, { connection: { url: services.env.STEPLAB_REDIS_URL } as never });
@@ -230,7 +233,7 @@ describe.skipIf(services.skip)("steplab worker + run --with queue (Redis, S3, Po
       expect(flaky.attempt).toBe(1);
 
       // The same task sent again is the same job: nothing new to run.
-      const jobId = `FlakyQueueFlow/${runId}/start/1`;
+      const jobId = `FlakyQueueFlow/${runId}/start/1#0`;
       const job = (await queue.getJob(jobId))!;
       expect(await job.getState()).toBe("completed");
       await queue.add("task", job.data, { jobId });
@@ -239,7 +242,7 @@ describe.skipIf(services.skip)("steplab worker + run --with queue (Redis, S3, Po
       const before = store.getTask("FlakyQueueFlow", runId, "start", "1")!;
       await job.remove();
       await queue.add("task", job.data, { jobId });
-      await until("the worker to skip the re-sent task", () => /start\/1: already succeeded, not run again/.test(worker.out()));
+      await until("the worker to skip the re-sent task", () => /start\/1#0: already succeeded, not run again/.test(worker.out()));
       expect(store.getTask("FlakyQueueFlow", runId, "start", "1")).toEqual(before);
     } finally {
       await queue.close();

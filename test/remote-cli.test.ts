@@ -90,7 +90,7 @@ describe.skipIf(services.skip)("the CLI over an S3 + PostgreSQL datastore", () =
       const queued = await steplab([HELLO, "resume", "hello", "--with", "queue", "--datastore-root", root], queueEnv);
       expect(queued.out).toContain("Done!");
       expect(queued.code).toBe(0);
-      expect(workerOut).toMatch(/HelloFlow\/\d+\/hello\/\d+: finished/);
+      expect(workerOut).toMatch(/HelloFlow\/\d+\/hello\/\d+#0: finished/);
       expect(workerOut).not.toMatch(/\/start\/\d+: started/);
     } finally {
       worker.kill("SIGTERM");

@@ -104,7 +104,7 @@ function nextForm(sf: ts.SourceFile, step: string, call: ts.CallExpression, add:
   });
 }
 
-const OPTION_KEYS = ["isolation", "memoryMb", "timeoutSeconds", "retries"];
+const OPTION_KEYS = ["isolation", "memoryMb", "timeoutSeconds", "retries", "catch", "cache"];
 
 function stepOptions(_sf: ts.SourceFile, m: StepMethod, add: Add): void {
   const e = m.step.expression;
@@ -123,6 +123,10 @@ function stepOptions(_sf: ts.SourceFile, m: StepMethod, add: Add): void {
       add("step-options", `@step on ${m.name} has an unknown option ${key}: the options are ${OPTION_KEYS.join(", ")}.`);
     } else if (key === "isolation" && value !== "isolate" && value !== "process") {
       add("step-options", `isolation of step ${m.name} must be "isolate" (the default) or "process".`);
+    } else if (key === "catch" && !(typeof value === "string" && /^[A-Za-z_$][\w$]*$/.test(value))) {
+      add("step-options", `catch of step ${m.name} must name the artifact that keeps the exception, e.g. catch: "error".`);
+    } else if (key === "cache" && typeof value !== "boolean") {
+      add("step-options", `cache of step ${m.name} must be true or false.`);
     } else if (key === "retries" && !(typeof value === "number" && Number.isInteger(value) && value >= 0)) {
       add("step-options", `retries of step ${m.name} must be a whole number, 0 or more.`);
     } else if ((key === "memoryMb" || key === "timeoutSeconds") && !(typeof value === "number" && value > 0 && Number.isFinite(value))) {

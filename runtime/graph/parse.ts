@@ -117,6 +117,8 @@ function stepOptions(d: ts.Decorator): StepOptions {
     const n = raw[key];
     if (typeof n === "number" && Number.isFinite(n) && n >= 0) out[key] = n;
   }
+  if (typeof raw.catch === "string" && raw.catch !== "") out.catch = raw.catch;
+  if (typeof raw.cache === "boolean") out.cache = raw.cache;
   return out;
 }
 

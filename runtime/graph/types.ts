@@ -12,7 +12,12 @@ export interface StepOptions {
   isolation?: "isolate" | "process";
   memoryMb?: number;
   timeoutSeconds?: number;
+  /** More attempts after a failure (Metaflow's @retry). */
   retries?: number;
+  /** After the last attempt, keep the exception as this artifact and go on (Metaflow's @catch(var=...)). */
+  catch?: string;
+  /** Reuse across runs (`run --cache`): false never, true even for process steps and client reads. */
+  cache?: boolean;
 }
 
 export interface StepNode {

@@ -7,16 +7,22 @@
  */
 import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
-import { startingRecord, toTaskError, type TaskOutcome, type TaskSpec } from "../scheduler/index.js";
-import type { TaskExecution, TaskExecutor } from "../executor/index.js";
-import type { FlowGraph, StepNode } from "../graph/types.js";
+import {
+  runAttempts,
+  startingRecord,
+  toTaskError,
+  type StepPolicy,
+  type TaskExecution,
+  type TaskExecutor,
+  type TaskOutcome,
+  type TaskSpec,
+} from "../executor/index.js";
 import { SteplabError } from "../../errors/index.js";
 import { redactUrl, type RemoteConfig, type Store, type TaskError, type TaskRecord } from "../../store/index.js";
 import { checkRedis, connect, isOutputProgress, JOB_NAME, jobIdFor, QueueError, redisUrl, type TaskJobData } from "./queue.js";
 
 /** Finished jobs are kept this long, so a re-sent task finds its job instead of running again. */
 const KEEP_FINISHED_SECONDS = 7 * 24 * 3600;
-const RETRY_DELAY_MS = 1_000;
 
 type JobResult = { ok: true } | { ok: false; reason: string };
 
@@ -26,12 +32,14 @@ interface Waiter {
   progress(data: unknown): void;
 }
 
-/** Characters of each stream shown live, per attempt: the logs read at the end show the rest. */
-type Shown = Map<number, { stdout: number; stderr: number }>;
+/** Characters of each stream shown live: the logs read at the end show the rest. */
+type Shown = { stdout: number; stderr: number };
 
 export interface QueueExecutorOptions {
   /** The remote datastore (its root is what workers open). */
   store: Store;
+  /** The flow file (an absolute path every worker has) and its class. */
+  flow: { file: string; name: string };
   config: RemoteConfig;
   /** Global concurrency of the queue: tasks running at once on all workers together. */
   maxWorkers: number;
@@ -73,7 +81,6 @@ export class QueueExecutor implements TaskExecutor {
   readonly #url: string;
   #queue: Queue | undefined;
   #events: QueueEvents | undefined;
-  #graph: FlowGraph | undefined;
   readonly #waiters = new Map<string, Waiter>();
   /** BullMQ leaves connections it was given open; they are closed here. */
   readonly #connections: Redis[] = [];
@@ -87,8 +94,7 @@ export class QueueExecutor implements TaskExecutor {
     return this.#opts.config.queue;
   }
 
-  async prepare(graph: FlowGraph): Promise<void> {
-    this.#graph = graph;
+  async prepare(): Promise<void> {
     await checkRedis(this.#url);
     const name = this.#opts.config.queue;
     const [forQueue, forEvents] = [connect(this.#url), connect(this.#url)];
@@ -115,14 +121,18 @@ export class QueueExecutor implements TaskExecutor {
     waiter.settle(result);
   }
 
-  async execute(spec: TaskSpec, node: StepNode, io: TaskExecution): Promise<TaskOutcome> {
+  /** Each attempt is one job; retries and catch are decided here, as for a local run. */
+  execute(spec: TaskSpec, step: StepPolicy, io: TaskExecution): Promise<TaskOutcome> {
+    return runAttempts(spec, step, io, this.#opts.store, (attempt) => this.#sendAttempt(spec, step, io, attempt));
+  }
+
+  async #sendAttempt(spec: TaskSpec, step: StepPolicy, io: TaskExecution, attempt: number): Promise<TaskOutcome> {
     const queue = this.#queue;
-    const graph = this.#graph;
-    if (!queue || !graph) throw new QueueError("the queue executor was not prepared");
+    if (!queue) throw new QueueError("the queue executor was not prepared");
     const data: TaskJobData = {
       datastore: this.#opts.store.root,
-      file: graph.file,
-      flowClass: graph.name,
+      file: this.#opts.flow.file,
+      flowClass: this.#opts.flow.name,
       flow: spec.flow,
       runId: spec.runId,
       step: spec.step,
@@ -133,30 +143,27 @@ export class QueueExecutor implements TaskExecutor {
       foreachIndex: spec.foreach?.index,
       parameterNames: spec.parameterNames,
       stepNames: spec.stepNames,
-      isolation: node.options.isolation ?? "isolate",
-      memoryMb: node.options.memoryMb,
-      timeoutSeconds: node.options.timeoutSeconds,
+      attempt,
+      isolation: step.options.isolation ?? "isolate",
+      memoryMb: step.options.memoryMb,
+      timeoutSeconds: step.options.timeoutSeconds,
     };
     const jobId = jobIdFor(data);
-    const shown: Shown = new Map();
+    const shown: Shown = { stdout: 0, stderr: 0 };
     const finished = new Promise<JobResult>((resolve) =>
       this.#waiters.set(jobId, {
         settle: resolve,
         progress: (data) => {
-          if (!isOutputProgress(data)) return;
-          const counts = shown.get(data.attempt) ?? { stdout: 0, stderr: 0 };
-          shown.set(data.attempt, counts);
+          if (!isOutputProgress(data) || data.attempt !== attempt) return;
           for (const [stream, text] of data.output) {
             io.onOutput(stream, text);
-            counts[stream] += text.length;
+            shown[stream] += text.length;
           }
         },
       }),
     );
     await queue.add(JOB_NAME, data, {
       jobId,
-      attempts: (node.options.retries ?? 0) + 1,
-      backoff: { type: "fixed", delay: RETRY_DELAY_MS },
       removeOnComplete: { age: KEEP_FINISHED_SECONDS },
       removeOnFail: { age: KEEP_FINISHED_SECONDS },
     });
@@ -167,16 +174,16 @@ export class QueueExecutor implements TaskExecutor {
       const job = await queue.getJob(jobId);
       this.#settle(jobId, { ok: false, reason: job?.failedReason ?? "failed" });
     }
-    return this.#outcome(spec, await finished, io, shown);
+    return this.#outcome(spec, attempt, await finished, io, shown);
   }
 
-  async #outcome(spec: TaskSpec, result: JobResult, io: TaskExecution, shown: Shown): Promise<TaskOutcome> {
+  async #outcome(spec: TaskSpec, attempt: number, result: JobResult, io: TaskExecution, shown: Shown): Promise<TaskOutcome> {
     const { store } = this.#opts;
     const record = store.getTask(spec.flow, spec.runId, spec.step, spec.taskId);
     const logs = store.getLogs(spec.flow, spec.runId, spec.step, spec.taskId);
-    // What the recorded attempt printed and was not shown live (all of it when the job had
-    // finished before this side listened).
-    const live = shown.get(record?.attempt ?? 0) ?? { stdout: 0, stderr: 0 };
+    // What the attempt printed and was not shown live (all of it when the job had finished
+    // before this side listened).
+    const live = record?.attempt === attempt ? shown : { stdout: 0, stderr: 0 };
     const stdout = (logs?.stdout ?? "").slice(live.stdout);
     if (stdout) io.onOutput("stdout", stdout);
     const failedHere = result.ok && record?.status === "succeeded" ? undefined : record?.error;
@@ -185,7 +192,7 @@ export class QueueExecutor implements TaskExecutor {
 
     if (result.ok && record?.status === "succeeded") {
       try {
-        io.checkTransition(record.next);
+        io.checkTransition?.(record.next);
         return { record };
       } catch (err) {
         return this.#fail(record, err as Error, logs);
@@ -195,7 +202,7 @@ export class QueueExecutor implements TaskExecutor {
     const error = rebuildError(record?.status === "failed" ? record.error : undefined, reason);
     if (record?.status === "failed") return { record, error };
     // The worker could not record the failure (its datastore was out of reach): record it here.
-    const base: TaskRecord = record ?? startingRecord(spec, "failed");
+    const base: TaskRecord = record ?? startingRecord(spec, "failed", attempt);
     return this.#fail(base, error, logs);
   }
 

@@ -4,8 +4,8 @@
  * reads its inputs — foreach items included — from the datastore, as every machine sees the same.
  */
 import { Redis } from "ioredis";
-import type { StoredTask } from "../scheduler/index.js";
-import { redactUrl, type RemoteConfig } from "../../store/index.js";
+import type { StoredTask } from "../executor/index.js";
+import { redactUrl, taskPathspec, type RemoteConfig } from "../../store/index.js";
 import { SteplabError } from "../../errors/index.js";
 
 export const JOB_NAME = "task";
@@ -40,9 +40,9 @@ export class QueueError extends SteplabError {
   }
 }
 
-/** A job id from a task's pathspec: sending the same task twice finds the job already there. */
-export function jobIdFor(data: Pick<TaskJobData, "flow" | "runId" | "step" | "taskId">): string {
-  return `${data.flow}/${data.runId}/${data.step}/${data.taskId}`;
+/** A job id from a task's pathspec and attempt: sending the same attempt twice finds its job already there. */
+export function jobIdFor(data: Pick<TaskJobData, "flow" | "runId" | "step" | "taskId" | "attempt">): string {
+  return `${taskPathspec(data)}#${data.attempt ?? 0}`;
 }
 
 export function redisUrl(config: RemoteConfig): string {

@@ -1,7 +1,8 @@
 /**
- * `steplab worker`: takes task jobs from the queue and runs them with the same engine as a local
- * run (bundle the flow file from its path, run the step in a sandbox, commit through executeTask)
- * against the remote datastore named in the job. Every machine running workers has the code.
+ * `steplab worker`: takes task jobs from the queue and runs each (one attempt of a task) with a
+ * local executor, as a local run does (bundle the flow file from its path, run the step in a
+ * sandbox, commit the attempt), against the remote datastore named in the job. Every machine
+ * running workers has the code. Retries and catch are decided by the run that sent the job.
  *
  * A task that already succeeded in the datastore is not run again (a job re-sent after its worker
  * committed but died before acknowledging). A worker killed mid-task (kill -9) stops renewing its
@@ -10,9 +11,7 @@
 import { statSync } from "node:fs";
 import os from "node:os";
 import { Worker, type Job } from "bullmq";
-import { storeReader } from "../../store/index.js";
-import { executeTask, SandboxPool, taskSpecFromStore } from "../scheduler/index.js";
-import type { StepNode } from "../graph/types.js";
+import { LocalExecutor, SandboxPool, taskSpecFromStore, type StepPolicy } from "../executor/index.js";
 import { decodeArtifact, isRemoteRoot, RemoteStore, type RemoteConfig } from "../../store/index.js";
 import { LiveOutput } from "./live-output.js";
 import { connect, JOB_NAME, jobIdFor, QueueError, redisUrl, type TaskJobData } from "./queue.js";
@@ -33,8 +32,8 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-interface PoolEntry {
-  pool: SandboxPool;
+interface ExecutorEntry {
+  executor: LocalExecutor;
   mtimeMs: number;
 }
 
@@ -53,7 +52,7 @@ class ListCache {
 export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const url = redisUrl(opts.config);
   const stores = new Map<string, RemoteStore>();
-  const pools = new Map<string, PoolEntry>();
+  const executors = new Map<string, ExecutorEntry>();
   const lists = new ListCache();
   const name = `${os.hostname()}:${process.pid}`;
 
@@ -71,8 +70,8 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     return store;
   };
 
-  // One pool per flow file, rebuilt when the file changes (same path, new code on redeploy).
-  const poolFor = async (data: TaskJobData): Promise<SandboxPool> => {
+  // One executor per flow file and datastore, rebuilt when the file changes (same path, new code on redeploy).
+  const executorFor = (data: TaskJobData, store: RemoteStore): LocalExecutor => {
     const key = `${data.file}\u0000${data.flowClass}\u0000${data.datastore}`;
     let mtimeMs: number;
     try {
@@ -80,12 +79,12 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     } catch {
       throw new QueueError(`this worker (${name}) cannot find the flow file ${data.file}: workers need the same code at the same path`);
     }
-    const existing = pools.get(key);
-    if (existing && existing.mtimeMs === mtimeMs) return existing.pool;
-    if (existing) void existing.pool.dispose();
-    const pool = new SandboxPool(data.file, data.flowClass, data.datastore);
-    pools.set(key, { pool, mtimeMs });
-    return pool;
+    const existing = executors.get(key);
+    if (existing && existing.mtimeMs === mtimeMs) return existing.executor;
+    if (existing) void existing.executor.close();
+    const executor = new LocalExecutor({ store, sandboxes: new SandboxPool(data.file, data.flowClass, data.datastore) });
+    executors.set(key, { executor, mtimeMs });
+    return executor;
   };
 
   const run = async (job: Job<TaskJobData>): Promise<{ status: string; reused?: boolean }> => {
@@ -97,29 +96,19 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       opts.log(`${pathspec}: already succeeded, not run again`);
       return { status: "succeeded", reused: true };
     }
-    const spec = taskSpecFromStore(
-      store,
-      { ...data, attempt: job.attemptsMade },
-      { loadList: (sha) => lists.get(sha, () => decodeArtifact(store.getBlob(sha))) },
-    );
-    const pool = await poolFor(data);
-    const sandbox = await pool.acquire({ options: { isolation: data.isolation } } as StepNode);
-    const live = new LiveOutput(job.attemptsMade, (progress) => job.updateProgress(progress));
+    const spec = taskSpecFromStore(store, data, { loadList: (sha) => lists.get(sha, () => decodeArtifact(store.getBlob(sha))) });
+    const step: StepPolicy = {
+      name: data.step,
+      options: { isolation: data.isolation, memoryMb: data.memoryMb, timeoutSeconds: data.timeoutSeconds },
+    };
+    const live = new LiveOutput(data.attempt ?? 0, (progress) => job.updateProgress(progress));
     try {
-      const outcome = await executeTask(spec, {
-        store,
-        reader: storeReader(store),
-        sandbox,
-        limits: { memoryMb: data.memoryMb, timeoutSeconds: data.timeoutSeconds },
-        onOutput: (stream, text) => live.add(stream, text),
-        pid: process.pid,
-      });
-      // Thrown, so BullMQ retries it while attempts (the step's retries) remain.
+      const outcome = await executorFor(data, store).attempt(spec, step, { onOutput: (stream, text) => live.add(stream, text) });
+      // Thrown, so the job fails and the run that sent it decides on a retry or catch.
       if (outcome.error) throw outcome.error;
       return { status: "succeeded" };
     } finally {
       await live.flush();
-      pool.release(sandbox);
     }
   };
 
@@ -129,7 +118,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     opts.config.queue,
     async (job) => {
       if (job.name !== JOB_NAME) throw new QueueError(`unknown job kind '${job.name}'`);
-      opts.log(`${job.id}: started (attempt ${job.attemptsMade + 1})`);
+      opts.log(`${job.id}: started`);
       try {
         const result = await run(job);
         opts.log(`${job.id}: finished`);
@@ -156,7 +145,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     async close() {
       await worker.close();
       connection.disconnect();
-      await Promise.allSettled([...pools.values()].map((p) => p.pool.dispose()));
+      await Promise.allSettled([...executors.values()].map((e) => e.executor.close()));
       await Promise.allSettled([...stores.values()].map((s) => s.close()));
     },
   };

@@ -3,6 +3,7 @@
  * message; the stack is mapped to the user's file:line (see stack.ts).
  */
 import { SteplabError } from "../../errors/index.js";
+import type { EncodedArtifact } from "./types.js";
 
 export class TaskInterruptedError extends SteplabError {
   constructor(step: string) {
@@ -42,4 +43,17 @@ export class UserCodeError extends Error {
     this.stack = stack;
     this.code = code ?? "USER_CODE";
   }
+}
+
+const PARTIAL_ARTIFACTS = Symbol("steplab.partialArtifacts");
+
+/** Attaches the artifacts a failed step set before it threw, so its failed task keeps them. */
+export function withPartialArtifacts<E extends Error>(error: E, artifacts: Map<string, EncodedArtifact>): E {
+  if (artifacts.size > 0) Object.defineProperty(error, PARTIAL_ARTIFACTS, { value: artifacts, enumerable: false });
+  return error;
+}
+
+/** The artifacts a failed step set before it threw (none when it was stopped from outside). */
+export function partialArtifacts(error: unknown): Map<string, EncodedArtifact> | undefined {
+  return (error as { [PARTIAL_ARTIFACTS]?: Map<string, EncodedArtifact> } | null)?.[PARTIAL_ARTIFACTS];
 }

@@ -1,6 +1,14 @@
 export type { EncodedArtifact, Sandbox, TaskIO, TaskLimits, TaskResult, TaskRequest, GuestOutcome } from "./types.js";
-export type { TaskInput, ArtifactShas } from "./guest/task-state.js";
+export type { TaskInput, ArtifactShas } from "./guest/index.js";
 export { IsolateSandbox, DEFAULT_MEMORY_MB } from "./isolate/sandbox.js";
 export { ProcessSandbox } from "./process/sandbox.js";
-export { TaskInterruptedError, TaskTimeoutError, TaskMemoryError, TaskCrashedError, UserCodeError } from "./errors.js";
+export {
+  TaskInterruptedError,
+  TaskTimeoutError,
+  TaskMemoryError,
+  TaskCrashedError,
+  UserCodeError,
+  partialArtifacts,
+  withPartialArtifacts,
+} from "./errors.js";
 export { registerArtifactClass, toEnvelopes, fromEnvelopes } from "../../store/index.js";

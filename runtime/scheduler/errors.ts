@@ -6,10 +6,3 @@ export class RuntimeGraphError extends SteplabError {
     super("RUNTIME_GRAPH", message);
   }
 }
-
-/** A task's inputs (run, input tasks, foreach item) are not in the datastore as it expects. */
-export class TaskInputError extends SteplabError {
-  constructor(message: string) {
-    super("TASK_INPUT", message);
-  }
-}

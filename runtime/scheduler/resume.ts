@@ -7,7 +7,7 @@
 import { decodeArtifact, type Store, type TaskLogs, type TaskRecord } from "../../store/index.js";
 import { UsageError } from "../../errors/index.js";
 import { reachableFrom } from "../graph/index.js";
-import type { FlowGraph } from "../graph/types.js";
+import type { FlowGraph } from "../graph/index.js";
 
 export interface CloneSource {
   record: TaskRecord;

@@ -4,19 +4,24 @@
  * run state. On a failure it starts nothing new, lets running tasks finish, and fails the run.
  */
 import os from "node:os";
-import type { ArtifactRef, Frame, RunRecord, Store, TaskRecord } from "../../store/index.js";
-import type { StoreReader } from "../../store/index.js";
-import type { TaskExecutor } from "../executor/index.js";
-import { storeReader } from "../../store/index.js";
-import type { FlowGraph, StepNode } from "../graph/types.js";
-import { type RunConsole, LineSplitter, type TaskLabel } from "./console.js";
+import {
+  storeReader,
+  taskPathspec,
+  type ArtifactRef,
+  type Frame,
+  type RunRecord,
+  type Store,
+  type StoreReader,
+  type TaskRecord,
+} from "../../store/index.js";
+import { LocalExecutor, SandboxPool, storeValues, toTaskError, type TaskExecutor, type TaskSpec } from "../executor/index.js";
+import type { FlowGraph, StepNode } from "../graph/index.js";
+import type { RunConsole, TaskLabel } from "./console.js";
 import { RuntimeGraphError } from "./errors.js";
 import { JoinBuckets } from "./joins.js";
-import { storeParameters } from "./parameters.js";
 import type { ResumePlan } from "./resume.js";
-import { SandboxPool } from "./sandbox-pool.js";
-import { describeFailure, executeTask, toTaskError, type TaskSpec } from "./task.js";
-import { foreachSplit, transitionChecker } from "./transitions.js";
+import { consoleTask, stepPolicy } from "./task-console.js";
+import { foreachSplit } from "./transitions.js";
 
 export const DEFAULT_MAX_WORKERS = 16;
 export const DEFAULT_MAX_NUM_SPLITS = 100;
@@ -67,7 +72,7 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
   const parameterNames = Object.fromEntries(graph.parameters.map((p) => [p.field, p.name]));
 
   // Parameters are immutable artifacts every task starts with.
-  const parameterRefs = await storeParameters(store, opts.parameters);
+  const parameterRefs = await storeValues(store, opts.parameters);
 
   const runId = store.newRunId();
   const run: RunRecord = {
@@ -84,7 +89,7 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
   await store.putRun(run);
   out.system(`Workflow starting (run-id ${runId}):`);
 
-  const pool = new SandboxPool(graph.file, graph.name, store.root);
+  const executor = opts.executor ?? new LocalExecutor({ store, sandboxes: new SandboxPool(graph.file, graph.name, store.root) });
   const joins = new JoinBuckets();
   const queue: PendingTask[] = [{ step: "start", stack: [], inputs: [], initial: parameterRefs, isJoin: false }];
   let nextTaskId = 1;
@@ -97,8 +102,7 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
   const cloneCommits: Promise<void>[] = [];
   const onAbort = () => {
     failure ??= { step: "(interrupted)", taskId: "-" };
-    pool.interruptAll();
-    opts.executor?.interruptAll();
+    executor.interruptAll();
   };
   opts.signal?.addEventListener("abort", onAbort);
 
@@ -167,7 +171,7 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
         taskId,
         stack: pending.stack.map((f) => ({ ...f })),
         inputs: pending.inputs.map((t) => t.taskId),
-        originPathspec: `${origin.record.flow}/${origin.record.runId}/${origin.record.step}/${origin.record.taskId}`,
+        originPathspec: taskPathspec(origin.record),
       };
       out.taskSystem(
         label,
@@ -180,13 +184,7 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
         }),
       );
     } else {
-      const executor = opts.executor;
-      const sandbox = executor ? undefined : await pool.acquire(node);
-      out.taskSystem(label, "Task is starting.");
-      const splitters = {
-        stdout: new LineSplitter((line) => out.taskOutput(label, "stdout", line)),
-        stderr: new LineSplitter((line) => out.taskOutput(label, "stderr", line)),
-      };
+      const task = consoleTask(out, label, node);
       const spec: TaskSpec = {
         flow: graph.name,
         runId,
@@ -200,31 +198,15 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
         parameterNames,
         stepNames: graph.steps.map((s) => s.name),
       };
-      const onOutput = (stream: "stdout" | "stderr", text: string) => splitters[stream].push(text);
-      const result = executor
-        ? await executor.execute(spec, node, { onOutput, checkTransition: transitionChecker(node) })
-        : await executeTask(spec, {
-            store,
-            reader,
-            sandbox: sandbox!,
-            limits: { memoryMb: node.options.memoryMb, timeoutSeconds: node.options.timeoutSeconds },
-            onOutput,
-            onStarted: (pid) => (label.pid = pid),
-            checkTransition: transitionChecker(node),
-          });
-      if (sandbox) pool.release(sandbox);
-      splitters.stdout.flush();
-      splitters.stderr.flush();
+      const result = await executor.execute(spec, stepPolicy(node), task);
+      task.flush();
       record = result.record;
-      label.pid = record.pid ?? process.pid;
+      label.pid = record.pid ?? label.pid;
       if (result.error) {
-        const shown = describeFailure(result.error);
-        for (const line of shown.split("\n")) out.taskOutput(label, "stderr", line);
-        out.taskSystem(label, "Task failed.");
         fail(node.name, taskId);
         return;
       }
-      out.taskSystem(label, "Task finished successfully.");
+      if (!record.caught) out.taskSystem(label, "Task finished successfully.");
     }
     if (failure) return;
     const problem = schedule(record, node, label);
@@ -238,7 +220,7 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
   };
 
   try {
-    await (opts.executor ? opts.executor.prepare(graph) : pool.prepare(graph.steps));
+    await executor.prepare(graph.steps.map(stepPolicy));
     await new Promise<void>((resolve) => {
       const pump = () => {
         while (!failure && running < maxWorkers && queue.length > 0) {
@@ -265,7 +247,8 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
     fail("start", "-");
   } finally {
     opts.signal?.removeEventListener("abort", onAbort);
-    await pool.dispose();
+    // An executor the caller gave (the queue's) is the caller's to close.
+    if (!opts.executor) await executor.close();
   }
   await Promise.all(cloneCommits);
 

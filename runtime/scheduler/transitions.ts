@@ -4,7 +4,7 @@
  * foreach a non-empty list no wider than --max-num-splits.
  */
 import type { TaskRecord } from "../../store/index.js";
-import type { StepNode } from "../graph/types.js";
+import type { StepNode } from "../graph/index.js";
 import { RuntimeGraphError } from "./errors.js";
 
 /** Checks the transition a task of `node` took against the static graph; throws to fail the task. */

@@ -31,10 +31,11 @@ import {
 import { reachableFrom } from "../graph/index.js";
 import { bundleSource, transformSource, type FlowBundle } from "../bundle/index.js";
 import type { StoreReader } from "../../store/index.js";
-import { storeReader } from "../../store/index.js";
-import { IsolateSandbox, TaskInterruptedError, type Sandbox, type TaskIO } from "../sandbox/index.js";
-import { executeTask, storeParameters, type TaskSpec } from "../scheduler/index.js";
-import { buildCellModule, CELL_FLOW_CLASS, CELL_METHOD, CELL_SOURCE_NAME, topLevelNames, type CellModule } from "./cell-module.js";
+import { storeReader, taskPathspec } from "../../store/index.js";
+import { type IsolateSandbox, TaskInterruptedError, type Sandbox, type TaskIO } from "../sandbox/index.js";
+import { LocalExecutor, storeValues, type TaskSpec } from "../executor/index.js";
+import { CellSandbox } from "./cell-sandbox.js";
+import { buildCellModule, CELL_METHOD, CELL_SOURCE_NAME, topLevelNames, type CellModule } from "./cell-module.js";
 import { displayBundle, valueBundle } from "./display.js";
 import { cellError, LocalOfAnotherCellError, NotebookGraphProblem } from "./errors.js";
 import { sessionFlowName } from "./flow-name.js";
@@ -90,7 +91,8 @@ export class Session implements NotebookSession {
   private currentStep?: string;
   private nextTaskId = 1;
   private running?: Sandbox;
-  private sandbox?: IsolateSandbox;
+  private readonly cellSandbox = new CellSandbox();
+  private readonly executor: LocalExecutor;
   private readonly compiled = new Map<string, FlowBundle>();
   private graphCache?: NotebookGraph;
   private interrupted = false;
@@ -108,6 +110,13 @@ export class Session implements NotebookSession {
     this.flowName = sessionFlowName({ ...opts, env });
     this.cwd = opts.cwd ?? (opts.notebookPath ? path.dirname(path.resolve(opts.notebookPath)) : process.cwd());
     this.memoryMb = opts.memoryMb ?? (Number(env.STEPLAB_CELL_MEMORY_MB) || DEFAULT_CELL_MEMORY_MB);
+    this.executor = new LocalExecutor({
+      store: this.store,
+      reader: this.reader,
+      sandboxes: this.cellSandbox,
+      defaults: { memoryMb: this.memoryMb, lingerMs: CELL_LINGER_MS },
+      recordRunning: false,
+    });
   }
 
   get state(): SessionState {
@@ -276,9 +285,7 @@ export class Session implements NotebookSession {
         this.compiled.set(module.source, bundle);
       }
     }
-    if (this.sandbox) this.sandbox.setBundle(bundle);
-    else this.sandbox = new IsolateSandbox(bundle, CELL_FLOW_CLASS);
-    return this.sandbox;
+    return this.cellSandbox.use(bundle);
   }
 
   private taskIO(sink: CellSink, onResult?: (v: unknown) => void): TaskIO {
@@ -330,15 +337,14 @@ export class Session implements NotebookSession {
         // Interrupted while the cell was being compiled, or between two foreach tasks.
         if (this.interrupted) throw new TaskInterruptedError(step.name);
         sink.progress?.({ label: `step ${step.name}`, done: batch.length, total: specs.length, startedAt: Date.now(), finished: false });
-        const outcome = await executeTask(spec, {
-          store: this.store,
-          reader: this.reader,
-          sandbox,
-          limits: { memoryMb: this.memoryMb, lingerMs: CELL_LINGER_MS },
-          recordRunning: false,
-          onOutput: (stream, text) => io.output(stream, text),
-          notebook: io,
-        });
+        const outcome = await this.executor.execute(
+          spec,
+          { name: step.name, options: {} },
+          {
+            onOutput: (stream, text) => io.output(stream, text),
+            notebook: io,
+          },
+        );
         if (outcome.error) throw this.explain(outcome.error, module, cell);
         batch.push(outcome.record);
       }
@@ -355,7 +361,7 @@ export class Session implements NotebookSession {
     return {
       status: "ok",
       step: step.name,
-      taskPathspec: `${last.flow}/${last.runId}/${last.step}/${last.taskId}`,
+      taskPathspec: taskPathspec(last),
       result: hasValue && specs.length === 1 ? valueBundle(value) : undefined,
     };
   }
@@ -466,7 +472,7 @@ export class Session implements NotebookSession {
 
   private async runParameters(cell: SessionCell): Promise<ExecuteOutcome> {
     const specs = parseParametersCell(cell.directives.body);
-    const stored = await storeParameters(this.store, Object.fromEntries(specs.map((p) => [p.name, p.default])));
+    const stored = await storeValues(this.store, Object.fromEntries(specs.map((p) => [p.name, p.default])));
     const refs: Record<string, ArtifactRef> = { ...this.parameterRefs, ...stored };
     this.parameterRefs = refs;
     if (this.run) {
@@ -607,7 +613,7 @@ export class Session implements NotebookSession {
 
   async close(): Promise<void> {
     this.interrupt();
-    await this.sandbox?.dispose();
+    await this.executor.close();
     if (this.run) await this.store.putRun({ ...this.run, status: "succeeded", finishedAt: Date.now() });
     await this.store.close();
   }

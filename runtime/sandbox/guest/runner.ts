@@ -30,7 +30,8 @@ export async function runStep(flowClass: { prototype: any; name: string }, reque
   try {
     value = await method.apply(state.self, args);
   } catch (err) {
-    state.abandon();
+    // What the step set before it threw goes to the host too: the failed task keeps it.
+    state.abandonKeepingWritten();
     throw err;
   }
   const outcome = state.finish();

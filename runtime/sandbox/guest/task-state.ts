@@ -2,47 +2,14 @@
  * The one task running in this guest: what `this` reads and writes, and the transition it takes.
  * The task knows its artifacts as references (name -> sha); values load lazily through the host.
  */
-// The envelope module itself, not store/index: the guest is bundled into isolates, without LMDB.
-import { fromEnvelopes, toEnvelopes } from "../../../store/envelope.js";
+// store/portable, not store/index: the guest is bundled into isolates, without LMDB.
+import { fromEnvelopes, toEnvelopes } from "../../../store/portable.js";
 import { MissingArtifactError, StepUsageError, UnstorableArtifactError } from "./errors.js";
 import { currentHost } from "./host-bridge.js";
 import { planMerge } from "./merge.js";
+import type { ArtifactShas, GuestOutcome, TaskInput, TaskRequest } from "./request.js";
 
-export type ArtifactShas = Record<string, string>;
-
-export interface TaskInput {
-  pathspec: string;
-  step: string;
-  artifacts: ArtifactShas;
-}
-
-export interface TaskRequest {
-  flow: string;
-  step: string;
-  pathspec: string;
-  /** The task's starting artifacts: its parent's (linear, foreach child) or the parameters (start, join). */
-  initial: ArtifactShas;
-  /** Parameter artifact name -> its command-line name (which reads as an alias). */
-  parameters: Record<string, string>;
-  /** Inputs of a join, in order. */
-  inputs?: TaskInput[];
-  foreach?: { input: unknown; index: number };
-  /** Step names of the flow, so `this.next(this.x)` can be resolved by identity. */
-  steps: string[];
-  /** The method that runs the step, when it is not named after it (a notebook cell's module). */
-  method?: string;
-}
-
-export interface GuestOutcome {
-  next?: { steps: string[]; foreach?: string };
-  /** Artifacts handed to the host with emit(), in order. */
-  emitted: string[];
-  deleted: string[];
-  /** Artifacts taken by mergeArtifacts: name -> sha. */
-  merged: ArtifactShas;
-  /** A notebook cell's value when it is a primitive; other values reach the host through host.result. */
-  value?: { primitive: string | number | boolean | bigint | null };
-}
+export type { ArtifactShas, GuestOutcome, TaskInput, TaskRequest };
 
 let current: TaskState | undefined;
 
@@ -96,8 +63,18 @@ export class TaskState {
     return { next: this.transition, emitted, deleted: [...this.deleted], merged: this.merged };
   }
 
-  abandon(): void {
+  /** A failed step: hands the host what it assigned, leaving out values that cannot be stored. */
+  abandonKeepingWritten(): void {
     current = undefined;
+    const host = globalThis.__steplabHost;
+    if (!host) return;
+    for (const [name, value] of this.written) {
+      try {
+        host.emit(name, toEnvelopes(value));
+      } catch {
+        // not storable: the failure itself is what the user needs to see
+      }
+    }
   }
 
   next(targets: unknown[]): void {

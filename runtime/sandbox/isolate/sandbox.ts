@@ -7,7 +7,7 @@ import { formatWithOptions } from "node:util";
 import ivm from "isolated-vm";
 import { encodeArtifact, typeName } from "../../../store/index.js";
 import { guestRuntimeCode, type FlowBundle } from "../../bundle/index.js";
-import { TaskInterruptedError, TaskMemoryError, TaskTimeoutError } from "../errors.js";
+import { TaskInterruptedError, TaskMemoryError, TaskTimeoutError, withPartialArtifacts } from "../errors.js";
 import { rebuildUserError } from "../rebuild-error.js";
 import { StackMapper } from "../stack.js";
 import type { EncodedArtifact, Sandbox, TaskIO, TaskLimits, TaskRequest, TaskResult } from "../types.js";
@@ -295,7 +295,7 @@ export class IsolateSandbox implements Sandbox {
       }
       return { outcome, artifacts, pid: process.pid };
     } catch (err) {
-      throw this.translate(err, request.step, memoryMb, limits.timeoutSeconds);
+      throw withPartialArtifacts(this.translate(err, request.step, memoryMb, limits.timeoutSeconds), artifacts);
     } finally {
       this.busy = false;
       this.rejectRunning = undefined;

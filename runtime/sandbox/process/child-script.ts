@@ -6,8 +6,8 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "../../bundle/esbuild.js";
-import { cacheDir } from "../../package.js";
+import { build } from "../../bundle/index.js";
+import { cacheDir } from "../../support/index.js";
 
 let built: Promise<string> | undefined;
 

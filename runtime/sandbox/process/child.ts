@@ -29,7 +29,7 @@ process.once("message", async (message: RunMessage) => {
     await send({ type: "result", outcome, artifacts });
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
-    await send({ type: "error", name: e.name, message: e.message, stack: e.stack, code: (e as { code?: string }).code });
+    await send({ type: "error", name: e.name, message: e.message, stack: e.stack, code: (e as { code?: string }).code, artifacts });
   } finally {
     await store.close();
     process.exit(0);

@@ -1,5 +1,5 @@
 /** Messages between the host and a `process` step's child (Node IPC, structured clone). */
-import type { GuestOutcome, TaskRequest } from "../guest/task-state.js";
+import type { GuestOutcome, TaskRequest } from "../guest/index.js";
 
 export interface RunMessage {
   type: "run";
@@ -11,4 +11,12 @@ export interface RunMessage {
 
 export type ChildMessage =
   | { type: "result"; outcome: GuestOutcome; artifacts: [string, { bytes: Uint8Array; type: string }][] }
-  | { type: "error"; name: string; message: string; stack?: string; code?: string };
+  | {
+      type: "error";
+      name: string;
+      message: string;
+      stack?: string;
+      code?: string;
+      /** What the step set before it threw. */
+      artifacts: [string, { bytes: Uint8Array; type: string }][];
+    };

@@ -8,7 +8,14 @@ import os from "node:os";
 import path from "node:path";
 import { createHash } from "node:crypto";
 import type { FlowBundle } from "../../bundle/index.js";
-import { TaskCrashedError, TaskInterruptedError, TaskMemoryError, TaskTimeoutError, UserCodeError } from "../errors.js";
+import {
+  TaskCrashedError,
+  TaskInterruptedError,
+  TaskMemoryError,
+  TaskTimeoutError,
+  UserCodeError,
+  withPartialArtifacts,
+} from "../errors.js";
 import { rebuildUserError } from "../rebuild-error.js";
 import { StackMapper } from "../stack.js";
 import type { Sandbox, TaskIO, TaskLimits, TaskRequest, TaskResult } from "../types.js";
@@ -80,7 +87,7 @@ export class ProcessSandbox implements Sandbox {
       });
       if (reply.type === "error") {
         const mapped = this.mapper.format(reply.name, reply.message, reply.stack);
-        throw new UserCodeError(reply.name, reply.message, mapped, reply.code);
+        throw withPartialArtifacts(new UserCodeError(reply.name, reply.message, mapped, reply.code), new Map(reply.artifacts));
       }
       return {
         outcome: reply.outcome,

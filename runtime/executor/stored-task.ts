@@ -3,9 +3,9 @@
  * Argo pod): read its input tasks, its foreach item and the run's parameters back into the
  * TaskSpec executeTask runs. Shared by `steplab worker` and `steplab FLOW.ts step`.
  */
-import { decodeArtifact, type Frame, type Store, type TaskRecord } from "../../store/index.js";
+import { decodeArtifact, runPathspec, taskPathspec, type Frame, type Store, type TaskRecord } from "../../store/index.js";
 import { TaskInputError } from "./errors.js";
-import type { TaskSpec } from "./task.js";
+import type { TaskSpec } from "./types.js";
 
 export interface StoredTask {
   flow: string;
@@ -28,14 +28,12 @@ export interface StoredTaskOptions {
   loadList?(sha: string): unknown;
 }
 
-const pathOf = (t: { flow: string; runId: string; step: string; taskId: string }) => `${t.flow}/${t.runId}/${t.step}/${t.taskId}`;
-
 /** The input task records, in the order given; throws if one is not in the datastore. */
 export function readInputTasks(store: Store, task: Pick<StoredTask, "flow" | "runId" | "step" | "taskId" | "inputs">): TaskRecord[] {
   return task.inputs.map((i) => {
     const input = store.getTask(task.flow, task.runId, i.step, i.taskId);
     if (!input) {
-      throw new TaskInputError(`input task ${task.flow}/${task.runId}/${i.step}/${i.taskId} of ${pathOf(task)} is not in the datastore`);
+      throw new TaskInputError(`input task ${taskPathspec({ ...task, ...i })} of ${taskPathspec(task)} is not in the datastore`);
     }
     return input;
   });
@@ -53,13 +51,15 @@ export function foreachListOf(store: Store, parent: TaskRecord | undefined, of: 
 
 export function taskSpecFromStore(store: Store, task: StoredTask, opts: StoredTaskOptions = {}): TaskSpec {
   const run = store.getRun(task.flow, task.runId);
-  if (!run) throw new TaskInputError(`run ${task.flow}/${task.runId} is not in the datastore ${store.root}`);
+  if (!run) throw new TaskInputError(`run ${runPathspec(task)} is not in the datastore ${store.root}`);
   const inputs = readInputTasks(store, task);
   let foreach: TaskSpec["foreach"];
   if (task.foreachIndex !== undefined) {
-    const list = foreachListOf(store, inputs[0], pathOf(task), opts);
+    const list = foreachListOf(store, inputs[0], taskPathspec(task), opts);
     if (task.foreachIndex >= list.length) {
-      throw new TaskInputError(`foreach item ${task.foreachIndex} of ${pathOf(task)} is not in the parent's list (${list.length} items)`);
+      throw new TaskInputError(
+        `foreach item ${task.foreachIndex} of ${taskPathspec(task)} is not in the parent's list (${list.length} items)`,
+      );
     }
     foreach = { input: list[task.foreachIndex], index: task.foreachIndex };
   }

@@ -1,8 +1,11 @@
-/** Parameters are immutable artifacts: encoded, stored once, and referenced by every task. */
+/**
+ * Values stored as artifacts outside a task's own commit: parameters (immutable artifacts every
+ * task references) and the exception a `catch` step keeps.
+ */
 import { encodeArtifact, sha256, typeName, type ArtifactRef, type Store } from "../../store/index.js";
 
 /** Stores the values' blobs and returns their references, by artifact name. */
-export async function storeParameters(store: Store, values: Record<string, unknown>): Promise<Record<string, ArtifactRef>> {
+export async function storeValues(store: Store, values: Record<string, unknown>): Promise<Record<string, ArtifactRef>> {
   const refs: Record<string, ArtifactRef> = {};
   const blobs = new Map<string, Uint8Array>();
   for (const [name, value] of Object.entries(values)) {

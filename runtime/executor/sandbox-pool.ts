@@ -1,12 +1,22 @@
 /**
- * Sandboxes for one run: isolates are reused between tasks (a fresh context each time), one per
- * concurrently running task; `process` steps each get a child process.
+ * Sandboxes for the steps of one flow file: isolates are reused between tasks (a fresh context each
+ * time), one per concurrently running task; `process` steps each get a child process.
  */
-import type { StepNode } from "../graph/types.js";
 import { bundleFlow, type FlowBundle } from "../bundle/index.js";
 import { IsolateSandbox, ProcessSandbox, type Sandbox } from "../sandbox/index.js";
+import type { StepPolicy } from "./types.js";
 
-export class SandboxPool {
+/** Where a local executor gets the sandbox each attempt runs in. */
+export interface SandboxSource {
+  /** Builds what the steps need up front, so that an error (a missing package) fails before any task. */
+  prepare(steps: readonly StepPolicy[]): Promise<void>;
+  acquire(step: StepPolicy): Promise<Sandbox>;
+  release(sandbox: Sandbox): void;
+  interruptAll(): void;
+  dispose(): Promise<void>;
+}
+
+export class SandboxPool implements SandboxSource {
   private isolateBundle?: Promise<FlowBundle>;
   private processSandbox?: Promise<ProcessSandbox>;
   private readonly idle: IsolateSandbox[] = [];
@@ -18,8 +28,7 @@ export class SandboxPool {
     private readonly storeRoot: string,
   ) {}
 
-  /** Bundles eagerly so that a bundling error (a missing package) fails before any task runs. */
-  async prepare(steps: StepNode[]): Promise<void> {
+  async prepare(steps: readonly StepPolicy[]): Promise<void> {
     const kinds = new Set(steps.map((s) => s.options.isolation ?? "isolate"));
     await Promise.all([kinds.has("isolate") ? this.bundle() : undefined, kinds.has("process") ? this.process() : undefined]);
   }
@@ -38,7 +47,7 @@ export class SandboxPool {
     return this.processSandbox;
   }
 
-  async acquire(step: StepNode): Promise<Sandbox> {
+  async acquire(step: StepPolicy): Promise<Sandbox> {
     if (step.options.isolation === "process") return this.process();
     const reused = this.idle.pop();
     if (reused) return reused;
