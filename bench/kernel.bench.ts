@@ -10,7 +10,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { installKernelspec } from "../kernel/index.js";
-import { packageRoot } from "../runtime/package.js";
+import { packageRoot } from "../runtime/support/index.js";
 
 export interface BenchResult {
   name: string;

@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { buildWorkflowTemplate, checkTemplateName, DEFAULT_IMAGE, templateName, workflowTemplateYaml } from "../runtime/argo/index.js";
 import { UsageError } from "../errors/index.js";
-import type { FlowGraph } from "../runtime/graph/types.js";
+import type { FlowGraph } from "../runtime/graph/index.js";
 import { DEFAULT_MAX_WORKERS } from "../runtime/scheduler/index.js";
 import { EXIT, type CliIO } from "./io.js";
 import { integerOption, parseOptions, single, type OptionSpec } from "./options.js";

@@ -6,8 +6,8 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { flowToNotebook, notebookToFlow, readNotebook, serializeNotebook } from "../notebooks/index.js";
-import { ConvertError } from "../notebooks/errors.js";
-import { writeFileAtomic } from "../notebooks/ipynb.js";
+import { ConvertError } from "../notebooks/index.js";
+import { writeFileAtomic } from "../notebooks/index.js";
 import { SteplabError } from "../errors/index.js";
 
 export interface ConvertIo {

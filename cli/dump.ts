@@ -4,7 +4,7 @@
  */
 import { inspect } from "node:util";
 import { decodeArtifact, type TaskRecord } from "../store/index.js";
-import type { FlowGraph } from "../runtime/graph/types.js";
+import type { FlowGraph } from "../runtime/graph/index.js";
 import { EXIT, type CliIO } from "./io.js";
 import { integerOption, parseOptions, single } from "./options.js";
 import { parseTaskPath } from "./pathspec.js";

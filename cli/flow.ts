@@ -1,7 +1,7 @@
 /** `steplab FLOW.ts COMMAND ...`: the commands of one flow file. */
 import path from "node:path";
 import { UsageError } from "../errors/index.js";
-import type { FlowGraph } from "../runtime/graph/types.js";
+import type { FlowGraph } from "../runtime/graph/index.js";
 import { dumpCommand } from "./dump.js";
 import { flowUsage } from "./help.js";
 import { EXIT, type CliIO } from "./io.js";

@@ -1,5 +1,5 @@
 /** Usage text for steplab and for one flow (its parameters and commands). */
-import type { FlowGraph } from "../runtime/graph/types.js";
+import type { FlowGraph } from "../runtime/graph/index.js";
 import type { OptionSpec } from "./options.js";
 import { RESUME_OPTIONS, RUN_OPTIONS } from "./run.js";
 import { REMOTE_RUN_OPTIONS } from "./remote-run.js";

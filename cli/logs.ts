@@ -1,5 +1,5 @@
 /** `steplab FLOW.ts logs RUN/STEP[/TASK] [--stdout|--stderr]`: a task's captured output. */
-import type { FlowGraph } from "../runtime/graph/types.js";
+import type { FlowGraph } from "../runtime/graph/index.js";
 import { EXIT, type CliIO } from "./io.js";
 import { parseOptions } from "./options.js";
 import { parseTaskPath } from "./pathspec.js";

@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { UsageError } from "../errors/index.js";
-import type { ParameterNode } from "../runtime/graph/types.js";
+import type { ParameterNode } from "../runtime/graph/index.js";
 import type { OptionSpec, ParsedOptions } from "./options.js";
 
 export function parameterOptions(parameters: ParameterNode[]): OptionSpec[] {

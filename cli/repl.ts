@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import React from "react";
 import { render } from "ink";
-import type { NotebookSession } from "../runtime/session/types.js";
+import type { NotebookSession } from "../runtime/session/index.js";
 import { openStore, resolveStoreRoot, type Store } from "../store/index.js";
 import { clientExplorerSource, isReplMagic, loadNotebook, ReplApp, storeHistory, type ListedCell } from "../repl/index.js";
 import { SteplabError, UsageError } from "../errors/index.js";
@@ -46,10 +46,8 @@ const USAGE = `Usage: steplab repl [NOTEBOOK.ipynb]
 `;
 
 async function defaultSessionFactory(opts: ReplSessionOptions): Promise<NotebookSession> {
-  // A computed specifier: runtime/session/index.ts lands separately from the REPL.
-  const specifier = "../session/index.js";
-  const mod = (await import(specifier)) as { createSession: ReplSessionFactory };
-  return mod.createSession(opts);
+  const { createSession } = await import("../runtime/session/index.js");
+  return (createSession as ReplSessionFactory)(opts);
 }
 
 function flowNameOf(cells: ListedCell[] | undefined): { flowName?: string } {

@@ -1,5 +1,5 @@
 /** `steplab runs [FLOW]`: recent runs with status, duration, tags and resume origin, newest first. */
-import type { RunRecord } from "../store/index.js";
+import { runPathspec, type RunRecord } from "../store/index.js";
 import { NotFoundError } from "../errors/index.js";
 import { EXIT, type CliIO } from "./io.js";
 import { integerOption, parseOptions, single } from "./options.js";
@@ -15,7 +15,7 @@ export function formatDuration(ms: number): string {
 
 export function formatRuns(runs: RunRecord[], now = Date.now()): string {
   const rows = runs.map((r) => [
-    `${r.flow}/${r.runId}`,
+    runPathspec(r),
     r.status,
     r.finishedAt ? formatDuration(r.finishedAt - r.createdAt) : `${formatDuration(now - r.createdAt)}…`,
     new Date(r.createdAt).toISOString().replace("T", " ").slice(0, 19),

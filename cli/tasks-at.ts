@@ -1,5 +1,5 @@
 /** The tasks a `RUN/STEP[/TASK]` path names, or a not-found error that says what exists. */
-import type { Store, TaskRecord } from "../store/index.js";
+import { runPathspec, taskPathspec, type Store, type TaskRecord } from "../store/index.js";
 import { NotFoundError } from "../errors/index.js";
 import type { TaskPath } from "./pathspec.js";
 
@@ -10,7 +10,7 @@ function listing(kind: string, names: string[]): string {
 export function tasksAt(store: Store, flow: string, path: TaskPath): TaskRecord[] {
   if (!store.getRun(flow, path.runId)) {
     const runs = store.listRuns(flow).map((r) => r.runId);
-    throw new NotFoundError(`Run ${flow}/${path.runId} does not exist.${listing("runs (newest first)", runs)}`);
+    throw new NotFoundError(`Run ${runPathspec({ flow, runId: path.runId })} does not exist.${listing("runs (newest first)", runs)}`);
   }
   const tasks = store.listTasks(flow, path.runId, path.step);
   if (tasks.length === 0) {
@@ -22,7 +22,7 @@ export function tasksAt(store: Store, flow: string, path: TaskPath): TaskRecord[
   const task = tasks.find((t) => t.taskId === path.taskId);
   if (!task) {
     throw new NotFoundError(
-      `Task ${flow}/${path.runId}/${path.step}/${path.taskId} was not found.${listing(
+      `Task ${taskPathspec({ flow, runId: path.runId, step: path.step, taskId: path.taskId })} was not found.${listing(
         "tasks of this step",
         tasks.map((t) => t.taskId),
       )}`,

@@ -7,10 +7,10 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { FlowGraph, LintProblem } from "../runtime/graph/types.js";
+import type { FlowGraph, LintProblem } from "../runtime/graph/index.js";
 import { SteplabError } from "../errors/index.js";
 import { VERSION } from "./version.js";
-import { cacheDir } from "../runtime/package.js";
+import { cacheDir } from "../runtime/support/index.js";
 
 export class InvalidFlowError extends SteplabError {
   constructor(message: string) {

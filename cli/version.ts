@@ -1,3 +1,3 @@
-import { packageVersion } from "../runtime/package.js";
+import { packageVersion } from "../runtime/support/index.js";
 
 export const VERSION = packageVersion();

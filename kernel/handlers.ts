@@ -2,7 +2,7 @@
  * One function per request type. Handlers only translate between Jupyter messages and
  * `NotebookSession`; sockets, busy/idle and the request queue belong to kernel.ts.
  */
-import type { CellError, CellSink, ExecuteOutcome, NotebookSession, Progress } from "../runtime/session/types.js";
+import type { CellError, CellSink, ExecuteOutcome, NotebookSession, Progress } from "../runtime/session/index.js";
 import { codePointToUtf16, utf16ToCodePoint } from "./cursor.js";
 import { type HistoryQuery, type KernelHistory, queryHistory } from "./history.js";
 import { PROTOCOL_VERSION, type JupyterMessage } from "./wire.js";

@@ -4,7 +4,7 @@
  * event loop stays free). Every request is wrapped in status busy/idle on IOPub.
  */
 import { randomUUID } from "node:crypto";
-import type { NotebookSession } from "../runtime/session/types.js";
+import type { NotebookSession } from "../runtime/session/index.js";
 import type { ConnectionInfo } from "./connection.js";
 import { type HandlerContext, type ReplyChannel, replyType, shellHandlers } from "./handlers.js";
 import { type KernelHistory, MemoryHistory, StoreHistory, hasStoredHistory } from "./history.js";

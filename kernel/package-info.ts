@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { packageRoot } from "../runtime/package.js";
+import { packageRoot } from "../runtime/support/index.js";
 
 function versionOf(pkgJson: string): string {
   try {

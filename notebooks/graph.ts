@@ -11,7 +11,7 @@ import { RESERVED_STEP_NAMES, STEP_NAME_PATTERN, type StepType } from "../runtim
 import { parseCell, type CellDirectives } from "./directives.js";
 import { DirectiveError } from "./errors.js";
 import { parseParametersCell, type ParameterSpec } from "./parameters.js";
-import { memoize } from "../runtime/memo.js";
+import { memoize } from "../runtime/support/index.js";
 import { cellToMethodBody } from "./rewrite.js";
 
 export interface NotebookCellInput {

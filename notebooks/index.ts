@@ -12,6 +12,7 @@ export {
   parseNotebook,
   readNotebook,
   serializeNotebook,
+  writeFileAtomic,
   writeNotebook,
   type CellType,
   type Notebook,

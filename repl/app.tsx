@@ -8,7 +8,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { Box, Static, useApp, useInput, useStdout } from "ink";
 import chalk from "chalk";
 import { resolve as resolvePath } from "node:path";
-import type { CellSink, ExecuteOutcome, MimeBundle, NotebookSession, SessionState } from "../runtime/session/types.js";
+import type { CellSink, ExecuteOutcome, MimeBundle, NotebookSession, SessionState } from "../runtime/session/index.js";
 import * as ed from "./editor-state.js";
 import { EditorView } from "./editor.js";
 import { Explorer } from "./explorer.js";

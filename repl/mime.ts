@@ -3,7 +3,7 @@
  * readable text, images as a placeholder naming their type and size.
  */
 import chalk from "chalk";
-import type { MimeBundle } from "../runtime/session/types.js";
+import type { MimeBundle } from "../runtime/session/index.js";
 import { formatTable, isRecordArray, rowsOfDataResource } from "./table.js";
 
 export interface BundleOptions {

@@ -5,7 +5,7 @@
 import type React from "react";
 import { Box, Text } from "ink";
 import chalk from "chalk";
-import type { CellError, MimeBundle } from "../runtime/session/types.js";
+import type { CellError, MimeBundle } from "../runtime/session/index.js";
 import { highlight } from "./highlight.js";
 import { bundleText } from "./mime.js";
 import { continuationLabel, promptLabel } from "./editor.js";

@@ -5,7 +5,7 @@
 import type React from "react";
 import { Box, Text } from "ink";
 import chalk from "chalk";
-import type { Progress, SessionState } from "../runtime/session/types.js";
+import type { Progress, SessionState } from "../runtime/session/index.js";
 
 export const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 

@@ -4,11 +4,11 @@
  * .steplab/). Inside a step the same names come from the sandbox's guest runtime.
  */
 import { openStore, resolveStoreRoot } from "../store/index.js";
-import { setDefaultReader } from "./client/reader.js";
+import { setDefaultReader } from "./client/index.js";
 import { storeReader } from "../store/index.js";
 
-export { FlowSpec, step, Parameter, IncludeFile, JSONType } from "./sandbox/guest/flowspec.js";
-export type { Inputs, ParameterOptions, IncludeFileOptions, MergeOptions, StepOptions } from "./sandbox/guest/flowspec.js";
+export { FlowSpec, step, Parameter, IncludeFile, JSONType } from "./sandbox/guest/index.js";
+export type { Inputs, ParameterOptions, IncludeFileOptions, MergeOptions, StepOptions } from "./sandbox/guest/index.js";
 export { registerArtifactClass } from "../store/index.js";
 export { Flow, Run, Step, Task, Steplab, namespace, DataArtifact, ClientNotFoundError } from "./client/index.js";
 export { SteplabError } from "../errors/index.js";

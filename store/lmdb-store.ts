@@ -10,6 +10,7 @@ import { open, type Database, type RootDatabase } from "lmdb";
 import { NotFoundError, StoreError } from "../errors/index.js";
 import { packBlob, packBlobSync, unpackBlob } from "./blob-pack.js";
 import { compareIds, KEY_MAX, runKey, taskKey } from "./keys.js";
+import { runPathspec, taskPathspec } from "./pathspec.js";
 import { resolveStoreRoot } from "./root.js";
 import type { HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord } from "./types.js";
 
@@ -156,7 +157,7 @@ class LmdbStore implements Store {
 
   async putRun(run: RunRecord): Promise<void> {
     const { runs } = this.#dbs;
-    await this.#write(`run ${run.flow}/${run.runId}`, () => {
+    await this.#write(`run ${runPathspec(run)}`, () => {
       void runs.put(runKey(run.flow, run.runId), run);
     });
   }
@@ -190,7 +191,7 @@ class LmdbStore implements Store {
     const dbs = this.#dbs;
     const fresh = [...blobs].filter(([sha]) => !dbs.blobs.doesExist(sha));
     const key = taskKey(task.flow, task.runId, task.step, task.taskId);
-    const what = `task ${task.flow}/${task.runId}/${task.step}/${task.taskId}`;
+    const what = `task ${taskPathspec(task)}`;
     const bytes = fresh.reduce((n, [, b]) => n + b.byteLength, 0) + (logs ? logs.stdout.length + logs.stderr.length : 0);
     if (bytes <= SYNC_COMMIT_BYTES) {
       const packed = fresh.map(([sha, bytes]): [string, Uint8Array] => [sha, packBlobSync(bytes)]);

@@ -5,8 +5,8 @@
  * through here, so STEPLAB_DATASTORE=s3://… works for the client API, dump, logs, resume and the kernel.
  */
 import { openStore as openLmdbStore } from "./lmdb-store.js";
-import { RemoteStore } from "./remote/remote-store.js";
-import { isRemoteRoot } from "./remote/url.js";
+import { RemoteStore } from "./remote/index.js";
+import { isRemoteRoot } from "./remote/index.js";
 import { resolveStoreRoot } from "./root.js";
 import type { Store } from "./types.js";
 

@@ -18,7 +18,7 @@ import type {
   IsCompleteResult,
   NotebookSession,
   SessionState,
-} from "../runtime/session/types.js";
+} from "../runtime/session/index.js";
 
 // ---------------------------------------------------------------------------------------------
 // Protocol-only test double (never used outside this file).

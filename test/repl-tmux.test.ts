@@ -7,9 +7,11 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { BIN } from "./helpers/cli.js";
 
 const root = resolve(import.meta.dirname, "..");
-const bin = join(root, "bin", "steplab.js");
+// The command as built for this test run (test/global-setup.ts), not a dist/ left from an older build.
+const bin = BIN;
 const hasTmux = spawnSync("tmux", ["-V"]).status === 0;
 const skipReason = !existsSync(bin)
   ? "bin/steplab.js is missing"
@@ -52,7 +54,6 @@ describe.skipIf(skipReason !== undefined)("steplab repl in tmux", () => {
   let dir = "";
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "steplab-repl-tmux-"));
-    // bin/steplab.js runs dist/, which test/global-setup.ts builds fresh before any test file.
     const cmd = `cd ${dir} && CI=false STEPLAB_DATASTORE=${join(dir, ".steplab")} node --no-node-snapshot ${bin} repl; echo "[repl exited $?]"; sleep 30`;
     tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "40", cmd);
   });

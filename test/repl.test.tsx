@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ReplApp, clientExplorerSource, memoryHistory, type HistoryStore } from "../repl/index.js";
-import type { CellSink, ExecuteOptions, ExecuteOutcome, NotebookSession, SessionState } from "../runtime/session/types.js";
+import type { CellSink, ExecuteOptions, ExecuteOutcome, NotebookSession, SessionState } from "../runtime/session/index.js";
 import { encodeArtifact, openStore, sha256, typeName, type Store } from "../store/index.js";
 import { storeReader } from "../store/index.js";
 

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { cacheDir } from "../package.js";
+import { cacheDir } from "../support/index.js";
 
 type Stamp = [file: string, mtimeMs: number, size: number];
 

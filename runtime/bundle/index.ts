@@ -13,6 +13,9 @@ import { readBundleCache, writeBundleCache } from "./cache.js";
 
 import { build, transform } from "./esbuild.js";
 
+/** esbuild itself, for the sandboxes' own builds (reloaded when its service died). */
+export { build, transform };
+
 export type BundleTarget = "isolate" | "process";
 
 export interface FlowBundle {

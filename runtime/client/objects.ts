@@ -2,9 +2,8 @@
  * Metaflow's client objects over a StoreReader: Steplab -> Flow -> Run -> Step -> Task -> DataArtifact.
  * Everything is synchronous (LMDB reads are local) and lazy: artifacts load when `.data` is read.
  */
-import type { ArtifactRef, RunRecord, TaskRecord } from "../../store/types.js";
-// The envelope module itself, not store/index: the client runs inside isolates too, without LMDB.
-import { fromEnvelopes } from "../../store/envelope.js";
+// store/portable, not store/index: the client runs inside isolates too, without LMDB.
+import { fromEnvelopes, taskPathspec, type ArtifactRef, type RunRecord, type TaskRecord } from "../../store/portable.js";
 import { ClientNotFoundError, nearby } from "./errors.js";
 import { currentReader, type StoreReader } from "./reader.js";
 
@@ -67,7 +66,7 @@ export class Task {
       this._record = pathspecOrRecord;
     }
     const r = this._record;
-    this.pathspec = `${r.flow}/${r.runId}/${r.step}/${r.taskId}`;
+    this.pathspec = taskPathspec(r);
     this.id = r.taskId;
   }
   get record(): TaskRecord {

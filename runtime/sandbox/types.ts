@@ -2,7 +2,7 @@
  * One interface, two implementations (isolate, process): run one step of a bundled flow.
  */
 import type { StoreReader } from "../../store/index.js";
-import type { GuestOutcome, TaskRequest } from "./guest/task-state.js";
+import type { GuestOutcome, TaskRequest } from "./guest/index.js";
 
 export type { GuestOutcome, TaskRequest };
 

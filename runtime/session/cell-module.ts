@@ -5,7 +5,7 @@
  * The line map turns positions in the generated module back into the user's cells.
  */
 import ts from "typescript";
-import { memoize } from "../memo.js";
+import { memoize } from "../support/index.js";
 
 export const CELL_FLOW_CLASS = "NotebookCellFlow";
 /** Every cell's method has this name, so a cell's module depends only on its code (and is cached). */

@@ -3,6 +3,7 @@
  * %explore belong to the REPL, which handles them before a cell reaches the session.)
  */
 import { UsageError } from "../../errors/index.js";
+import { runPathspec } from "../../store/index.js";
 import { tableBundle } from "./display.js";
 import type { Session } from "./session.js";
 import type { ExecuteOptions, ExecuteOutcome, MimeBundle } from "./types.js";
@@ -75,7 +76,7 @@ export async function runMagic(session: Session, magic: { name: string; args: st
         .sort((a, b) => b.createdAt - a.createdAt)
         .slice(0, 20)
         .map((r) => ({
-          run: `${r.flow}/${r.runId}`,
+          run: runPathspec(r),
           status: r.status,
           duration: durationOf(r.createdAt, r.finishedAt),
           started: new Date(r.createdAt).toISOString().replace("T", " ").slice(0, 19),

@@ -7,13 +7,14 @@
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import pg from "pg";
 import { packBlob } from "../blob-pack.js";
-import { PgMetadata, type BlobRow } from "../postgres/metadata.js";
-import { ensureSchema } from "../postgres/schema.js";
-import { blobKey, describeS3Error, makeS3Client, S3Blobs } from "../s3/blobs.js";
+import { PgMetadata, type BlobRow } from "../postgres/index.js";
+import { ensureSchema } from "../postgres/index.js";
+import { runPathspec, taskPathspec } from "../pathspec.js";
+import { blobKey, describeS3Error, makeS3Client, S3Blobs } from "../s3/index.js";
 import type { HistoryEntry, RunRecord, TaskLogs, TaskRecord } from "../types.js";
 import { CONFIG_FILE, redactUrl } from "./config.js";
 import type { BridgeReply, BridgeRequest, BridgeSettings } from "./protocol.js";
-import { parseS3Root } from "./url.js";
+import { parseS3Root } from "../s3/index.js";
 
 const { settings, syncPort, flag } = workerData as { settings: BridgeSettings; syncPort: MessagePort; flag: Int32Array };
 const location = parseS3Root(settings.root);
@@ -169,7 +170,7 @@ type Op = (...args: never[]) => Promise<unknown>;
 
 const ops: Record<string, Op> = {
   newRunId: () => withDb((db) => db.newRunId()),
-  putRun: (run: RunRecord) => inOrder(`run/${run.flow}/${run.runId}`, () => withDb((db) => db.putRun(run))),
+  putRun: (run: RunRecord) => inOrder(`run/${runPathspec(run)}`, () => withDb((db) => db.putRun(run))),
   getRun: (flow: string, runId: string) => withDb((db) => db.getRun(flow, runId)),
   listRuns: (flow: string) => withDb((db) => db.listRuns(flow)),
   listFlows: () => withDb((db) => db.listFlows()),
@@ -192,7 +193,7 @@ const ops: Record<string, Op> = {
   commitTask: (commit: { task: TaskRecord; blobs: [string, Uint8Array][]; logs?: TaskLogs }) => {
     const { task } = commit;
     // Blobs are uploaded before the record that refers to them is committed.
-    return inOrder(`task/${task.flow}/${task.runId}/${task.step}/${task.taskId}`, async () => {
+    return inOrder(`task/${taskPathspec(task)}`, async () => {
       const rows = await upload(commit.blobs, task.flow);
       await withDb((db) => db.commitTask(task, rows, commit.logs));
     });

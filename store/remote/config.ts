@@ -20,19 +20,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { StoreError } from "../../errors/index.js";
+import type { S3Settings } from "../s3/index.js";
+
+export type { S3Settings };
 
 export const CONFIG_FILE = "steplab.config.json";
-
-export interface S3Settings {
-  /** Unset: AWS's own endpoint for the region. */
-  endpoint?: string;
-  region: string;
-  accessKeyId?: string;
-  secretAccessKey?: string;
-  sessionToken?: string;
-  /** Path-style URLs (`endpoint/bucket/key`); on by default when an endpoint is given (MinIO, Swift, Ceph). */
-  forcePathStyle: boolean;
-}
 
 export interface RemoteConfig {
   /** `s3://bucket/prefix` when configured. */

@@ -16,7 +16,7 @@ import type { HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord }
 import { BlobCache, cacheMaxBytes } from "./blob-cache.js";
 import { loadRemoteConfig, type RemoteConfig } from "./config.js";
 import { DEFAULT_TIMEOUT_MS, SyncBridge } from "./sync-bridge.js";
-import { formatS3Root, parseS3Root } from "./url.js";
+import { formatS3Root, parseS3Root } from "../s3/index.js";
 
 /** A blob of hundreds of MB may take a while to come down; metadata calls keep the shorter deadline. */
 const BLOB_TIMEOUT_MS = 600_000;

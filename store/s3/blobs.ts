@@ -5,8 +5,8 @@
  * with different bytes, so any copy of one is good.
  */
 import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
-import type { S3Settings } from "../remote/config.js";
-import type { S3Location } from "../remote/url.js";
+import type { S3Settings } from "./settings.js";
+import type { S3Location } from "./url.js";
 
 /** Ms to wait for a TCP connection before calling the server unreachable. */
 const CONNECT_TIMEOUT_MS = 5_000;

@@ -4,10 +4,9 @@
  */
 import { runStep } from "./runner.js";
 
-export { FlowSpec, step, Parameter, IncludeFile, JSONType } from "./flowspec.js";
-export type { Inputs, ParameterOptions, IncludeFileOptions, MergeOptions, StepOptions } from "./flowspec.js";
-// The envelope module itself, not store/index: the guest is bundled into isolates, without LMDB.
-export { registerArtifactClass } from "../../../store/envelope.js";
+export * from "./index.js";
+// store/portable, not store/index: the guest is bundled into isolates, without LMDB.
+export { registerArtifactClass } from "../../../store/portable.js";
 export { display, runFlow, prompt, type DisplayOptions } from "./notebook-helpers.js";
 export { Flow, Run, Step, Task, Steplab, namespace, DataArtifact } from "../../client/index.js";
 

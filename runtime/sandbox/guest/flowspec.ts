@@ -3,7 +3,7 @@
  * The graph is read statically from source, so `@step` needs no runtime bookkeeping; FlowSpec's
  * methods are what a running step calls on `this`.
  */
-import type { StepOptions } from "../../graph/types.js";
+import type { StepOptions } from "../../graph/index.js";
 import { activeTask } from "./task-state.js";
 
 export type { StepOptions };

@@ -2,7 +2,7 @@
  * mergeArtifacts decided on hashes alone: no artifact is loaded to compare it.
  */
 import { StepUsageError } from "./errors.js";
-import type { ArtifactShas, TaskInput } from "./task-state.js";
+import type { ArtifactShas, TaskInput } from "./request.js";
 
 export function planMerge(
   step: string,

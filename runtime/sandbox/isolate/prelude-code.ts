@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BuildOptions } from "esbuild";
-import { build as esbuild } from "../../bundle/esbuild.js";
-import { cacheDir } from "../../package.js";
+import { build as esbuild } from "../../bundle/index.js";
+import { cacheDir } from "../../support/index.js";
 
 let cached: Promise<string> | undefined;
 

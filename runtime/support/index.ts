@@ -1,0 +1,3 @@
+/** runtime/support: small helpers every part of steplab may use (its own package, memoizing). */
+export { cacheDir, packageRoot, packageVersion } from "./package.js";
+export { memoize } from "./memo.js";
