@@ -4,7 +4,7 @@
  * position, so a foreach child that failed re-runs while its successful siblings are cloned — by
  * reference: a clone points at the origin's blobs and copies no artifact bytes.
  */
-import { decodeArtifact, type Store, type TaskLogs, type TaskRecord } from "../../store/index.js";
+import { decodeArtifact, type Frame, type Store, type TaskLogs, type TaskRecord } from "../../store/index.js";
 import { UsageError } from "../../errors/index.js";
 import { reachableFrom } from "../graph/index.js";
 import type { FlowGraph } from "../graph/index.js";
@@ -34,8 +34,9 @@ export interface ResolvedResume {
   parameters: Record<string, unknown>;
 }
 
-function identityOf(task: TaskRecord): string {
-  return `${task.step}[${task.stack.map((f) => f.index).join(".")}]`;
+/** A task's place in a run by step and split positions: what a resumed run matches its clones by. */
+export function frameIdentity(step: string, stack: Frame[]): string {
+  return `${step}[${stack.map((f) => f.index).join(".")}]`;
 }
 
 /** Steps reachable from `step` (inclusive). */
@@ -54,7 +55,7 @@ export function planResume(
   const rerun = stepsFrom(graph, fromStep);
   const byIdentity = new Map<string, TaskRecord>();
   for (const task of store.listRunTasks(graph.name, originRunId)) {
-    if (task.status === "succeeded") byIdentity.set(identityOf(task), task);
+    if (task.status === "succeeded") byIdentity.set(frameIdentity(task.step, task.stack), task);
   }
   return {
     originRunId,

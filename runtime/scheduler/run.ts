@@ -4,24 +4,15 @@
  * run state. On a failure it starts nothing new, lets running tasks finish, and fails the run.
  */
 import os from "node:os";
-import {
-  storeReader,
-  taskPathspec,
-  type ArtifactRef,
-  type Frame,
-  type RunRecord,
-  type Store,
-  type StoreReader,
-  type TaskRecord,
-} from "../../store/index.js";
+import { storeReader, taskPathspec, type RunRecord, type Store, type TaskRecord } from "../../store/index.js";
 import { LocalExecutor, SandboxPool, storeValues, toTaskError, type TaskExecutor, type TaskSpec } from "../executor/index.js";
 import type { FlowGraph, StepNode } from "../graph/index.js";
 import type { RunConsole, TaskLabel } from "./console.js";
 import { RuntimeGraphError } from "./errors.js";
+import { fanOut, type FanOutContext, type PendingTask } from "./fan-out.js";
 import { JoinBuckets } from "./joins.js";
-import type { ResumePlan } from "./resume.js";
+import { frameIdentity, type CloneSource, type ResumePlan } from "./resume.js";
 import { consoleTask, stepPolicy } from "./task-console.js";
-import { foreachSplit } from "./transitions.js";
 
 export const DEFAULT_MAX_WORKERS = 16;
 export const DEFAULT_MAX_NUM_SPLITS = 100;
@@ -49,216 +40,192 @@ export interface RunOutcome {
   failedStep?: string;
 }
 
-interface PendingTask {
-  step: string;
-  stack: Frame[];
-  inputs: TaskRecord[];
-  initial: Record<string, ArtifactRef>;
-  isJoin: boolean;
-  foreach?: { input: unknown; index: number };
-}
-
-function frameIdentity(step: string, stack: Frame[]): string {
-  return `${step}[${stack.map((f) => f.index).join(".")}]`;
-}
-
 export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
-  const { store, graph } = opts;
-  const out = opts.console;
-  const maxWorkers = Math.max(1, opts.maxWorkers ?? DEFAULT_MAX_WORKERS);
-  const maxNumSplits = opts.maxNumSplits ?? DEFAULT_MAX_NUM_SPLITS;
-  const steps = new Map(graph.steps.map((s) => [s.name, s]));
-  const reader: StoreReader = storeReader(store);
-  const parameterNames = Object.fromEntries(graph.parameters.map((p) => [p.field, p.name]));
-
   // Parameters are immutable artifacts every task starts with.
-  const parameterRefs = await storeValues(store, opts.parameters);
-
-  const runId = store.newRunId();
+  const parameterRefs = await storeValues(opts.store, opts.parameters);
   const run: RunRecord = {
-    flow: graph.name,
-    runId,
+    flow: opts.graph.name,
+    runId: opts.store.newRunId(),
     status: "running",
     tags: [...new Set([`user:${os.userInfo().username}`, ...(opts.tags ?? [])])],
     parameters: parameterRefs,
     createdAt: Date.now(),
-    source: graph.file,
+    source: opts.graph.file,
     pid: process.pid,
     originRunId: opts.resume?.originRunId,
   };
-  await store.putRun(run);
-  out.system(`Workflow starting (run-id ${runId}):`);
+  await opts.store.putRun(run);
+  opts.console.system(`Workflow starting (run-id ${run.runId}):`);
+  const scheduler = new RunScheduler(opts, run);
+  await scheduler.runAll();
+  return scheduler.finish();
+}
 
-  const executor = opts.executor ?? new LocalExecutor({ store, sandboxes: new SandboxPool(graph.file, graph.name, store.root) });
-  const joins = new JoinBuckets();
-  const queue: PendingTask[] = [{ step: "start", stack: [], inputs: [], initial: parameterRefs, isJoin: false }];
-  let nextTaskId = 1;
-  let running = 0;
-  let done = 0;
-  let total = 1;
-  let failure: { step: string; taskId: string } | undefined;
-  // Clone commits are not awaited one by one: LMDB batches them in order (cloning a 1000-task run
-  // takes a third of the time); the run waits for all of them before it records its end.
-  const cloneCommits: Promise<void>[] = [];
-  const onAbort = () => {
-    failure ??= { step: "(interrupted)", taskId: "-" };
-    executor.interruptAll();
-  };
-  opts.signal?.addEventListener("abort", onAbort);
+/** One run's state while its tasks execute: the ready queue, what runs, the first failure. */
+class RunScheduler {
+  readonly #opts: RunFlowOptions;
+  readonly #run: RunRecord;
+  readonly #out: RunConsole;
+  readonly #executor: TaskExecutor;
+  readonly #fanOut: FanOutContext;
+  readonly #maxWorkers: number;
+  readonly #queue: PendingTask[];
+  #nextTaskId = 1;
+  #running = 0;
+  #done = 0;
+  #total = 1;
+  #failure: { step: string; taskId: string } | undefined;
+  /**
+   * Clone commits are not awaited one by one: LMDB batches them in order (cloning a 1000-task run
+   * takes a third of the time); the run waits for all of them before it records its end.
+   */
+  readonly #cloneCommits: Promise<void>[] = [];
 
-  const fail = (step: string, taskId: string) => {
-    failure ??= { step, taskId };
-  };
-
-  const enqueue = (task: PendingTask) => {
-    queue.push(task);
-    total++;
-  };
-
-  /** Fans a finished task out to the steps after it. Returns an error message to fail it with. */
-  const schedule = (task: TaskRecord, node: StepNode, label: TaskLabel): string | undefined => {
-    const next = task.next;
-    if (!next) return undefined;
-    if (next.foreach) {
-      const split = foreachSplit(task, node, (sha) => reader.loadBlob(sha), maxNumSplits);
-      if ("problem" in split) return split.problem;
-      const list = split.list;
-      out.taskSystem(label, `Foreach yields ${list.length} child steps.`);
-      list.forEach((input, index) => {
-        enqueue({
-          step: next.steps[0]!,
-          stack: [...task.stack, { kind: "foreach", step: node.name, taskId: task.taskId, index, count: list.length }],
-          inputs: [task],
-          initial: task.artifacts,
-          isJoin: false,
-          foreach: { input, index },
-        });
-      });
-      return undefined;
-    }
-    if (next.steps.length > 1) {
-      next.steps.forEach((step, index) => {
-        enqueue({
-          step,
-          stack: [...task.stack, { kind: "split", step: node.name, taskId: task.taskId, index, count: next.steps.length }],
-          inputs: [task],
-          initial: task.artifacts,
-          isJoin: false,
-        });
-      });
-      return undefined;
-    }
-    const target = steps.get(next.steps[0]!)!;
-    if (target.isJoin) {
-      const ready = joins.arrive(target.name, task);
-      if (ready) enqueue({ step: target.name, stack: ready.stack, inputs: ready.inputs, initial: parameterRefs, isJoin: true });
-    } else {
-      enqueue({ step: target.name, stack: task.stack, inputs: [task], initial: task.artifacts, isJoin: false });
-    }
-    return undefined;
-  };
-
-  const launch = async (pending: PendingTask): Promise<void> => {
-    const node = steps.get(pending.step)!;
-    const taskId = String(nextTaskId++);
-    const label: TaskLabel = { runId, step: node.name, taskId, pid: process.pid };
-    const origin = opts.resume?.cloneSource(node.name, frameIdentity(node.name, pending.stack));
-    let record: TaskRecord;
-    if (origin) {
-      record = {
-        ...origin.record,
-        runId,
-        taskId,
-        stack: pending.stack.map((f) => ({ ...f })),
-        inputs: pending.inputs.map((t) => t.taskId),
-        originPathspec: taskPathspec(origin.record),
-      };
-      out.taskSystem(
-        label,
-        `Cloning results of a previously run task ${origin.record.runId}/${origin.record.step}/${origin.record.taskId}`,
-      );
-      cloneCommits.push(
-        store.commitTask({ task: record, blobs: new Map(), logs: origin.logs }).catch((err) => {
-          out.note(`steplab: could not record the clone of ${record.originPathspec}: ${(err as Error).message}`);
-          fail(node.name, taskId);
-        }),
-      );
-    } else {
-      const task = consoleTask(out, label, node);
-      const spec: TaskSpec = {
-        flow: graph.name,
-        runId,
-        step: node.name,
-        taskId,
-        stack: pending.stack,
-        inputs: pending.inputs,
-        isJoin: pending.isJoin,
-        initial: pending.initial,
-        foreach: pending.foreach,
-        parameterNames,
-        stepNames: graph.steps.map((s) => s.name),
-      };
-      const result = await executor.execute(spec, stepPolicy(node), task);
-      task.flush();
-      record = result.record;
-      label.pid = record.pid ?? label.pid;
-      if (result.error) {
-        fail(node.name, taskId);
-        return;
-      }
-      if (!record.caught) out.taskSystem(label, "Task finished successfully.");
-    }
-    if (failure) return;
-    const problem = schedule(record, node, label);
-    if (problem) {
-      const error = new RuntimeGraphError(problem);
-      await store.commitTask({ task: { ...record, status: "failed", error: toTaskError(error) }, blobs: new Map() });
-      out.taskOutput(label, "stderr", `${error.name}: ${problem}`);
-      out.taskSystem(label, "Task failed.");
-      fail(node.name, taskId);
-    }
-  };
-
-  try {
-    await executor.prepare(graph.steps.map(stepPolicy));
-    await new Promise<void>((resolve) => {
-      const pump = () => {
-        while (!failure && running < maxWorkers && queue.length > 0) {
-          const pending = queue.shift()!;
-          running++;
-          launch(pending)
-            .catch((err) => {
-              out.note(`steplab: internal error while running ${pending.step}: ${(err as Error).stack ?? err}`);
-              fail(pending.step, "?");
-            })
-            .finally(() => {
-              running--;
-              done++;
-              opts.onProgress?.({ done, total, runId });
-              pump();
-            });
-        }
-        if (running === 0 && (failure || queue.length === 0)) resolve();
-      };
-      pump();
-    });
-  } catch (err) {
-    out.note(`${(err as Error).message}`);
-    fail("start", "-");
-  } finally {
-    opts.signal?.removeEventListener("abort", onAbort);
-    // An executor the caller gave (the queue's) is the caller's to close.
-    if (!opts.executor) await executor.close();
+  constructor(opts: RunFlowOptions, run: RunRecord) {
+    const { store, graph } = opts;
+    this.#opts = opts;
+    this.#run = run;
+    this.#out = opts.console;
+    this.#executor = opts.executor ?? new LocalExecutor({ store, sandboxes: new SandboxPool(graph.file, graph.name, store.root) });
+    this.#maxWorkers = Math.max(1, opts.maxWorkers ?? DEFAULT_MAX_WORKERS);
+    const reader = storeReader(store);
+    this.#fanOut = {
+      steps: new Map(graph.steps.map((s) => [s.name, s])),
+      joins: new JoinBuckets(),
+      parameterRefs: run.parameters,
+      maxNumSplits: opts.maxNumSplits ?? DEFAULT_MAX_NUM_SPLITS,
+      loadBlob: (sha) => reader.loadBlob(sha),
+    };
+    this.#queue = [{ step: "start", stack: [], inputs: [], initial: run.parameters, isJoin: false }];
   }
-  await Promise.all(cloneCommits);
 
-  const status = failure ? "failed" : "succeeded";
-  await store.putRun({ ...run, status, finishedAt: Date.now(), failedStep: failure?.step });
-  if (failure) {
-    out.system("Workflow failed.");
-    out.note(`    Step failure:\n    Step ${failure.step} (task-id ${failure.taskId}) failed.`);
+  /** Runs tasks until the queue is empty or a task failed and the running ones have finished. */
+  async runAll(): Promise<void> {
+    const onAbort = () => {
+      this.#fail("(interrupted)", "-");
+      this.#executor.interruptAll();
+    };
+    this.#opts.signal?.addEventListener("abort", onAbort);
+    try {
+      await this.#executor.prepare(this.#opts.graph.steps.map(stepPolicy));
+      await new Promise<void>((resolve) => this.#pump(resolve));
+    } catch (err) {
+      this.#out.note(`${(err as Error).message}`);
+      this.#fail("start", "-");
+    } finally {
+      this.#opts.signal?.removeEventListener("abort", onAbort);
+      // An executor the caller gave (the queue's) is the caller's to close.
+      if (!this.#opts.executor) await this.#executor.close();
+    }
+    await Promise.all(this.#cloneCommits);
+  }
+
+  /** Records the run's end and prints Metaflow's closing lines. */
+  async finish(): Promise<RunOutcome> {
+    const { runId } = this.#run;
+    const failure = this.#failure;
+    const status = failure ? "failed" : "succeeded";
+    await this.#opts.store.putRun({ ...this.#run, status, finishedAt: Date.now(), failedStep: failure?.step });
+    if (!failure) {
+      this.#out.system("Done!");
+      return { runId, status };
+    }
+    this.#out.system("Workflow failed.");
+    this.#out.note(`    Step failure:\n    Step ${failure.step} (task-id ${failure.taskId}) failed.`);
     return { runId, status, failedStep: failure.step };
   }
-  out.system("Done!");
-  return { runId, status };
+
+  #fail(step: string, taskId: string): void {
+    this.#failure ??= { step, taskId };
+  }
+
+  #pump(resolve: () => void): void {
+    while (!this.#failure && this.#running < this.#maxWorkers && this.#queue.length > 0) {
+      const pending = this.#queue.shift()!;
+      this.#running++;
+      this.#launch(pending)
+        .catch((err) => {
+          this.#out.note(`steplab: internal error while running ${pending.step}: ${(err as Error).stack ?? err}`);
+          this.#fail(pending.step, "?");
+        })
+        .finally(() => {
+          this.#running--;
+          this.#done++;
+          this.#opts.onProgress?.({ done: this.#done, total: this.#total, runId: this.#run.runId });
+          this.#pump(resolve);
+        });
+    }
+    if (this.#running === 0 && (this.#failure || this.#queue.length === 0)) resolve();
+  }
+
+  /** Runs (or, on resume, clones) one ready task, then queues what it makes ready. */
+  async #launch(pending: PendingTask): Promise<void> {
+    const node = this.#fanOut.steps.get(pending.step)!;
+    const taskId = String(this.#nextTaskId++);
+    const label: TaskLabel = { runId: this.#run.runId, step: node.name, taskId, pid: process.pid };
+    const origin = this.#opts.resume?.cloneSource(node.name, frameIdentity(node.name, pending.stack));
+    const record = origin ? this.#clone(pending, origin, label) : await this.#execute(pending, node, label);
+    if (!record || this.#failure) return;
+    const fanned = fanOut(record, node, this.#fanOut);
+    if ("ready" in fanned) {
+      if (record.next?.foreach) this.#out.taskSystem(label, `Foreach yields ${fanned.ready.length} child steps.`);
+      this.#queue.push(...fanned.ready);
+      this.#total += fanned.ready.length;
+      return;
+    }
+    const error = new RuntimeGraphError(fanned.problem);
+    await this.#opts.store.commitTask({ task: { ...record, status: "failed", error: toTaskError(error) }, blobs: new Map() });
+    this.#out.taskOutput(label, "stderr", `${error.name}: ${fanned.problem}`);
+    this.#out.taskSystem(label, "Task failed.");
+    this.#fail(node.name, taskId);
+  }
+
+  /** Runs the task through the executor; undefined when it failed (after its retries). */
+  async #execute(pending: PendingTask, node: StepNode, label: TaskLabel): Promise<TaskRecord | undefined> {
+    const { graph } = this.#opts;
+    const task = consoleTask(this.#out, label, node);
+    const spec: TaskSpec = {
+      flow: graph.name,
+      runId: this.#run.runId,
+      step: node.name,
+      taskId: label.taskId,
+      stack: pending.stack,
+      inputs: pending.inputs,
+      isJoin: pending.isJoin,
+      initial: pending.initial,
+      foreach: pending.foreach,
+      parameterNames: Object.fromEntries(graph.parameters.map((p) => [p.field, p.name])),
+      stepNames: graph.steps.map((s) => s.name),
+    };
+    const result = await this.#executor.execute(spec, stepPolicy(node), task);
+    task.flush();
+    label.pid = result.record.pid ?? label.pid;
+    if (result.error) {
+      this.#fail(node.name, label.taskId);
+      return undefined;
+    }
+    if (!result.record.caught) this.#out.taskSystem(label, "Task finished successfully.");
+    return result.record;
+  }
+
+  /** A resumed run's task that succeeded in the origin: a new record pointing at the same blobs. */
+  #clone(pending: PendingTask, origin: CloneSource, label: TaskLabel): TaskRecord {
+    const record: TaskRecord = {
+      ...origin.record,
+      runId: this.#run.runId,
+      taskId: label.taskId,
+      stack: pending.stack.map((f) => ({ ...f })),
+      inputs: pending.inputs.map((t) => t.taskId),
+      originPathspec: taskPathspec(origin.record),
+    };
+    const from = origin.record;
+    this.#out.taskSystem(label, `Cloning results of a previously run task ${from.runId}/${from.step}/${from.taskId}`);
+    this.#cloneCommits.push(
+      this.#opts.store.commitTask({ task: record, blobs: new Map(), logs: origin.logs }).catch((err) => {
+        this.#out.note(`steplab: could not record the clone of ${record.originPathspec}: ${(err as Error).message}`);
+        this.#fail(label.step, label.taskId);
+      }),
+    );
+    return record;
+  }
 }
