@@ -12,7 +12,7 @@ import { packBlob, packBlobSync, unpackBlob } from "./blob-pack.js";
 import { compareIds, KEY_MAX, runKey, taskKey } from "./keys.js";
 import { runPathspec, taskPathspec } from "./pathspec.js";
 import { resolveStoreRoot } from "./root.js";
-import type { HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord } from "./types.js";
+import type { CachedTask, HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord } from "./types.js";
 
 export { resolveStoreRoot } from "./root.js";
 
@@ -40,6 +40,8 @@ interface Dbs {
   logs: Database<TaskLogs, (string | number)[]>;
   history: Database<HistoryEntry, number>;
   meta: Database<MetaValue, string>;
+  /** Task cache index (`run --cache`): [flow, key] -> the task holding those results. */
+  taskCache: Database<CachedTask, string[]>;
 }
 
 interface SharedEnv {
@@ -90,6 +92,7 @@ function openShared(root: string): SharedEnv {
     logs: env.openDB("logs", RECORD_OPTIONS),
     history: env.openDB("history", RECORD_OPTIONS),
     meta: env.openDB("meta", RECORD_OPTIONS),
+    taskCache: env.openDB("taskCache", RECORD_OPTIONS),
   };
   const shared = { env, dbs, refs: 1 };
   openEnvs.set(root, shared);
@@ -261,6 +264,18 @@ class LmdbStore implements Store {
 
   getLogs(flow: string, runId: string, step: string, taskId: string): TaskLogs | undefined {
     return this.#dbs.logs.get(taskKey(flow, runId, step, taskId));
+  }
+
+  getCachedTask(flow: string, key: string): CachedTask | undefined {
+    return this.#dbs.taskCache.get([flow, key]);
+  }
+
+  async putCachedTask(flow: string, key: string, task: CachedTask): Promise<void> {
+    const { taskCache } = this.#dbs;
+    const entry: CachedTask = { runId: task.runId, step: task.step, taskId: task.taskId };
+    await this.#write(`the task cache entry of ${taskPathspec({ flow, ...entry })}`, () => {
+      void taskCache.put([flow, key], entry);
+    });
   }
 
   async addHistory(entry: HistoryEntry): Promise<void> {

@@ -70,6 +70,20 @@ export interface TaskRecord {
   originPathspec?: string;
   /** Set when `@step({ catch: NAME })` kept the task's exception: the artifact that holds it. */
   caught?: string;
+  /**
+   * Set when `run --cache` reused this task's results instead of running it: the pathspec of the
+   * task that ran (a chain of reuses points at the first one). Its artifacts are that task's.
+   */
+  reusedFrom?: string;
+  /** The task read the datastore through the client API (Flow, Run, Task ...): its results may depend on other runs. */
+  clientRead?: boolean;
+}
+
+/** Where the results for a task cache key are (the newest task that ran, or reused them, with that key). */
+export interface CachedTask {
+  runId: string;
+  step: string;
+  taskId: string;
 }
 
 export interface TaskLogs {
@@ -124,6 +138,11 @@ export interface Store {
   putBlobs(blobs: Map<string, Uint8Array>): Promise<void>;
 
   getLogs(flow: string, runId: string, step: string, taskId: string): TaskLogs | undefined;
+
+  /** The task recorded for a task cache key (`run --cache`), if any; the task itself may be gone since. */
+  getCachedTask(flow: string, key: string): CachedTask | undefined;
+  /** Records (or replaces) the task whose results a later task with this key may reuse. */
+  putCachedTask(flow: string, key: string, task: CachedTask): Promise<void>;
 
   addHistory(entry: HistoryEntry): Promise<void>;
   /** History entries, oldest first; the last `limit` if given. */

@@ -3,7 +3,7 @@
  * one statement or one transaction, so a task's record, logs and blob index rows appear together.
  */
 import type pg from "pg";
-import type { HistoryEntry, RunRecord, TaskLogs, TaskRecord } from "../types.js";
+import type { CachedTask, HistoryEntry, RunRecord, TaskLogs, TaskRecord } from "../types.js";
 import { inTransaction } from "./transaction.js";
 
 /** A blob already uploaded to S3, to be indexed with the task that first wrote it. */
@@ -147,6 +147,23 @@ export class PgMetadata {
     );
     const row = rows[0];
     return row ? { stdout: row.stdout, stderr: row.stderr } : undefined;
+  }
+
+  async getCachedTask(flow: string, key: string): Promise<CachedTask | undefined> {
+    const { rows } = await this.pool.query<{ run_id: string; step: string; task_id: string }>(
+      "SELECT run_id, step, task_id FROM steplab_task_cache WHERE ds = $1 AND flow = $2 AND key = $3",
+      [this.ds, flow, key],
+    );
+    const row = rows[0];
+    return row ? { runId: row.run_id, step: row.step, taskId: row.task_id } : undefined;
+  }
+
+  async putCachedTask(flow: string, key: string, task: CachedTask): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO steplab_task_cache (ds, flow, key, run_id, step, task_id) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (ds, flow, key) DO UPDATE SET run_id = EXCLUDED.run_id, step = EXCLUDED.step, task_id = EXCLUDED.task_id`,
+      [this.ds, flow, key, task.runId, task.step, task.taskId],
+    );
   }
 
   async addHistory(entry: HistoryEntry): Promise<void> {

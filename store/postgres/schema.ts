@@ -6,7 +6,8 @@
 import type pg from "pg";
 import { inTransaction } from "./transaction.js";
 
-// Bumped when a table changes shape; stored in steplab_meta under ds ''.
+// Bumped when a table changes shape; stored in steplab_meta under ds ''. Adding a table (as
+// steplab_task_cache was) changes no existing one: CREATE TABLE IF NOT EXISTS adds it to old databases.
 export const SCHEMA_VERSION = 1;
 
 const DDL = `
@@ -29,6 +30,10 @@ CREATE TABLE IF NOT EXISTS steplab_blobs (
 CREATE TABLE IF NOT EXISTS steplab_history (
   seq bigserial PRIMARY KEY, ds text NOT NULL, entry jsonb NOT NULL);
 CREATE INDEX IF NOT EXISTS steplab_history_by_ds ON steplab_history (ds, seq);
+CREATE TABLE IF NOT EXISTS steplab_task_cache (
+  ds text NOT NULL, flow text NOT NULL, key text NOT NULL,
+  run_id text NOT NULL, step text NOT NULL, task_id text NOT NULL,
+  PRIMARY KEY (ds, flow, key));
 CREATE TABLE IF NOT EXISTS steplab_meta (
   ds text NOT NULL, key text NOT NULL, value bigint NOT NULL,
   PRIMARY KEY (ds, key));

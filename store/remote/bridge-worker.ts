@@ -11,7 +11,7 @@ import { PgMetadata, type BlobRow } from "../postgres/index.js";
 import { ensureSchema } from "../postgres/index.js";
 import { runPathspec, taskPathspec } from "../pathspec.js";
 import { blobKey, describeS3Error, makeS3Client, S3Blobs } from "../s3/index.js";
-import type { HistoryEntry, RunRecord, TaskLogs, TaskRecord } from "../types.js";
+import type { CachedTask, HistoryEntry, RunRecord, TaskLogs, TaskRecord } from "../types.js";
 import { CONFIG_FILE, redactUrl } from "./config.js";
 import type { BridgeReply, BridgeRequest, BridgeSettings } from "./protocol.js";
 import { parseS3Root } from "../s3/index.js";
@@ -178,6 +178,9 @@ const ops: Record<string, Op> = {
   listSteps: (flow: string, runId: string) => withDb((db) => db.listSteps(flow, runId)),
   listTasks: (flow: string, runId: string, step?: string) => withDb((db) => db.listTasks(flow, runId, step)),
   getLogs: (flow: string, runId: string, step: string, taskId: string) => withDb((db) => db.getLogs(flow, runId, step, taskId)),
+  getCachedTask: (flow: string, key: string) => withDb((db) => db.getCachedTask(flow, key)),
+  putCachedTask: (flow: string, key: string, task: CachedTask) =>
+    inOrder(`cache/${flow}/${key}`, () => withDb((db) => db.putCachedTask(flow, key, task))),
   addHistory: (entry: HistoryEntry) => withDb((db) => db.addHistory(entry)),
   listHistory: (limit?: number) => withDb((db) => db.listHistory(limit)),
   hasBlob: async (sha: string) => (await withDb((db) => db.knownBlobs([sha]))).has(sha),

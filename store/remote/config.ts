@@ -10,6 +10,7 @@
  *     "redisUrl": "redis://127.0.0.1:6379",        // STEPLAB_REDIS_URL
  *     "dbUrl": "postgres://user@host:5432/db",     // STEPLAB_DB_URL
  *     "queue": "steplab",                          // STEPLAB_QUEUE
+ *     "cache": true,                               // STEPLAB_CACHE: `run` reuses unchanged tasks (run --cache)
  *     "s3": { "endpoint": "http://127.0.0.1:8080", // STEPLAB_S3_ENDPOINT
  *             "region": "us-east-1",               // AWS_REGION / AWS_DEFAULT_REGION
  *             "accessKeyId": "...",                // AWS_ACCESS_KEY_ID
@@ -72,6 +73,12 @@ const nonEmpty = (v: string | undefined) => (v !== undefined && v.trim() !== "" 
 function flag(raw: string | undefined): boolean | undefined {
   if (raw === undefined || raw.trim() === "") return undefined;
   return /^(1|true|yes|on)$/i.test(raw.trim());
+}
+
+/** The nearest config file's settings as written (an empty object when there is none). */
+export function loadConfigFile(cwd: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+  const configFile = findConfigFile(cwd, env);
+  return configFile && existsSync(configFile) ? { ...readConfigFile(configFile) } : {};
 }
 
 export function loadRemoteConfig(cwd: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): RemoteConfig {

@@ -12,7 +12,7 @@
 import os from "node:os";
 import path from "node:path";
 import { unpackBlob } from "../blob-pack.js";
-import type { HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord } from "../types.js";
+import type { CachedTask, HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord } from "../types.js";
 import { BlobCache, cacheMaxBytes } from "./blob-cache.js";
 import { loadRemoteConfig, type RemoteConfig } from "./config.js";
 import { DEFAULT_TIMEOUT_MS, SyncBridge } from "./sync-bridge.js";
@@ -109,6 +109,14 @@ export class RemoteStore implements Store {
 
   getLogs(flow: string, runId: string, step: string, taskId: string): TaskLogs | undefined {
     return this.#bridge.callSync("getLogs", [flow, runId, step, taskId]) ?? undefined;
+  }
+
+  getCachedTask(flow: string, key: string): CachedTask | undefined {
+    return this.#bridge.callSync("getCachedTask", [flow, key]) ?? undefined;
+  }
+
+  putCachedTask(flow: string, key: string, task: CachedTask): Promise<void> {
+    return this.#bridge.call("putCachedTask", [flow, key, { runId: task.runId, step: task.step, taskId: task.taskId }]);
   }
 
   addHistory(entry: HistoryEntry): Promise<void> {
