@@ -3,6 +3,7 @@
  * an IIFE for isolates (Node built-ins replaced by shims that explain the fix), or an ES module
  * for child processes (npm packages left external, resolved from the flow's directory).
  */
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { builtinModules, createRequire } from "node:module";
 import path from "node:path";
@@ -10,11 +11,12 @@ import { fileURLToPath } from "node:url";
 import type { BuildFailure, BuildOptions, BuildResult, Plugin } from "esbuild";
 import { SteplabError } from "../../errors/index.js";
 import { readBundleCache, writeBundleCache } from "./cache.js";
+import { FINGERPRINT_VERSION, stepFingerprints } from "./fingerprint.js";
 
 import { build, transform } from "./esbuild.js";
 
 /** esbuild itself, for the sandboxes' own builds (reloaded when its service died). */
-export { build, transform };
+export { build, transform, stepFingerprints };
 
 export type BundleTarget = "isolate" | "process";
 
@@ -211,14 +213,41 @@ function bundleError(err: unknown): unknown {
   return new BundleError(`${where}${first.text}`);
 }
 
-export async function bundleFlow(file: string, target: BundleTarget): Promise<FlowBundle> {
+/** Builds in progress, so that two callers (the sandboxes, the task cache) share one esbuild run. */
+const building = new Map<string, Promise<FlowBundle>>();
+
+export function bundleFlow(file: string, target: BundleTarget): Promise<FlowBundle> {
   const absolute = path.resolve(file);
   const key = `${target}\0${absolute}\0${guestEntry()}`;
   const cached = readBundleCache<FlowBundle>(key);
+  if (cached) return Promise.resolve(cached);
+  let pending = building.get(key);
+  if (!pending) {
+    pending = buildFlow(absolute, target)
+      .then(({ bundle, inputs }) => {
+        writeBundleCache(key, inputs, bundle);
+        return bundle;
+      })
+      .finally(() => building.delete(key));
+    building.set(key, pending);
+  }
+  return pending;
+}
+
+/**
+ * The fingerprint of each step's code in the flow file's bundle for `target` (see fingerprint.ts).
+ * Isolate bundles hold all their code, so their fingerprints are kept by the bundle's content;
+ * process bundles import packages from node_modules, whose versions are read each time.
+ */
+export async function flowStepFingerprints(file: string, target: BundleTarget, steps: readonly string[]): Promise<Record<string, string>> {
+  const bundle = await bundleFlow(file, target);
+  if (target !== "isolate") return stepFingerprints(bundle.code, steps);
+  const key = `fingerprints\0${FINGERPRINT_VERSION}\0${createHash("sha256").update(bundle.code).digest("hex")}\0${steps.join(",")}`;
+  const cached = readBundleCache<Record<string, string>>(key);
   if (cached) return cached;
-  const { bundle, inputs } = await buildFlow(absolute, target);
-  writeBundleCache(key, inputs, bundle);
-  return bundle;
+  const fingerprints = stepFingerprints(bundle.code, steps);
+  writeBundleCache(key, [], fingerprints);
+  return fingerprints;
 }
 
 async function buildFlow(absolute: string, target: BundleTarget): Promise<{ bundle: FlowBundle; inputs: string[] }> {
