@@ -17,6 +17,7 @@ import { integerOption, parseOptions, single, type OptionSpec } from "./options.
 import { parameterOptions, resolveParameters } from "./parameters.js";
 import { openUserStore } from "./store-access.js";
 import { REMOTE_RUN_OPTIONS, remoteRun } from "./remote-run.js";
+import { CACHE_OPTION, cacheEnabled } from "./cache-option.js";
 import { lintMessages } from "./validate.js";
 import { VERSION } from "./version.js";
 
@@ -24,6 +25,7 @@ export const RUN_OPTIONS: OptionSpec[] = [
   { name: "max-workers", kind: "value", help: `Run at most this many tasks at once (default ${DEFAULT_MAX_WORKERS})` },
   { name: "max-num-splits", kind: "value", help: `Fail a foreach wider than this (default ${DEFAULT_MAX_NUM_SPLITS})` },
   { name: "tag", kind: "value", repeatable: true, help: "Tag the run (repeatable)" },
+  CACHE_OPTION,
 ];
 
 export const RESUME_OPTIONS: OptionSpec[] = [
@@ -52,6 +54,7 @@ function limits(parsed: ReturnType<typeof parseOptions>, io: CliIO) {
       DEFAULT_MAX_NUM_SPLITS,
     ),
     tags: parsed.values.get("tag") ?? [],
+    cache: cacheEnabled(parsed, io),
   };
 }
 
@@ -63,7 +66,7 @@ export async function runCommand(graph: FlowGraph, args: string[], io: CliIO): P
   const parsed = parseOptions(args, [...parameterOptions(graph.parameters), ...RUN_OPTIONS, ...REMOTE_RUN_OPTIONS], "run");
   if (parsed.positionals.length) throw new UsageError(`run takes no arguments, got '${parsed.positionals.join(" ")}'`);
   const { values, included } = resolveParameters(graph.parameters, parsed, io.env, io.cwd);
-  const { maxWorkers, maxNumSplits, tags } = limits(parsed, io);
+  const { maxWorkers, maxNumSplits, tags, cache } = limits(parsed, io);
   if (!header(graph, io)) return EXIT.failed;
   for (const f of included) io.stderr(`Including file ${f.file} of ${f.bytes} bytes\n`);
   // --with queue / --datastore s3: tasks on workers, data in S3 + PostgreSQL.
@@ -79,6 +82,7 @@ export async function runCommand(graph: FlowGraph, args: string[], io: CliIO): P
       maxNumSplits,
       tags,
       executor: remote?.executor,
+      cache,
     });
     return outcome.status === "succeeded" ? EXIT.ok : EXIT.failed;
   } finally {
@@ -98,7 +102,7 @@ export async function resumeCommand(graph: FlowGraph, args: string[], io: CliIO)
     );
   }
   const parsed = parseOptions(args, [...RESUME_OPTIONS, ...REMOTE_RUN_OPTIONS], "resume");
-  const { maxWorkers, maxNumSplits, tags } = limits(parsed, io);
+  const { maxWorkers, maxNumSplits, tags, cache } = limits(parsed, io);
   if (parsed.positionals.length > 1) throw new UsageError(`resume takes at most one step, got '${parsed.positionals.join(" ")}'`);
   const request = { step: parsed.positionals[0], originRunId: single(parsed, "origin-run-id") };
   checkResumeStep(graph, request.step);
@@ -118,6 +122,7 @@ export async function resumeCommand(graph: FlowGraph, args: string[], io: CliIO)
       tags,
       resume: plan,
       executor: remote?.executor,
+      cache,
     });
     return outcome.status === "succeeded" ? EXIT.ok : EXIT.failed;
   } finally {

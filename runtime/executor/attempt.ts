@@ -16,6 +16,7 @@ import {
   type TaskStatus,
 } from "../../store/index.js";
 import { partialArtifacts, type EncodedArtifact, type Sandbox, type TaskIO, type TaskLimits, type TaskRequest } from "../sandbox/index.js";
+import { watchClientReads } from "./client-reads.js";
 import type { TaskExecution, TaskOutcome, TaskSpec } from "./types.js";
 
 export interface AttemptEnv {
@@ -104,9 +105,13 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
   // A failure here (a remote datastore out of reach) surfaces in the final commit below.
   if (env.recordRunning !== false) void store.commitTask({ task: base, blobs: new Map() }).catch(() => undefined);
 
+  // Results that depend on other runs are not reused unless the step says so (see reuse.ts).
+  let clientRead = false;
   const sandboxIO: TaskIO = {
     ...io.notebook,
-    reader: env.reader,
+    reader: watchClientReads(env.reader, () => {
+      clientRead = true;
+    }),
     started: (pid) => {
       base.pid = pid;
       io.onStarted?.(pid);
@@ -134,6 +139,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       pid: result.pid,
       finishedAt: Date.now(),
       next: result.outcome.next ? { ...result.outcome.next } : undefined,
+      ...(clientRead ? { clientRead } : {}),
     };
     await store.commitTask({ task: record, blobs, logs });
     return { record };
@@ -144,7 +150,14 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
     const blobs = new Map<string, Uint8Array>();
     const partial = partialArtifacts(err);
     if (partial) referenceArtifacts(store, partial, artifacts, blobs);
-    const record: TaskRecord = { ...base, status: "failed", artifacts, finishedAt: Date.now(), error: toTaskError(err) };
+    const record: TaskRecord = {
+      ...base,
+      status: "failed",
+      artifacts,
+      finishedAt: Date.now(),
+      error: toTaskError(err),
+      ...(clientRead ? { clientRead } : {}),
+    };
     await store.commitTask({ task: record, blobs, logs });
     return { record, error: err as Error };
   }

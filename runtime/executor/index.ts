@@ -6,3 +6,6 @@ export { startingRecord, toTaskError, describeFailure, referenceArtifacts } from
 export { taskSpecFromStore, readInputTasks, foreachListOf, type StoredTask, type StoredTaskOptions } from "./stored-task.js";
 export { storeValues } from "./store-values.js";
 export { TaskInputError } from "./errors.js";
+export { CachingExecutor, flowFileFingerprints, type CachingExecutorOptions } from "./caching-executor.js";
+export { cachePolicy, findReusable, mayRecord, reuseResults, type CachePolicy } from "./reuse.js";
+export { taskCacheKey, type KeyedTask } from "./task-key.js";

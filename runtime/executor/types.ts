@@ -5,7 +5,7 @@
  * The local executor runs it here, in this process's sandboxes; the queue executor (runtime/remote)
  * sends each attempt to a worker, which runs it with a local executor.
  */
-import type { ArtifactRef, Frame, TaskRecord } from "../../store/index.js";
+import type { ArtifactRef, Frame, TaskLogs, TaskRecord } from "../../store/index.js";
 import type { StepOptions } from "../graph/index.js";
 import type { TaskIO } from "../sandbox/index.js";
 
@@ -68,6 +68,11 @@ export interface TaskExecution {
   onAttemptFailed?(failure: AttemptFailure): void;
   /** Checks the transition the step took against the static graph; throws to fail the attempt. */
   checkTransition?(next: TaskRecord["next"]): void;
+  /**
+   * The task was not run: its results were reused from the task `from` (a pathspec; `run --cache`).
+   * `logs` is what that task printed, for a front end that replays it.
+   */
+  onReused?(from: string, logs: TaskLogs | undefined): void;
   /** Make only `spec.attempt`: the orchestrator (Argo) retries by running the task again. */
   onlyThisAttempt?: boolean;
   /** Notebook cells: the cell's value and the helpers that reach the front end. */

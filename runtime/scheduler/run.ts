@@ -5,7 +5,16 @@
  */
 import os from "node:os";
 import { storeReader, taskPathspec, type RunRecord, type Store, type TaskRecord } from "../../store/index.js";
-import { LocalExecutor, SandboxPool, storeValues, toTaskError, type TaskExecutor, type TaskSpec } from "../executor/index.js";
+import {
+  CachingExecutor,
+  flowFileFingerprints,
+  LocalExecutor,
+  SandboxPool,
+  storeValues,
+  toTaskError,
+  type TaskExecutor,
+  type TaskSpec,
+} from "../executor/index.js";
 import type { FlowGraph, StepNode } from "../graph/index.js";
 import type { RunConsole, TaskLabel } from "./console.js";
 import { RuntimeGraphError } from "./errors.js";
@@ -32,6 +41,8 @@ export interface RunFlowOptions {
   signal?: AbortSignal;
   /** Where tasks run: by default in this process's sandboxes; the queue executor sends them to workers. */
   executor?: TaskExecutor;
+  /** `run --cache`: reuse a task from any earlier run of the flow when its cache key is unchanged. */
+  cache?: boolean;
 }
 
 export interface RunOutcome {
@@ -86,7 +97,8 @@ class RunScheduler {
     this.#opts = opts;
     this.#run = run;
     this.#out = opts.console;
-    this.#executor = opts.executor ?? new LocalExecutor({ store, sandboxes: new SandboxPool(graph.file, graph.name, store.root) });
+    const executor = opts.executor ?? new LocalExecutor({ store, sandboxes: new SandboxPool(graph.file, graph.name, store.root) });
+    this.#executor = opts.cache ? new CachingExecutor(executor, { store, fingerprints: flowFileFingerprints(graph.file) }) : executor;
     this.#maxWorkers = Math.max(1, opts.maxWorkers ?? DEFAULT_MAX_WORKERS);
     const reader = storeReader(store);
     this.#fanOut = {
@@ -204,7 +216,7 @@ class RunScheduler {
       this.#fail(node.name, label.taskId);
       return undefined;
     }
-    if (!result.record.caught) this.#out.taskSystem(label, "Task finished successfully.");
+    if (!result.record.caught && !result.record.reusedFrom) this.#out.taskSystem(label, "Task finished successfully.");
     return result.record;
   }
 

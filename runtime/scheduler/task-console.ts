@@ -49,6 +49,7 @@ export function consoleTask(out: RunConsole, label: TaskLabel, node: StepNode): 
         out.taskSystem(label, `The exception is kept in artifact '${failure.caughtAs}' (catch): the run goes on.`);
       }
     },
+    onReused: (from) => out.taskSystem(label, `Reused results of task ${from}`),
     checkTransition: transitionChecker(node),
   };
 }

@@ -1,0 +1,82 @@
+/**
+ * `run --cache`: an executor around any other (local, queue) that reuses a task's results from an
+ * earlier run when its cache key is unchanged, and otherwise runs it through the executor inside
+ * and records the key of what it produced. Reuse is decided here, before the task reaches a
+ * sandbox or a queue, so every executor gets it and none of them has to know about it.
+ */
+import type { Store } from "../../store/index.js";
+import { flowStepFingerprints } from "../bundle/index.js";
+import { cachePolicy, findReusable, mayRecord, reuseResults } from "./reuse.js";
+import { taskCacheKey } from "./task-key.js";
+import type { StepPolicy, TaskExecution, TaskExecutor, TaskOutcome, TaskSpec } from "./types.js";
+
+export interface CachingExecutorOptions {
+  store: Store;
+  /** The fingerprint of each step's code (runtime/bundle's flowStepFingerprints), for the steps given. */
+  fingerprints(steps: readonly StepPolicy[]): Promise<Record<string, string>>;
+}
+
+export class CachingExecutor implements TaskExecutor {
+  readonly #inner: TaskExecutor;
+  readonly #opts: CachingExecutorOptions;
+  #code: Record<string, string> = {};
+
+  constructor(inner: TaskExecutor, opts: CachingExecutorOptions) {
+    this.#inner = inner;
+    this.#opts = opts;
+  }
+
+  async prepare(steps: readonly StepPolicy[]): Promise<void> {
+    const cached = steps.filter((s) => cachePolicy(s.options) !== "never");
+    const [, code] = await Promise.all([this.#inner.prepare(steps), this.#opts.fingerprints(cached)]);
+    this.#code = code;
+  }
+
+  async execute(spec: TaskSpec, step: StepPolicy, io: TaskExecution): Promise<TaskOutcome> {
+    const policy = cachePolicy(step.options);
+    const code = this.#code[step.name];
+    if (policy === "never" || code === undefined) return this.#inner.execute(spec, step, io);
+    const { store } = this.#opts;
+    const key = taskCacheKey(spec, code, step.options);
+    const source = findReusable(store, spec.flow, key);
+    if (source && transitionHolds(source, io)) {
+      const { record, logs } = await reuseResults(store, spec, source, key);
+      io.onReused?.(record.reusedFrom!, logs);
+      return { record };
+    }
+    const outcome = await this.#inner.execute(spec, step, io);
+    if (mayRecord(policy, outcome)) await store.putCachedTask(spec.flow, key, outcome.record);
+    return outcome;
+  }
+
+  interruptAll(): void {
+    this.#inner.interruptAll();
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+}
+
+/** The same code takes the same transition; checked anyway, since the graph is read separately. */
+function transitionHolds(source: TaskOutcome["record"], io: TaskExecution): boolean {
+  try {
+    io.checkTransition?.(source.next);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The fingerprints of a flow file's steps: isolate steps from its isolate bundle, process steps from its process bundle. */
+export function flowFileFingerprints(file: string): CachingExecutorOptions["fingerprints"] {
+  return async (steps) => {
+    const names = (target: "isolate" | "process") => steps.filter((s) => (s.options.isolation ?? "isolate") === target).map((s) => s.name);
+    const [isolate, process] = [names("isolate"), names("process")];
+    const parts = await Promise.all([
+      isolate.length ? flowStepFingerprints(file, "isolate", isolate) : {},
+      process.length ? flowStepFingerprints(file, "process", process) : {},
+    ]);
+    return Object.assign({}, ...parts);
+  };
+}
