@@ -3,7 +3,7 @@
  * one line per artifact, `name [size: BYTES type: TYPE] = VALUE`, sorted by name.
  */
 import { inspect } from "node:util";
-import { decodeArtifact, type TaskRecord } from "../store/index.js";
+import { decodeArtifact, type ArtifactRef, type Store, type TaskRecord } from "../store/index.js";
 import type { FlowGraph } from "../runtime/graph/index.js";
 import { EXIT, type CliIO } from "./io.js";
 import { integerOption, parseOptions, single } from "./options.js";
@@ -17,6 +17,15 @@ function show(value: unknown): string {
   return inspect(value, { depth: 6, breakLength: Infinity, maxArrayLength: 100, maxStringLength: 10_000 });
 }
 
+/** `name [size: BYTES type: TYPE] = VALUE`, the value cut at `maxValueSize` bytes. */
+export function artifactLine(store: Store, name: string, ref: ArtifactRef, maxValueSize = DEFAULT_MAX_VALUE_SIZE): string {
+  const value =
+    ref.size > maxValueSize
+      ? `<value too large to show: ${ref.size} bytes; raise --max-value-size to see it>`
+      : show(decodeArtifact(store.getBlob(ref.sha)));
+  return `${name} [size: ${ref.size} type: ${ref.type}] = ${value}`;
+}
+
 function privateFields(task: TaskRecord): [string, unknown][] {
   return [
     ["_status", task.status],
@@ -28,6 +37,7 @@ function privateFields(task: TaskRecord): [string, unknown][] {
     ["_foreach_stack", task.stack],
     ["_inputs", task.inputs],
     ["_origin_pathspec", task.originPathspec],
+    ["_reused_from", task.reusedFrom],
     ["_exception", task.error ? `${task.error.name}: ${task.error.message}` : undefined],
   ];
 }
@@ -55,14 +65,7 @@ export async function dumpCommand(graph: FlowGraph, args: string[], io: CliIO): 
       const names = Object.keys(task.artifacts)
         .filter((n) => !include || include.includes(n))
         .sort();
-      for (const name of names) {
-        const ref = task.artifacts[name]!;
-        const value =
-          ref.size > maxValueSize
-            ? `<value too large to show: ${ref.size} bytes; raise --max-value-size to see it>`
-            : show(decodeArtifact(store.getBlob(ref.sha)));
-        io.stdout(`${name} [size: ${ref.size} type: ${ref.type}] = ${value}\n`);
-      }
+      for (const name of names) io.stdout(`${artifactLine(store, name, task.artifacts[name]!, maxValueSize)}\n`);
       if (parsed.values.has("private")) {
         for (const [name, value] of privateFields(task)) {
           if (value !== undefined) io.stdout(`${name} = ${show(value)}\n`);

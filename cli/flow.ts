@@ -52,6 +52,10 @@ async function flowSubcommand(graph: FlowGraph, command: string, rest: string[],
       return logsCommand(graph, rest, io);
     case "dump":
       return dumpCommand(graph, rest, io);
+    case "spin": {
+      const { spinCommand } = await import("./spin.js");
+      return spinCommand(graph, rest, io);
+    }
     case "step": {
       const { stepCommand } = await import("./step.js");
       return stepCommand(graph, rest, io);
@@ -61,6 +65,8 @@ async function flowSubcommand(graph: FlowGraph, command: string, rest: string[],
       return argoCommand(graph, rest, io);
     }
     default:
-      throw new UsageError(`No such command '${command}'. Commands: check, show, run, resume, logs, dump, step, argo-workflows, help`);
+      throw new UsageError(
+        `No such command '${command}'. Commands: check, show, run, resume, spin, logs, dump, step, argo-workflows, help`,
+      );
   }
 }

@@ -33,6 +33,8 @@ Commands:
   show                          steps, docstrings and transitions
   run [OPTIONS]                 run the flow
   resume [STEP] [OPTIONS]       a new run reusing the latest run's successful tasks before STEP
+  spin STEP|RUN/STEP/TASK       run one step on a past task's inputs with the code as it is now
+                                (--artifacts FILE.json, --persist); records nothing unless --persist
   logs RUN/STEP[/TASK]          a task's output (--stdout, --stderr)
   dump RUN/STEP[/TASK]          a task's artifacts (--include a,b, --max-value-size N, --private)
   step STEP --run-id ID [--input-paths P] [--split-index I] [--retry-count N] [--outputs-dir DIR]

@@ -4,7 +4,7 @@
  * .steplab/). Inside a step the same names come from the sandbox's guest runtime.
  */
 import { openStore, resolveStoreRoot } from "../store/index.js";
-import { setDefaultReader } from "./client/index.js";
+import { setDefaultReader, type Task } from "./client/index.js";
 import { storeReader } from "../store/index.js";
 
 export { FlowSpec, step, Parameter, IncludeFile, JSONType } from "./sandbox/guest/index.js";
@@ -15,3 +15,15 @@ export { SteplabError } from "../errors/index.js";
 
 let reader: ReturnType<typeof storeReader> | undefined;
 setDefaultReader(() => (reader ??= storeReader(openStore(resolveStoreRoot()))));
+
+export type { SpinOptions } from "./spin.js";
+export { SpinError, SpinTaskError } from "./spin-errors.js";
+
+/**
+ * Runs one step of a flow file on a past task's inputs and returns the task (see ./spin.ts). Loaded
+ * on first use: a script that only reads past runs never loads the sandboxes.
+ */
+export async function spin(flowFile: string, step: string, options?: import("./spin.js").SpinOptions): Promise<Task> {
+  const { spin: run } = await import("./spin.js");
+  return run(flowFile, step, options);
+}

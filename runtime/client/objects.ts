@@ -97,6 +97,10 @@ export class Task {
   get originPathspec(): string | undefined {
     return this.record.originPathspec;
   }
+  /** Set when `run --cache` reused an earlier task's results instead of running this one: that task's pathspec. */
+  get reusedFrom(): string | undefined {
+    return this.record.reusedFrom;
+  }
   get currentAttempt(): number {
     return this.record.attempt;
   }
@@ -299,8 +303,9 @@ export class Flow {
   get latestRun(): Run | undefined {
     return this.runs[0];
   }
+  /** The newest successful run of the whole flow: a `spin --persist` scratch run (one task, tagged spin) is not one. */
   get latestSuccessfulRun(): Run | undefined {
-    return this.runs.find((r) => r.successful);
+    return this.runs.find((r) => r.successful && !r.tags.includes("spin"));
   }
   [Symbol.iterator](): Iterator<Run> {
     return this.runs[Symbol.iterator]();

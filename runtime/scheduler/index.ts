@@ -13,3 +13,5 @@ export { RunConsole, processConsole, timestamp, LineSplitter, type ConsoleSink, 
 export { consoleTask, stepPolicy, type ConsoleTask } from "./task-console.js";
 export { RuntimeGraphError } from "./errors.js";
 export { transitionChecker, foreachSplit } from "./transitions.js";
+export { spinStep, type SpinRequest, type SpinOutcome } from "./spin.js";
+export { SPIN_TAG } from "./spin-tag.js";

@@ -8,6 +8,7 @@ import { decodeArtifact, type Frame, type Store, type TaskLogs, type TaskRecord 
 import { UsageError } from "../../errors/index.js";
 import { reachableFrom } from "../graph/index.js";
 import type { FlowGraph } from "../graph/index.js";
+import { SPIN_TAG } from "./spin-tag.js";
 
 export interface CloneSource {
   record: TaskRecord;
@@ -91,7 +92,9 @@ export function resolveResume(store: Store, graph: FlowGraph, request: ResumeReq
       .join(", ") || "(none)";
   // Metaflow skips resumed runs here, so consecutive resumes keep cloning the same broken run
   // (its issue #2848); the latest run with tasks is the one a user just looked at.
-  const originRunId = request.originRunId ?? runs.find((r) => store.listRunTasks(graph.name, r.runId).length > 0)?.runId;
+  // A `spin --persist` scratch run holds one task: never an origin unless named.
+  const originRunId =
+    request.originRunId ?? runs.find((r) => !r.tags.includes(SPIN_TAG) && store.listRunTasks(graph.name, r.runId).length > 0)?.runId;
   if (originRunId === undefined) {
     throw new UsageError(`resume: ${graph.name} has no run to resume yet. Run it first: steplab FLOW.ts run`);
   }
