@@ -17,7 +17,7 @@ import { integerOption, parseOptions, single, type OptionSpec } from "./options.
 import { parameterOptions, resolveParameters } from "./parameters.js";
 import { openUserStore } from "./store-access.js";
 import { REMOTE_RUN_OPTIONS, remoteRun } from "./remote-run.js";
-import { CACHE_OPTION, cacheEnabled } from "./cache-option.js";
+import { CACHE_OPTION, cacheMode } from "./cache-option.js";
 import { lintMessages } from "./validate.js";
 import { VERSION } from "./version.js";
 
@@ -54,7 +54,7 @@ function limits(parsed: ReturnType<typeof parseOptions>, io: CliIO) {
       DEFAULT_MAX_NUM_SPLITS,
     ),
     tags: parsed.values.get("tag") ?? [],
-    cache: cacheEnabled(parsed, io),
+    cache: cacheMode(parsed, io),
   };
 }
 

@@ -190,13 +190,9 @@ function statementText(bundle: ParsedBundle, statement: TopStatement): string {
   return `${text} ${packageVersionOf(node.source.value)}`;
 }
 
-const versions = new Map<string, string>();
-
-/** `name@version` of the package an absolute import path lies in ("" for anything else). */
+/** `name@version` of the package an absolute import path lies in ("" for anything else); read each time, as an install may change it. */
 function packageVersionOf(specifier: string): string {
   if (!path.isAbsolute(specifier)) return "";
-  const known = versions.get(specifier);
-  if (known !== undefined) return known;
   let found = "";
   for (let dir = path.dirname(specifier); ; dir = path.dirname(dir)) {
     const manifest = path.join(dir, "package.json");
@@ -213,6 +209,5 @@ function packageVersionOf(specifier: string): string {
     }
     if (path.dirname(dir) === dir) break;
   }
-  versions.set(specifier, found);
   return found;
 }

@@ -1,7 +1,7 @@
 /**
- * `run --cache`: an executor around any other (local, queue) that reuses a task's results from an
- * earlier run when its cache key is unchanged, and otherwise runs it through the executor inside
- * and records the key of what it produced. Reuse is decided here, before the task reaches a
+ * The task cache around any executor (local, queue): it records each task's cache key with the
+ * task that produced its results, and with `reuse` (`run --cache`) reuses those results for a later
+ * task with the same key instead of running it. Reuse is decided here, before the task reaches a
  * sandbox or a queue, so every executor gets it and none of them has to know about it.
  */
 import type { Store } from "../../store/index.js";
@@ -12,6 +12,8 @@ import type { StepPolicy, TaskExecution, TaskExecutor, TaskOutcome, TaskSpec } f
 
 export interface CachingExecutorOptions {
   store: Store;
+  /** Reuse recorded results (`run --cache`); without it tasks only record theirs (a plain run never reuses). */
+  reuse: boolean;
   /** The fingerprint of each step's code (runtime/bundle's flowStepFingerprints), for the steps given. */
   fingerprints(steps: readonly StepPolicy[]): Promise<Record<string, string>>;
 }
@@ -28,7 +30,10 @@ export class CachingExecutor implements TaskExecutor {
 
   async prepare(steps: readonly StepPolicy[]): Promise<void> {
     const cached = steps.filter((s) => cachePolicy(s.options) !== "never");
-    const [, code] = await Promise.all([this.#inner.prepare(steps), this.#opts.fingerprints(cached)]);
+    // Without fingerprints the run goes on uncached: the cache must never be why a run fails
+    // (a bundle that cannot be built fails in the executor's own prepare, with its own message).
+    const fingerprints = this.#opts.fingerprints(cached).catch(() => ({}));
+    const [, code] = await Promise.all([this.#inner.prepare(steps), fingerprints]);
     this.#code = code;
   }
 
@@ -38,7 +43,7 @@ export class CachingExecutor implements TaskExecutor {
     if (policy === "never" || code === undefined) return this.#inner.execute(spec, step, io);
     const { store } = this.#opts;
     const key = taskCacheKey(spec, code, step.options);
-    const source = findReusable(store, spec.flow, key);
+    const source = this.#opts.reuse ? findReusable(store, spec.flow, key) : undefined;
     if (source && transitionHolds(source, io)) {
       const { record, logs } = await reuseResults(store, spec, source, key);
       io.onReused?.(record.reusedFrom!, logs);

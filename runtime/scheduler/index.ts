@@ -1,4 +1,4 @@
-export { runFlow, DEFAULT_MAX_WORKERS, DEFAULT_MAX_NUM_SPLITS, type RunFlowOptions, type RunOutcome } from "./run.js";
+export { runFlow, DEFAULT_MAX_WORKERS, DEFAULT_MAX_NUM_SPLITS, type RunFlowOptions, type RunOutcome, type TaskCacheMode } from "./run.js";
 export {
   planResume,
   resolveResume,

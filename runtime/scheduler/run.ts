@@ -41,9 +41,15 @@ export interface RunFlowOptions {
   signal?: AbortSignal;
   /** Where tasks run: by default in this process's sandboxes; the queue executor sends them to workers. */
   executor?: TaskExecutor;
-  /** `run --cache`: reuse a task from any earlier run of the flow when its cache key is unchanged. */
-  cache?: boolean;
+  /**
+   * The task cache: "reuse" (`run --cache`) reuses a task from any earlier run of the flow whose
+   * cache key is unchanged; "record" (the default) only records this run's keys, so that a later
+   * `--cache` run can reuse its tasks; "off" does neither.
+   */
+  cache?: TaskCacheMode;
 }
+
+export type TaskCacheMode = "reuse" | "record" | "off";
 
 export interface RunOutcome {
   runId: string;
@@ -98,7 +104,11 @@ class RunScheduler {
     this.#run = run;
     this.#out = opts.console;
     const executor = opts.executor ?? new LocalExecutor({ store, sandboxes: new SandboxPool(graph.file, graph.name, store.root) });
-    this.#executor = opts.cache ? new CachingExecutor(executor, { store, fingerprints: flowFileFingerprints(graph.file) }) : executor;
+    const cache = opts.cache ?? "record";
+    this.#executor =
+      cache === "off"
+        ? executor
+        : new CachingExecutor(executor, { store, reuse: cache === "reuse", fingerprints: flowFileFingerprints(graph.file) });
     this.#maxWorkers = Math.max(1, opts.maxWorkers ?? DEFAULT_MAX_WORKERS);
     const reader = storeReader(store);
     this.#fanOut = {
