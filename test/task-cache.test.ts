@@ -149,7 +149,11 @@ describe("run --cache", () => {
     const end = reusedRun.step("end").task;
     expect(end.reusedFrom).toBe(`CacheFlow/${plain.runId}/end/6`);
     expect(end.stdout).toBe("total 12\n");
-    expect(end.artifacts.map((a) => a.sha)).toEqual(Run(`CacheFlow/${plain.runId}`, reader).step("end").task.artifacts.map((a) => a.sha));
+    expect(end.artifacts.map((a) => a.sha)).toEqual(
+      Run(`CacheFlow/${plain.runId}`, reader)
+        .step("end")
+        .task.artifacts.map((a) => a.sha),
+    );
     expect(Run(`CacheFlow/${plain.runId}`, reader).step("end").task.reusedFrom).toBeUndefined();
 
     const dump = await steplab(["flow.ts", "dump", `${cached.runId}/end/6`, "--private"]);
@@ -245,7 +249,7 @@ describe("run --cache", () => {
     expect(again.reused).toEqual({ start: 1, join: 1, end: 1 });
   });
 
-  it("is on with STEPLAB_CACHE=1 or \"cache\": true in steplab.config.json, off with --cache false", async () => {
+  it('is on with STEPLAB_CACHE=1 or "cache": true in steplab.config.json, off with --cache false', async () => {
     await run();
     expect((await steplab(["flow.ts", "run"], { STEPLAB_CACHE: "1" })).reused).toEqual(ALL);
     write("steplab.config.json", JSON.stringify({ cache: true }));
