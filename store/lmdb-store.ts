@@ -273,8 +273,9 @@ class LmdbStore implements Store {
   async putCachedTask(flow: string, key: string, task: CachedTask): Promise<void> {
     const { taskCache } = this.#dbs;
     const entry: CachedTask = { runId: task.runId, step: task.step, taskId: task.taskId };
-    await this.#write(`the task cache entry of ${taskPathspec({ flow, ...entry })}`, () => {
-      void taskCache.put([flow, key], entry);
+    // A few dozen bytes: written synchronously, like a small task commit (see SYNC_COMMIT_BYTES).
+    this.#writeSync(`the task cache entry of ${taskPathspec({ flow, ...entry })}`, () => {
+      taskCache.putSync([flow, key], entry);
     });
   }
 

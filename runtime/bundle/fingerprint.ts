@@ -17,9 +17,7 @@ import path from "node:path";
 import type { AnyNode } from "acorn";
 import { identifiersIn, parseBundle, tokenText, type ParsedBundle, type TopStatement } from "./statements.js";
 
-/** Changes whenever what a fingerprint covers changes, so no cached fingerprint outlives its rules. */
-export const FINGERPRINT_VERSION = "steplab-step-fingerprint-1";
-const VERSION = FINGERPRINT_VERSION;
+import { FINGERPRINT_VERSION as VERSION } from "./fingerprint-version.js";
 
 type Range = readonly [number, number];
 

@@ -11,12 +11,12 @@ import { fileURLToPath } from "node:url";
 import type { BuildFailure, BuildOptions, BuildResult, Plugin } from "esbuild";
 import { SteplabError } from "../../errors/index.js";
 import { readBundleCache, writeBundleCache } from "./cache.js";
-import { FINGERPRINT_VERSION, stepFingerprints } from "./fingerprint.js";
+import { FINGERPRINT_VERSION } from "./fingerprint-version.js";
 
 import { build, transform } from "./esbuild.js";
 
 /** esbuild itself, for the sandboxes' own builds (reloaded when its service died). */
-export { build, transform, stepFingerprints };
+export { build, transform };
 
 export type BundleTarget = "isolate" | "process";
 
@@ -241,11 +241,13 @@ export function bundleFlow(file: string, target: BundleTarget): Promise<FlowBund
  */
 export async function flowStepFingerprints(file: string, target: BundleTarget, steps: readonly string[]): Promise<Record<string, string>> {
   const bundle = await bundleFlow(file, target);
-  if (target !== "isolate") return stepFingerprints(bundle.code, steps);
+  // The parser (acorn) loads only when a fingerprint is computed: a run of unchanged code never needs it.
+  const compute = async () => (await import("./fingerprint.js")).stepFingerprints(bundle.code, steps);
+  if (target !== "isolate") return compute();
   const key = `fingerprints\0${FINGERPRINT_VERSION}\0${createHash("sha256").update(bundle.code).digest("hex")}\0${steps.join(",")}`;
   const cached = readBundleCache<Record<string, string>>(key);
   if (cached) return cached;
-  const fingerprints = stepFingerprints(bundle.code, steps);
+  const fingerprints = await compute();
   writeBundleCache(key, [], fingerprints);
   return fingerprints;
 }
