@@ -100,6 +100,10 @@ try {
       `(${((endOnly.seconds / whole.seconds) * 100).toFixed(0)}%; target <= 50%; a HelloWorld run here: ${s(hello.seconds)}); ` +
       `reused ${e.reusedCount} tasks (target 1002), ran ${JSON.stringify(e.ran)} (target {"end":1})`,
   );
+  console.log(
+    `info  what reusing 1002 tasks and running end adds to a HelloWorld run: ${s(endOnly.seconds - hello.seconds)} ` +
+      `(the whole run adds ${s(whole.seconds - hello.seconds)})`,
+  );
 
   // 2. `work` changed, same values.
   edit("this.squared = (this.input as number) ** 2;", "this.squared = (this.input as number) * (this.input as number);");
