@@ -1,4 +1,3 @@
-import { userInfo } from "node:os";
 /**
  * `run` and `resume`: validate the graph, resolve parameters, then hand the flow to the scheduler.
  */
@@ -20,6 +19,7 @@ import { REMOTE_RUN_OPTIONS, remoteRun } from "./remote-run.js";
 import { CACHE_OPTION, cacheMode } from "./cache-option.js";
 import { lintMessages } from "./validate.js";
 import { VERSION } from "./version.js";
+import { currentUsername } from "../runtime/support/index.js";
 
 export const RUN_OPTIONS: OptionSpec[] = [
   { name: "max-workers", kind: "value", help: `Run at most this many tasks at once (default ${DEFAULT_MAX_WORKERS})` },
@@ -34,7 +34,7 @@ export const RESUME_OPTIONS: OptionSpec[] = [
 ];
 
 function header(graph: FlowGraph, io: CliIO): boolean {
-  io.stderr(`steplab ${VERSION} executing ${graph.name} for user:${io.env.USER ?? userInfo().username}\n`);
+  io.stderr(`steplab ${VERSION} executing ${graph.name} for user:${currentUsername(io.env)}\n`);
   io.stderr("Validating your flow...\n");
   const lint = lintMessages(graph, io.cwd);
   if (lint) {

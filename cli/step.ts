@@ -13,7 +13,6 @@
  *   a successful end step finishes it.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { userInfo } from "node:os";
 import path from "node:path";
 import { decodeArtifact, type Frame, type RunRecord, type Store, type TaskRecord } from "../store/index.js";
 import { UsageError } from "../errors/index.js";
@@ -43,6 +42,7 @@ import { parameterOptions, resolveParameters } from "./parameters.js";
 import { derivedTaskId, parseInputPaths, type InputPath } from "./step-paths.js";
 import { openUserStore } from "./store-access.js";
 import { lintMessages } from "./validate.js";
+import { currentUsername } from "../runtime/support/index.js";
 
 export const STEP_OPTIONS: OptionSpec[] = [
   { name: "run-id", kind: "value", help: "The run this task belongs to (created by the start step)" },
@@ -60,14 +60,6 @@ function nonNegative(raw: string | undefined, name: string): number | undefined 
   if (raw.trim() === "" || !Number.isInteger(n) || n < 0)
     throw new UsageError(`Invalid value for --${name}: '${raw}' is not a non-negative integer`);
   return n;
-}
-
-function username(io: CliIO): string {
-  try {
-    return io.env.USER ?? userInfo().username;
-  } catch {
-    return "unknown"; // a container user without a passwd entry
-  }
 }
 
 interface StepArgs {
@@ -130,7 +122,7 @@ async function runRecordFor(store: Store, graph: FlowGraph, a: StepArgs, io: Cli
     flow: graph.name,
     runId: a.runId,
     status: "running",
-    tags: [...new Set([`user:${username(io)}`, ...a.tags])],
+    tags: [...new Set([`user:${currentUsername(io.env)}`, ...a.tags])],
     parameters: refs,
     createdAt: Date.now(),
     source: graph.file,

@@ -15,6 +15,7 @@ import {
   type TaskRecord,
   type TaskStatus,
 } from "../../store/index.js";
+import { currentUsername, usernameOfTags } from "../support/index.js";
 import { partialArtifacts, type EncodedArtifact, type Sandbox, type TaskIO, type TaskLimits, type TaskRequest } from "../sandbox/index.js";
 import { watchClientReads } from "./client-reads.js";
 import type { TaskExecution, TaskOutcome, TaskSpec } from "./types.js";
@@ -82,11 +83,21 @@ export function referenceArtifacts(
   }
 }
 
-function sandboxRequest(spec: TaskSpec): TaskRequest {
+function sandboxRequest(spec: TaskSpec, attempt: number, reader: StoreReader): TaskRequest {
+  const run = spec.run ?? reader.getRun(spec.flow, spec.runId);
+  const tags = run?.tags ?? [];
   return {
     flow: spec.flow,
     step: spec.step,
     pathspec: taskPathspec(spec),
+    current: {
+      runId: spec.runId,
+      taskId: spec.taskId,
+      retryCount: attempt,
+      originRunId: run?.originRunId,
+      tags: [...tags],
+      username: usernameOfTags(tags) ?? currentUsername(),
+    },
     initial: shas(spec.initial),
     parameters: spec.parameterNames,
     inputs: spec.isJoin ? spec.inputs.map((t) => ({ pathspec: taskPathspec(t), step: t.step, artifacts: shas(t.artifacts) })) : undefined,
@@ -122,7 +133,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
     },
   };
   try {
-    const result = await env.sandbox.runTask(sandboxRequest(spec), sandboxIO, env.limits);
+    const result = await env.sandbox.runTask(sandboxRequest(spec, attempt, env.reader), sandboxIO, env.limits);
     io.checkTransition?.(result.outcome.next);
     const artifacts: Record<string, ArtifactRef> = { ...spec.initial };
     for (const name of result.outcome.deleted) delete artifacts[name];

@@ -4,7 +4,6 @@
  * isolate context with `self` bound to its parents' latest tasks -> commit a new task -> mark the
  * steps downstream stale. No value lives between cells except through the store and setup cells.
  */
-import os from "node:os";
 import path from "node:path";
 import { writeFileSync } from "node:fs";
 import {
@@ -29,6 +28,7 @@ import {
   type NotebookStep,
 } from "../../notebooks/index.js";
 import { reachableFrom } from "../graph/index.js";
+import { currentUsername } from "../support/index.js";
 import { bundleSource, transformSource, type FlowBundle } from "../bundle/index.js";
 import type { StoreReader } from "../../store/index.js";
 import { storeReader, taskPathspec } from "../../store/index.js";
@@ -238,7 +238,7 @@ export class Session implements NotebookSession {
       flow: this.flowName,
       runId,
       status: "running",
-      tags: ["notebook", `user:${os.userInfo().username}`],
+      tags: ["notebook", `user:${currentUsername(this.opts.env)}`],
       parameters: this.parameterRefs,
       createdAt: Date.now(),
       source: this.opts.notebookPath ? path.resolve(this.opts.notebookPath) : undefined,

@@ -281,6 +281,8 @@ export class IsolateSandbox implements Sandbox {
         result: { promise: true, copy: true },
       });
       const outcome = (await Promise.race([run, stopped])) as TaskResult["outcome"];
+      // A failed step answers with its error as data (its code included); rebuilt by translate().
+      if (outcome.failure) throw outcome.failure;
       if (outcome.value) {
         io.result?.(outcome.value.primitive);
         delete outcome.value;

@@ -26,7 +26,8 @@ process.once("message", async (message: RunMessage) => {
     const cls = mod[message.flowClassName];
     if (typeof cls !== "function") throw new Error(`The flow file does not export the class ${message.flowClassName}`);
     const outcome = await globalThis.__steplabGuest!.runStep(cls, message.request);
-    await send({ type: "result", outcome, artifacts });
+    if (outcome.failure) await send({ type: "error", ...outcome.failure, artifacts });
+    else await send({ type: "result", outcome, artifacts });
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     await send({ type: "error", name: e.name, message: e.message, stack: e.stack, code: (e as { code?: string }).code, artifacts });
