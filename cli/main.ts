@@ -45,12 +45,13 @@ async function dispatch(args: string[], io: CliIO): Promise<number> {
 }
 
 async function readPastRunsFrom(io: CliIO): Promise<void> {
-  const [{ openStore, resolveStoreRoot }, { setDefaultReader }, { storeReader }] = await Promise.all([
+  const [{ openStore, resolveStoreRoot, storeReader }, { setDefaultReader, setDefaultUser }, { currentUsername }] = await Promise.all([
     import("../store/index.js"),
     import("../runtime/client/index.js"),
-    import("../store/index.js"),
+    import("../runtime/support/index.js"),
   ]);
   setDefaultReader(() => storeReader(openStore(resolveStoreRoot(io.cwd, io.env))));
+  setDefaultUser(() => currentUsername(io.env));
 }
 
 export async function main(args: string[], io: CliIO = processIO()): Promise<number> {

@@ -27,6 +27,8 @@ export type { RemoteConfig, S3Settings, S3Location, RemoteStoreOptions } from ".
 export { encodeArtifact, decodeArtifact, typeName, sha256 } from "./codec.js";
 export { ArtifactEncodeError } from "./errors.js";
 export { storeReader, type StoreReader } from "./reader.js";
-export { registerArtifactClass, toEnvelopes, fromEnvelopes, isEnvelope } from "./envelope.js";
+export { toEnvelopes, fromEnvelopes, isEnvelope, type Envelope, type RebuildOptions } from "./envelope.js";
+export { registerArtifactClass, registerOwnClasses, UnstorableClassError, UnknownArtifactClassError } from "./artifact-classes.js";
+export { artifactNameProblem, showName, RECORDED_NAMES } from "./artifact-names.js";
 export { runPathspec, taskPathspec, type TaskPlace } from "./pathspec.js";
 export { ScratchStore } from "./scratch-store.js";

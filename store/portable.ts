@@ -5,4 +5,12 @@
  */
 export type * from "./types.js";
 export { runPathspec, taskPathspec, type TaskPlace } from "./pathspec.js";
-export { registerArtifactClass, toEnvelopes, fromEnvelopes, isEnvelope, type ArtifactClass } from "./envelope.js";
+export { toEnvelopes, fromEnvelopes, isEnvelope, type Envelope, type RebuildOptions } from "./envelope.js";
+export {
+  registerArtifactClass,
+  registerOwnClasses,
+  UnstorableClassError,
+  UnknownArtifactClassError,
+  type ArtifactClass,
+} from "./artifact-classes.js";
+export { artifactNameProblem, showName, RECORDED_NAMES } from "./artifact-names.js";
