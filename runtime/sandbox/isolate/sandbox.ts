@@ -158,6 +158,9 @@ export class IsolateSandbox implements Sandbox {
       randomBytes: (n) => new Uint8Array(randomBytes(n)),
       encodeUtf8: (text) => new Uint8Array(Buffer.from(text, "utf8")),
       decodeText: (bytes, label, fatal) => new TextDecoder(label, { fatal }).decode(bytes),
+      now: () => performance.timeOrigin + performance.now(),
+      clone: (value) => value,
+      env: () => ({ ...process.env }) as Record<string, string>,
       result: (value) => task().io.result?.(value),
       display: (kind, data, options) => {
         const io = task().io;
