@@ -14,7 +14,9 @@ export async function flowCommand(file: string, args: string[], io: CliIO): Prom
   const [command = "check", ...rest] = args;
   const shown = path.relative(io.cwd, graph.file) || file;
   if (rest.includes("--help") || command === "--help" || command === "help") {
-    io.stdout(flowUsage(graph, shown));
+    const { summarizeParameters } = await import("../runtime/parameters/index.js");
+    const { resolveStoreRoot } = await import("../store/index.js");
+    io.stdout(flowUsage(graph, shown, await summarizeParameters(graph, resolveStoreRoot(io.cwd, io.env))));
     return EXIT.ok;
   }
   try {

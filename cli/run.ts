@@ -13,7 +13,7 @@ import { UsageError } from "../errors/index.js";
 import type { FlowGraph } from "../runtime/graph/index.js";
 import { EXIT, type CliIO } from "./io.js";
 import { integerOption, parseOptions, single, type OptionSpec } from "./options.js";
-import { parameterOptions, resolveParameters } from "./parameters.js";
+import { commandLineParameters, parameterOptions } from "./parameters.js";
 import { openUserStore } from "./store-access.js";
 import { REMOTE_RUN_OPTIONS, remoteRun } from "./remote-run.js";
 import { CACHE_OPTION, cacheMode } from "./cache-option.js";
@@ -65,7 +65,7 @@ function runConsole(io: CliIO): RunConsole {
 export async function runCommand(graph: FlowGraph, args: string[], io: CliIO): Promise<number> {
   const parsed = parseOptions(args, [...parameterOptions(graph.parameters), ...RUN_OPTIONS, ...REMOTE_RUN_OPTIONS], "run");
   if (parsed.positionals.length) throw new UsageError(`run takes no arguments, got '${parsed.positionals.join(" ")}'`);
-  const { values, included } = resolveParameters(graph.parameters, parsed, io.env, io.cwd);
+  const { values, included } = await commandLineParameters(graph, parsed, io);
   const { maxWorkers, maxNumSplits, tags, cache } = limits(parsed, io);
   if (!header(graph, io)) return EXIT.failed;
   for (const f of included) io.stderr(`Including file ${f.file} of ${f.bytes} bytes\n`);

@@ -38,7 +38,7 @@ import {
 } from "../runtime/scheduler/index.js";
 import { EXIT, type CliIO } from "./io.js";
 import { integerOption, parseOptions, single, type OptionSpec } from "./options.js";
-import { parameterOptions, resolveParameters } from "./parameters.js";
+import { commandLineParameters, parameterOptions } from "./parameters.js";
 import { derivedTaskId, parseInputPaths, type InputPath } from "./step-paths.js";
 import { openUserStore } from "./store-access.js";
 import { lintMessages } from "./validate.js";
@@ -74,7 +74,7 @@ interface StepArgs {
   tags: string[];
 }
 
-function parseStepArgs(graph: FlowGraph, args: string[], io: CliIO): StepArgs {
+async function parseStepArgs(graph: FlowGraph, args: string[], io: CliIO): Promise<StepArgs> {
   const parsed = parseOptions(args, [...STEP_OPTIONS, ...parameterOptions(graph.parameters)], "step");
   if (parsed.positionals.length !== 1) throw new UsageError(`step takes one step name, got '${parsed.positionals.join(" ")}'`);
   const name = parsed.positionals[0]!;
@@ -105,7 +105,7 @@ function parseStepArgs(graph: FlowGraph, args: string[], io: CliIO): StepArgs {
       "max-num-splits",
       DEFAULT_MAX_NUM_SPLITS,
     ),
-    parameters: isStart ? resolveParameters(graph.parameters, parsed, io.env, io.cwd).values : {},
+    parameters: isStart ? (await commandLineParameters(graph, parsed, io)).values : {},
     tags,
   };
 }
@@ -178,7 +178,7 @@ function writeOutput(dir: string | undefined, name: string, text: string): void 
 }
 
 export async function stepCommand(graph: FlowGraph, args: string[], io: CliIO): Promise<number> {
-  const a = parseStepArgs(graph, args, io);
+  const a = await parseStepArgs(graph, args, io);
   const lint = lintMessages(graph, io.cwd);
   if (lint) {
     io.stderr(`${lint}\n`);

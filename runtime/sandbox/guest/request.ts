@@ -36,6 +36,8 @@ export interface TaskRequest {
   steps: string[];
   /** The method that runs the step, when it is not named after it (a notebook cell's module). */
   method?: string;
+  /** Run no step: evaluate the flow's parameter defaults and emit them, by field name. */
+  defaultsOnly?: boolean;
 }
 
 /** A failed step's error as data: what crosses to the host, `code` included. */

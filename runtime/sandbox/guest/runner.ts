@@ -6,6 +6,7 @@
  */
 import { setDefaultUser } from "../../client/index.js";
 import { enterTask } from "./current.js";
+import { emitParameterDefaults } from "./parameter-defaults.js";
 import { TaskState, type GuestFailure, type GuestOutcome, type TaskRequest } from "./task-state.js";
 
 export type { GuestOutcome, TaskRequest };
@@ -31,6 +32,13 @@ export function describeFailure(err: unknown): GuestFailure {
 }
 
 export async function runStep(flowClass: { prototype: any; name: string }, request: TaskRequest): Promise<GuestOutcome> {
+  if (request.defaultsOnly) {
+    try {
+      return emitParameterDefaults(flowClass);
+    } catch (err) {
+      return { emitted: [], deleted: [], merged: {}, failure: describeFailure(err) };
+    }
+  }
   enterTask(request);
   if (request.current) setDefaultUser(request.current.username);
   const method = flowClass.prototype[request.method ?? request.step];
