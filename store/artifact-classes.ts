@@ -8,10 +8,11 @@
  */
 import { SteplabError } from "../errors/index.js";
 
+/** A class: its instances get its prototype back; `load(json)` rebuilds one from its toJSON(). */
 export interface ArtifactClass {
   name: string;
   load?: (json: any) => unknown;
-  prototype: { toJSON?: () => unknown };
+  prototype: object;
 }
 
 const byName = new Map<string, ArtifactClass>();
@@ -38,7 +39,7 @@ function isClass(value: unknown): value is ArtifactClass {
 
 /** A class following the ml.js convention: instances have toJSON(), the class a static load(json). */
 export function hasJsonConvention(cls: ArtifactClass): boolean {
-  return typeof cls.load === "function" && typeof cls.prototype.toJSON === "function";
+  return typeof cls.load === "function" && typeof (cls.prototype as { toJSON?: unknown }).toJSON === "function";
 }
 
 /** Registers a class under its own name, or, when another class has it, under NAME@FILE. */

@@ -6,7 +6,9 @@
  */
 import { SteplabError } from "../../errors/index.js";
 import {
+  artifactNameProblem,
   sha256,
+  showName,
   taskPathspec,
   type ArtifactRef,
   type Store,
@@ -18,6 +20,7 @@ import {
 import { currentUsername, usernameOfTags } from "../support/index.js";
 import { partialArtifacts, type EncodedArtifact, type Sandbox, type TaskIO, type TaskLimits, type TaskRequest } from "../sandbox/index.js";
 import { watchClientReads } from "./client-reads.js";
+import { ArtifactNameError } from "./errors.js";
 import type { TaskExecution, TaskOutcome, TaskSpec } from "./types.js";
 
 export interface AttemptEnv {
@@ -107,6 +110,21 @@ function sandboxRequest(spec: TaskSpec, attempt: number, reader: StoreReader): T
   };
 }
 
+/**
+ * The guest checks names as a step assigns them; code that hands artifacts to the host another
+ * way (calling the bridge itself) meets the same rule here.
+ */
+function checkNames(step: string, artifacts: Map<string, EncodedArtifact>): void {
+  for (const name of artifacts.keys()) {
+    const problem = artifactNameProblem(name);
+    if (problem) throw new ArtifactNameError(showName(name), step, problem);
+  }
+}
+
+function withValidNames(artifacts: Map<string, EncodedArtifact>): Map<string, EncodedArtifact> {
+  return new Map([...artifacts].filter(([name]) => artifactNameProblem(name) === undefined));
+}
+
 /** Runs attempt `attempt` of the task and commits it, succeeded or failed. */
 export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEnv): Promise<TaskOutcome> {
   const { store, io } = env;
@@ -134,6 +152,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
   };
   try {
     const result = await env.sandbox.runTask(sandboxRequest(spec, attempt, env.reader), sandboxIO, env.limits);
+    checkNames(spec.step, result.artifacts);
     io.checkTransition?.(result.outcome.next);
     const artifacts: Record<string, ArtifactRef> = { ...spec.initial };
     for (const name of result.outcome.deleted) delete artifacts[name];
@@ -160,7 +179,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
     const artifacts: Record<string, ArtifactRef> = { ...spec.initial };
     const blobs = new Map<string, Uint8Array>();
     const partial = partialArtifacts(err);
-    if (partial) referenceArtifacts(store, partial, artifacts, blobs);
+    if (partial) referenceArtifacts(store, withValidNames(partial), artifacts, blobs);
     const record: TaskRecord = {
       ...base,
       status: "failed",

@@ -119,10 +119,10 @@ export class TaskState {
   }
 
   private load(refs: ArtifactShas, name: string, from = this.request.pathspec): unknown {
-    const sha = refs[name];
+    const sha = Object.hasOwn(refs, name) ? refs[name] : undefined;
     if (sha === undefined) {
       // An optional parameter given no value reads as undefined (Metaflow: None).
-      if (name in this.request.parameters) return undefined;
+      if (Object.hasOwn(this.request.parameters, name)) return undefined;
       throw new MissingArtifactError(this.request.flow, name);
     }
     return fromEnvelopes(currentHost().loadBlob(sha), { subject: `Artifact '${name}' of ${from}` });
@@ -131,14 +131,14 @@ export class TaskState {
   /** Throws unless `this.NAME = ...` may set an artifact called `key`. */
   private checkAssignable(key: string): void {
     const req = this.request;
-    if (key in req.parameters) {
+    if (Object.hasOwn(req.parameters, key)) {
       throw new StepUsageError(`Parameter '${key}' is immutable: it cannot be assigned in step '${req.step}'`);
-    }
-    if (key === "input" || key === "index" || key in this.flowClass.prototype) {
-      throw new StepUsageError(`'${key}' is reserved by steplab and cannot be assigned in step '${req.step}'`);
     }
     const problem = artifactNameProblem(key);
     if (problem) throw new InvalidArtifactNameError(showName(key), req.step, problem);
+    if (key === "input" || key === "index" || key in this.flowClass.prototype) {
+      throw new StepUsageError(`'${key}' is reserved by steplab and cannot be assigned in step '${req.step}'`);
+    }
   }
 
   private inputProxy(input: TaskInput): object {
@@ -156,10 +156,10 @@ export class TaskState {
         set: () => {
           throw new StepUsageError(`The inputs of join '${this.request.step}' are read-only: assign to this.NAME instead`);
         },
-        has: (_t, key) => typeof key === "string" && key in input.artifacts,
+        has: (_t, key) => typeof key === "string" && Object.hasOwn(input.artifacts, key),
         ownKeys: () => names(),
         getOwnPropertyDescriptor: (_t, key) =>
-          typeof key === "string" && key in input.artifacts ? { enumerable: true, configurable: true } : undefined,
+          typeof key === "string" && Object.hasOwn(input.artifacts, key) ? { enumerable: true, configurable: true } : undefined,
       },
     );
   }
@@ -180,7 +180,7 @@ export class TaskState {
         if (this.deleted.has(key)) throw new MissingArtifactError(req.flow, key);
         if (this.loaded.has(key)) return this.loaded.get(key);
         const value = this.load(this.refs, key);
-        if (!(key in req.parameters)) this.loaded.set(key, value);
+        if (!Object.hasOwn(req.parameters, key)) this.loaded.set(key, value);
         return value;
       },
       set: (_target, key, value) => {
@@ -209,7 +209,7 @@ export class TaskState {
         return true;
       },
       has: (_target, key) =>
-        typeof key === "string" && !this.deleted.has(key) && (this.written.has(key) || key in this.refs || key in proto),
+        typeof key === "string" && !this.deleted.has(key) && (this.written.has(key) || Object.hasOwn(this.refs, key) || key in proto),
     };
   }
 }
