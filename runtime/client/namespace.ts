@@ -59,7 +59,7 @@ export class NamespaceError extends SteplabError {
 export class NamespaceMismatchError extends SteplabError {
   /** `owners`: the `user:NAME` tags of the runs that do exist. */
   constructor(what: string, ns: string, owners: readonly string[]) {
-    const shown = [...new Set(owners)];
+    const shown = [...new Set(owners)].sort();
     super(
       "NAMESPACE_MISMATCH",
       `${what} is not in namespace '${ns}'${shown.length ? ` (it belongs to ${shown.join(", ")})` : ""}. ` +
