@@ -75,6 +75,8 @@ describe("current inside steps", () => {
     expect(end.data.atEnd).toMatchObject({ stepName: "end", runId });
     const dump = await project.run([project.fixture("current.ts"), "dump", `${runId}/end`], { env });
     expect(dump.stdout).toMatch(/^atEnd \[size: \d+ type: Object\] = .*stepName: 'end'/m);
+    const logs = await project.run([project.fixture("current.ts"), "logs", `${runId}/end`], { env });
+    expect(logs.stderr).toContain("Error: end fails until the run is resumed");
   });
 
   it("originRunId names the run a resume came from", () => {

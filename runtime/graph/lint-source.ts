@@ -2,6 +2,8 @@
  * Lint rules that need the source, not just the graph: where `this.next` sits in a body, its
  * form, how many parameters a join declares, and the literal options of `@step`.
  */
+// store/portable: the rule for artifact names, without the datastore (LMDB) behind it.
+import { artifactNameProblem } from "../../store/portable.js";
 import ts from "typescript";
 import { evaluateLiteral, propertyKey } from "./literal.js";
 import { findFlowClass, lineAt, nextCalls, parseSource, stepMethods, tailNextCall, thisMember, type StepMethod } from "./syntax.js";
@@ -123,8 +125,9 @@ function stepOptions(_sf: ts.SourceFile, m: StepMethod, add: Add): void {
       add("step-options", `@step on ${m.name} has an unknown option ${key}: the options are ${OPTION_KEYS.join(", ")}.`);
     } else if (key === "isolation" && value !== "isolate" && value !== "process") {
       add("step-options", `isolation of step ${m.name} must be "isolate" (the default) or "process".`);
-    } else if (key === "catch" && !(typeof value === "string" && /^[A-Za-z_$][\w$]*$/.test(value))) {
-      add("step-options", `catch of step ${m.name} must name the artifact that keeps the exception, e.g. catch: "error".`);
+    } else if (key === "catch" && !(typeof value === "string" && artifactNameProblem(value) === undefined)) {
+      const why = typeof value === "string" ? `; ${artifactNameProblem(value)}` : "";
+      add("step-options", `catch of step ${m.name} must name the artifact that keeps the exception, e.g. catch: "error"${why}.`);
     } else if (key === "cache" && typeof value !== "boolean") {
       add("step-options", `cache of step ${m.name} must be true or false.`);
     } else if (key === "retries" && !(typeof value === "number" && Number.isInteger(value) && value >= 0)) {
