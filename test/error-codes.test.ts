@@ -17,6 +17,9 @@ describe("error codes", () => {
     const run = project.flow("ErrorCodesFlow").runs.find((x) => x.id === runIdOf(r.stdout))!;
     const task = run.step(`in_${where}`).task;
     expect(task.exception).toMatchObject({ name: "Error", message: "out of quota", code: "E_QUOTA" });
+    // The user's frames only: not the context's own setup script.
+    expect(task.exception!.stack).toMatch(/at in_(isolate|process) \(.*error-codes\.ts:\d+:\d+\)/);
+    expect(r.stdout).not.toContain("steplab:context");
   });
 
   it("steplab's guest errors keep their codes", async () => {
