@@ -183,7 +183,12 @@ export async function bundleSource(source: string, resolveDir: string, sourcefil
     const out = await build({
       ...options,
       plugins: [externalRuntimePlugin(), ...(options.plugins ?? [])],
-      stdin: { contents: source + ownClassesFooter(sourcefile, source, sourcefile, "global"), resolveDir, sourcefile, loader: "ts" },
+      stdin: {
+        contents: source + (await ownClassesFooter(sourcefile, source, sourcefile, "global")),
+        resolveDir,
+        sourcefile,
+        loader: "ts",
+      },
     });
     return { ...isolateBundle(out, filename), externalRuntime: true };
   } catch (err) {
@@ -198,7 +203,7 @@ export async function bundleSource(source: string, resolveDir: string, sourcefil
 export async function transformSource(source: string, resolveDir: string, sourcefile: string): Promise<FlowBundle> {
   const filename = path.join(resolveDir, `${sourcefile}.isolate.bundle.js`);
   try {
-    const out = await transform(source + ownClassesFooter(sourcefile, source, sourcefile, "global"), {
+    const out = await transform(source + (await ownClassesFooter(sourcefile, source, sourcefile, "global")), {
       loader: "ts",
       format: "iife",
       globalName: "__steplabFlowModule",

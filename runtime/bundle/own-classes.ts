@@ -9,8 +9,17 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Plugin } from "esbuild";
-import ts from "typescript";
+import type ts from "typescript";
 import { memoize } from "../support/index.js";
+
+type TS = typeof ts;
+let typescript: Promise<TS> | undefined;
+
+/** The TypeScript compiler, loaded when a bundle is built (a cached bundle never needs it). */
+function loadTypeScript(): Promise<TS> {
+  typescript ??= import("typescript").then((m) => (m as unknown as { default: TS }).default ?? (m as unknown as TS));
+  return typescript;
+}
 
 /** The name the guest runtime exports the registration under (runtime/sandbox/guest/api.ts). */
 export const OWN_CLASSES_EXPORT = "__steplabOwnClasses";
@@ -20,12 +29,12 @@ interface OwnNames {
   imported: string[];
 }
 
-function hasModifier(node: ts.Node, kind: ts.SyntaxKind): boolean {
+function hasModifier(ts: TS, node: ts.Node, kind: ts.SyntaxKind): boolean {
   return ts.canHaveModifiers(node) && (ts.getModifiers(node) ?? []).some((m) => m.kind === kind);
 }
 
 /** An identifier that stands for a value here (not a type, a property name or the import itself). */
-function isValueUse(id: ts.Identifier): boolean {
+function isValueUse(ts: TS, id: ts.Identifier): boolean {
   const parent = id.parent;
   if (ts.isImportSpecifier(parent) || ts.isImportClause(parent) || ts.isNamespaceImport(parent)) return false;
   if (ts.isPropertyAccessExpression(parent) && parent.name === id) return false;
@@ -48,7 +57,7 @@ function isValueUse(id: ts.Identifier): boolean {
   return true;
 }
 
-function scriptKind(file: string): ts.ScriptKind {
+function scriptKind(ts: TS, file: string): ts.ScriptKind {
   const ext = path.extname(file).toLowerCase();
   if (ext === ".tsx") return ts.ScriptKind.TSX;
   if (ext === ".jsx") return ts.ScriptKind.JSX;
@@ -59,16 +68,17 @@ function scriptKind(file: string): ts.ScriptKind {
 const capitalised = (name: string) => /^[A-Z]/.test(name);
 
 /** The classes a module declares at its top level and the capitalised imports it uses as values. */
-export const ownNames = memoize((key: string): OwnNames => {
+const ownNamesOf = memoize((key: string): OwnNames => {
+  const ts = loaded!;
   const split = key.indexOf("\0");
   const file = key.slice(0, split);
   const source = key.slice(split + 1);
-  const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true, scriptKind(file));
+  const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true, scriptKind(ts, file));
   const declared: string[] = [];
   const importedNames = new Set<string>();
   let isModule = false;
   for (const stmt of sf.statements) {
-    if (ts.isClassDeclaration(stmt) && stmt.name && !hasModifier(stmt, ts.SyntaxKind.DeclareKeyword)) declared.push(stmt.name.text);
+    if (ts.isClassDeclaration(stmt) && stmt.name && !hasModifier(ts, stmt, ts.SyntaxKind.DeclareKeyword)) declared.push(stmt.name.text);
     if (ts.isImportDeclaration(stmt)) {
       isModule = true;
       const clause = stmt.importClause;
@@ -79,18 +89,25 @@ export const ownNames = memoize((key: string): OwnNames => {
         for (const el of bindings.elements) if (!el.isTypeOnly && capitalised(el.name.text)) importedNames.add(el.name.text);
       }
     }
-    if (ts.isExportDeclaration(stmt) || ts.isExportAssignment(stmt) || hasModifier(stmt, ts.SyntaxKind.ExportKeyword)) isModule = true;
+    if (ts.isExportDeclaration(stmt) || ts.isExportAssignment(stmt) || hasModifier(ts, stmt, ts.SyntaxKind.ExportKeyword)) isModule = true;
   }
   const used = new Set<string>();
   const visit = (node: ts.Node): void => {
-    if (ts.isIdentifier(node) && importedNames.has(node.text) && isValueUse(node)) used.add(node.text);
+    if (ts.isIdentifier(node) && importedNames.has(node.text) && isValueUse(ts, node)) used.add(node.text);
     ts.forEachChild(node, visit);
   };
   if (importedNames.size) visit(sf);
   // A CommonJS file gains no import: esbuild would stop treating it as CommonJS.
-  if (!isModule && scriptKind(file) === ts.ScriptKind.JS) return { declared: [], imported: [] };
+  if (!isModule && scriptKind(ts, file) === ts.ScriptKind.JS) return { declared: [], imported: [] };
   return { declared, imported: [...used] };
 }, 512);
+
+let loaded: TS | undefined;
+
+export async function ownNames(file: string, source: string): Promise<OwnNames> {
+  loaded ??= await loadTypeScript();
+  return ownNamesOf(`${file}\0${source}`);
+}
 
 function objectOf(names: string[]): string {
   return `{ ${names.join(", ")} }`;
@@ -101,8 +118,8 @@ function objectOf(names: string[]): string {
  * reaches the guest runtime: an import of "steplab" (flow bundles), or the prebuilt runtime's
  * global (notebook cells).
  */
-export function ownClassesFooter(file: string, source: string, label: string, runtime: "import" | "global"): string {
-  const { declared, imported } = ownNames(`${file}\0${source}`);
+export async function ownClassesFooter(file: string, source: string, label: string, runtime: "import" | "global"): Promise<string> {
+  const { declared, imported } = await ownNames(file, source);
   if (declared.length === 0 && imported.length === 0) return "";
   const args = `${JSON.stringify(label)}, ${objectOf(declared)}, ${objectOf(imported)}`;
   if (runtime === "global") return `\n;(globalThis as any).__steplabRuntime.${OWN_CLASSES_EXPORT}(${args});\n`;
@@ -129,7 +146,8 @@ export function ownClassesPlugin(isSteplabCode: (file: string) => boolean): Plug
         const label = path.relative(base, args.path).split(path.sep).join("/");
         const ext = path.extname(args.path).slice(1).toLowerCase();
         const loader = ext === "tsx" || ext === "jsx" ? ext : /^[cm]?ts$/.test(ext) ? "ts" : "js";
-        return { contents: source + ownClassesFooter(args.path, source, label, "import"), loader, resolveDir: path.dirname(args.path) };
+        const footer = await ownClassesFooter(args.path, source, label, "import");
+        return { contents: source + footer, loader, resolveDir: path.dirname(args.path) };
       });
     },
   };
