@@ -109,18 +109,26 @@ describe("current outside steps", () => {
 
   it("a notebook cell is a step: current names its task", async () => {
     const dir = path.join(os.tmpdir(), `steplab-current-cell-${process.pid}`);
-    const session = await createSession({ storeRoot: path.join(dir, "store"), cwd: dir, flowName: "CellsFlow" });
+    const session = await createSession({
+      storeRoot: path.join(dir, "store"),
+      cwd: dir,
+      flowName: "CellsFlow",
+      env: { ...process.env, STEPLAB_USER: "nb-user" },
+    });
     try {
       const printed: string[] = [];
       const sink: CellSink = { stdout: (t) => printed.push(t), stderr: (t) => printed.push(t), display: () => {}, clearOutput: () => {} };
       const a = await session.execute(
-        `//% step start\nself.where = current.pathspec;\nconsole.log(current.stepName, current.isRunningFlow);`,
+        `//% step start\nself.where = current.pathspec;\nconsole.log(current.stepName, current.isRunningFlow, current.username, namespace());`,
         { sink },
       );
       expect(a.error).toBeUndefined();
-      expect(printed.join("")).toBe("start true\n");
+      expect(printed.join("")).toBe("start true nb-user user:nb-user\n");
       const b = await session.execute(`//% step second\nimport { current as c } from "steplab";\nself.where = c.pathspec;`, { sink });
       expect(b.error).toBeUndefined();
+      // A scratch cell is no task, but reads past runs in its user's namespace, as step cells do.
+      const scratch = await session.execute(`//% skip\nnamespace() + " " + current.isRunningFlow`, { sink });
+      expect(scratch.result?.["text/plain"]).toBe("'user:nb-user false'");
       const reader = storeReader(session.store);
       for (const cell of [a, b]) {
         expect(cell.taskPathspec).toMatch(/^CellsFlow\/\d+\/(start|second)\/\d+$/);

@@ -503,6 +503,7 @@ export class Session implements NotebookSession {
           parameters: Object.fromEntries(Object.keys(this.parameterRefs).map((p) => [p, p])),
           steps: ["__scratch"],
           method: CELL_METHOD,
+          user: currentUsername(this.opts.env),
         },
         this.taskIO(sink, (v) => {
           value = v;

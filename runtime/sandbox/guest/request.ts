@@ -25,6 +25,8 @@ export interface TaskRequest {
   pathspec: string;
   /** What `current` says; absent for code that runs outside a task (a notebook's setup or scratch cell). */
   current?: TaskContext;
+  /** Outside a task: whose namespace (`user:NAME`) the client reads by default. */
+  user?: string;
   /** The task's starting artifacts: its parent's (linear, foreach child) or the parameters (start, join). */
   initial: ArtifactShas;
   /** Parameter artifact (field) name -> its command-line name. Only the field is an artifact. */

@@ -40,7 +40,8 @@ export async function runStep(flowClass: { prototype: any; name: string }, reque
     }
   }
   enterTask(request);
-  if (request.current) setDefaultUser(request.current.username);
+  const user = request.current?.username ?? request.user;
+  if (user) setDefaultUser(user);
   const method = flowClass.prototype[request.method ?? request.step];
   if (typeof method !== "function") {
     throw new Error(`Flow ${request.flow} has no step '${request.step}'`);
