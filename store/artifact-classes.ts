@@ -18,6 +18,18 @@ export interface ArtifactClass {
 const byName = new Map<string, ArtifactClass>();
 const byClass = new Map<ArtifactClass, string>();
 
+declare global {
+  /** Classes of the flow's own files, queued by their static blocks as they are defined (see runtime/bundle/own-classes.ts). */
+  // eslint-disable-next-line no-var
+  var __steplabOwnClassQueue: [ArtifactClass, string][] | undefined;
+}
+
+/** Registers the own classes defined since the last look. */
+function drainOwnClasses(): void {
+  const queue = globalThis.__steplabOwnClassQueue;
+  if (queue?.length) for (const [cls, file] of queue.splice(0)) registerOwn(cls, file);
+}
+
 export function registerArtifactClass(cls: ArtifactClass, name: string = cls.name): void {
   if (!isClass(cls)) throw new TypeError(`registerArtifactClass() takes a class, got ${cls === null ? "null" : typeof cls}`);
   byName.set(name, cls);
@@ -26,10 +38,12 @@ export function registerArtifactClass(cls: ArtifactClass, name: string = cls.nam
 
 /** The name a class is known by here, if it is known. */
 export function registeredName(cls: unknown): string | undefined {
+  drainOwnClasses();
   return byClass.get(cls as ArtifactClass);
 }
 
 export function registeredClass(name: string): ArtifactClass | undefined {
+  drainOwnClasses();
   return byName.get(name);
 }
 

@@ -13,7 +13,7 @@ import { SteplabError } from "../../errors/index.js";
 import { packageRoot } from "../support/index.js";
 import { readBundleCache, writeBundleCache } from "./cache.js";
 import { FINGERPRINT_VERSION } from "./fingerprint-version.js";
-import { ownClassesFooter, ownClassesPlugin } from "./own-classes.js";
+import { ownClassesPlugin, withOwnClasses } from "./own-classes.js";
 
 import { build, transform } from "./esbuild.js";
 
@@ -184,7 +184,7 @@ export async function bundleSource(source: string, resolveDir: string, sourcefil
       ...options,
       plugins: [externalRuntimePlugin(), ...(options.plugins ?? [])],
       stdin: {
-        contents: source + (await ownClassesFooter(sourcefile, source, sourcefile, "global")),
+        contents: await withOwnClasses(sourcefile, source, sourcefile, "global"),
         resolveDir,
         sourcefile,
         loader: "ts",
@@ -203,7 +203,7 @@ export async function bundleSource(source: string, resolveDir: string, sourcefil
 export async function transformSource(source: string, resolveDir: string, sourcefile: string): Promise<FlowBundle> {
   const filename = path.join(resolveDir, `${sourcefile}.isolate.bundle.js`);
   try {
-    const out = await transform(source + (await ownClassesFooter(sourcefile, source, sourcefile, "global")), {
+    const out = await transform(await withOwnClasses(sourcefile, source, sourcefile, "global"), {
       loader: "ts",
       format: "iife",
       globalName: "__steplabFlowModule",

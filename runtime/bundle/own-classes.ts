@@ -1,9 +1,8 @@
 /**
  * Instances of classes defined in a flow's own files come back as instances in later steps. Each
- * of the flow's own modules gets a last statement that tells the artifact registry its top-level
- * classes (and the capitalised values it imports and uses, of which the registry keeps those with
- * the ml.js toJSON()/load() convention), so every context running the flow's code knows them by
- * name. Read with TypeScript's parser: an import used only as a type must not be referenced, or
+ * of the flow's own modules tells the artifact registry its top-level classes (and the capitalised
+ * values it imports and uses, of which the registry keeps those with the ml.js toJSON()/load()
+ * convention), so every context running the flow's code knows them by name. Read with TypeScript's parser: an import used only as a type must not be referenced, or
  * esbuild would keep an import that has no value behind it.
  */
 import { readFile } from "node:fs/promises";
@@ -25,7 +24,8 @@ function loadTypeScript(): Promise<TS> {
 export const OWN_CLASSES_EXPORT = "__steplabOwnClasses";
 
 interface OwnNames {
-  declared: string[];
+  /** Top-level classes, with the offset of each one's closing brace. */
+  declared: { name: string; closingBrace: number }[];
   imported: string[];
 }
 
@@ -74,11 +74,13 @@ const ownNamesOf = memoize((key: string): OwnNames => {
   const file = key.slice(0, split);
   const source = key.slice(split + 1);
   const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true, scriptKind(ts, file));
-  const declared: string[] = [];
+  const declared: OwnNames["declared"] = [];
   const importedNames = new Set<string>();
   let isModule = false;
   for (const stmt of sf.statements) {
-    if (ts.isClassDeclaration(stmt) && stmt.name && !hasModifier(ts, stmt, ts.SyntaxKind.DeclareKeyword)) declared.push(stmt.name.text);
+    if (ts.isClassDeclaration(stmt) && stmt.name && !hasModifier(ts, stmt, ts.SyntaxKind.DeclareKeyword)) {
+      declared.push({ name: stmt.name.text, closingBrace: stmt.getEnd() - 1 });
+    }
     if (ts.isImportDeclaration(stmt)) {
       isModule = true;
       const clause = stmt.importClause;
@@ -109,21 +111,25 @@ export async function ownNames(file: string, source: string): Promise<OwnNames> 
   return ownNamesOf(`${file}\0${source}`);
 }
 
-function objectOf(names: string[]): string {
-  return `{ ${names.join(", ")} }`;
-}
-
 /**
- * The statement to end a module with, or "" when it names no class. `runtime` is how the module
- * reaches the guest runtime: an import of "steplab" (flow bundles), or the prebuilt runtime's
- * global (notebook cells).
+ * The module's source with its classes made known to the artifact registry. Each top-level class
+ * gets a static block that queues itself (`this`) as its definition runs, so no statement outside
+ * the class names it: a step's fingerprint (run --cache) still depends only on the classes it
+ * uses. The ml.js-convention values it imports are named in one last statement; `runtime` is how
+ * that statement reaches the guest runtime: an import of "steplab" (flow bundles), or the prebuilt
+ * runtime's global (notebook cells).
  */
-export async function ownClassesFooter(file: string, source: string, label: string, runtime: "import" | "global"): Promise<string> {
+export async function withOwnClasses(file: string, source: string, label: string, runtime: "import" | "global"): Promise<string> {
   const { declared, imported } = await ownNames(file, source);
-  if (declared.length === 0 && imported.length === 0) return "";
-  const args = `${JSON.stringify(label)}, ${objectOf(declared)}, ${objectOf(imported)}`;
-  if (runtime === "global") return `\n;(globalThis as any).__steplabRuntime.${OWN_CLASSES_EXPORT}(${args});\n`;
-  return `\nimport { ${OWN_CLASSES_EXPORT} as __steplab_own_classes__ } from "steplab";\n__steplab_own_classes__(${args});\n`;
+  let out = source;
+  const register = ` static { (globalThis.__steplabOwnClassQueue ||= []).push([this, ${JSON.stringify(label)}]); }`;
+  for (const { closingBrace } of [...declared].sort((a, b) => b.closingBrace - a.closingBrace)) {
+    out = out.slice(0, closingBrace) + register + out.slice(closingBrace);
+  }
+  if (imported.length === 0) return out;
+  const args = `${JSON.stringify(label)}, {}, { ${imported.join(", ")} }`;
+  if (runtime === "global") return `${out}\n;(globalThis as any).__steplabRuntime.${OWN_CLASSES_EXPORT}(${args});\n`;
+  return `${out}\nimport { ${OWN_CLASSES_EXPORT} as __steplab_own_classes__ } from "steplab";\n__steplab_own_classes__(${args});\n`;
 }
 
 const OWN_SOURCE = /\.(?:[cm]?[jt]s|[jt]sx)$/;
@@ -146,8 +152,7 @@ export function ownClassesPlugin(isSteplabCode: (file: string) => boolean): Plug
         const label = path.relative(base, args.path).split(path.sep).join("/");
         const ext = path.extname(args.path).slice(1).toLowerCase();
         const loader = ext === "tsx" || ext === "jsx" ? ext : /^[cm]?ts$/.test(ext) ? "ts" : "js";
-        const footer = await ownClassesFooter(args.path, source, label, "import");
-        return { contents: source + footer, loader, resolveDir: path.dirname(args.path) };
+        return { contents: await withOwnClasses(args.path, source, label, "import"), loader, resolveDir: path.dirname(args.path) };
       });
     },
   };
