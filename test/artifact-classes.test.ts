@@ -4,8 +4,10 @@
  * any other class is refused when stored, naming the artifact, the class and the fix; `dump` shows
  * instances under their class name and the client never hands back a plain object or the wrapper.
  */
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { flowStepFingerprints } from "../runtime/bundle/index.js";
 import { registerArtifactClass } from "../store/index.js";
 import { Point } from "./fixtures/flows/classes-geometry.js";
 import { FLOWS, Project, runIdOf, type CliResult } from "./helpers/cli.js";
@@ -56,5 +58,29 @@ describe("other classes", () => {
     const task = project.flow("UnstorableClassFlow").latestRun!.step("start").task;
     expect(task.successful).toBe(false);
     expect(task.exception).toMatchObject({ name: "UnstorableArtifactError", code: "UNSTORABLE_ARTIFACT" });
+  });
+});
+
+describe("own classes and run --cache", () => {
+  it("registering a flow's classes does not tie every step's fingerprint to every class", async () => {
+    const file = project.write(
+      "two-classes.ts",
+      `import { FlowSpec, step } from "steplab";
+class A { v = 1; get() { return this.v; } }
+class B { w = 2; get() { return this.w; } }
+export class TwoClassesFlow extends FlowSpec {
+  declare a: A;
+  declare b: B;
+  @step start() { this.a = new A(); this.next(this.middle); }
+  @step middle() { this.b = new B(); this.next(this.end); }
+  @step end() {}
+}
+`,
+    );
+    const steps = ["start", "middle", "end"];
+    const before = await flowStepFingerprints(file, "isolate", steps);
+    writeFileSync(file, readFileSync(file, "utf8").replace("w = 2", "w = 3"));
+    const after = await flowStepFingerprints(file, "isolate", steps);
+    expect(steps.filter((s) => before[s] !== after[s])).toEqual(["middle"]);
   });
 });
