@@ -18,7 +18,16 @@ export {
   type Notebook,
   type NotebookCell,
 } from "./ipynb.js";
-export { DIRECTIVE_HELP, docText, parseCell, type CellDirectives, type CellKind } from "./directives.js";
+export {
+  declaresStep,
+  DIRECTIVE_HELP,
+  docText,
+  parseCell,
+  scratchSetting,
+  underScratch,
+  type CellDirectives,
+  type CellKind,
+} from "./directives.js";
 export { parseParametersCell, type ParameterSpec, type ParameterType } from "./parameters.js";
 export {
   buildNotebookGraph,

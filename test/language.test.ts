@@ -171,7 +171,7 @@ describe("complete", () => {
 
   test("magics and directives", () => {
     expect(complete(svc, "%d|").matches).toEqual(["%dag"]);
-    expect(complete(svc, "%r|").matches).toEqual(["%rerun", "%runs"]);
+    expect(complete(svc, "%r|").matches).toEqual(["%rerun", "%runs", "%rm", "%reset", "%run", "%runall"]);
     expect(complete(svc, "//% st|").matches).toEqual(["step"]);
     // a magic line does not stop the code below it from completing
     expect(complete(svc, "%flow Hello\nself.cou|").matches).toEqual(["counts"]);

@@ -1,0 +1,40 @@
+/**
+ * The session's magics, one file each. To add one: write a `Magic` in its own file and list it
+ * here. (%save, %run, %runall and %explore belong to the REPL, which handles them before a cell
+ * reaches the session.)
+ */
+import { UsageError } from "../../../errors/index.js";
+import type { ExecuteOptions, ExecuteOutcome } from "../types.js";
+import { dagMagic } from "./dag.js";
+import { exportMagic } from "./export.js";
+import { flowMagic } from "./flow.js";
+import { rerunMagic } from "./rerun.js";
+import { resetMagic } from "./reset.js";
+import { rmMagic } from "./rm.js";
+import { runsMagic } from "./runs.js";
+import { scratchMagic } from "./scratch.js";
+import { staleMagic } from "./stale.js";
+import type { Magic, MagicContext } from "./types.js";
+
+export type { Magic, MagicContext, NotUpToDate } from "./types.js";
+
+export const MAGICS: readonly Magic[] = [
+  flowMagic,
+  dagMagic,
+  staleMagic,
+  rerunMagic,
+  runsMagic,
+  exportMagic,
+  rmMagic,
+  resetMagic,
+  scratchMagic,
+];
+
+/** How each magic is typed, for help and completion. */
+export const MAGIC_USAGE: readonly string[] = MAGICS.map((m) => m.usage);
+
+export function runMagic(ctx: MagicContext, magic: { name: string; args: string }, opts: ExecuteOptions): Promise<ExecuteOutcome> {
+  const found = MAGICS.find((m) => m.name === magic.name);
+  if (!found) throw new UsageError(`Unknown magic %${magic.name}. Magics: ${MAGIC_USAGE.join(", ")}`);
+  return found.run(ctx, magic.args.trim(), opts);
+}
