@@ -1,7 +1,12 @@
 /** The CellSink a running cell writes to: each call becomes an IOPub message parented to the request. */
 import type { CellSink, Progress } from "../runtime/session/index.js";
-import type { HandlerContext } from "./handlers.js";
 import type { JupyterMessage } from "./wire.js";
+
+/** What the sink needs of the kernel: IOPub, and stdin for a cell's prompt(). */
+export interface IopubTarget {
+  publish(parent: JupyterMessage | null, msgType: string, content: Record<string, unknown>, metadata?: Record<string, unknown>): void;
+  askInput(req: JupyterMessage, prompt: string, password: boolean): Promise<string>;
+}
 
 export const silentSink: CellSink = { stdout() {}, stderr() {}, display() {}, clearOutput() {} };
 
@@ -9,7 +14,7 @@ function progressText(p: Progress): string {
   return `${p.label}: ${p.done}/${p.total}${p.failed ? " failed" : p.finished ? " done" : ""}`;
 }
 
-export function iopubSink(ctx: Pick<HandlerContext, "publish" | "askInput">, req: JupyterMessage, allowStdin: boolean): CellSink {
+export function iopubSink(ctx: IopubTarget, req: JupyterMessage, allowStdin: boolean): CellSink {
   const shownProgress = new Set<string>();
   const sink: CellSink = {
     stdout: (text) => ctx.publish(req, "stream", { name: "stdout", text }),

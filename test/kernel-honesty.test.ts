@@ -180,7 +180,7 @@ describe.skipIf(!hasJupyter)("cell step options", () => {
       { execute: `//% setup\nimport { hostname } from "node:os";` }, // 2
       {
         execute:
-          "//% step start isolation=process memoryMb=512\nself.host = hostname();\ndisplay.markdown(`**${process.pid}**`);\nprocess.pid",
+          "//% step start isolation=process memoryMb=512\nself.host = hostname();\ndisplay.markdown('**' + process.pid + '**');\nprocess.pid",
       }, // 3
       { execute: "//% step in_isolate\nhostname()" }, // 4
       { execute: `//% step flaky retries=2 catch=failure\n//% prev start\nthrow new Error("always");` }, // 5

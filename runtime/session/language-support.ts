@@ -5,9 +5,13 @@
  */
 import type { ArtifactRef } from "../../store/index.js";
 import type { CellLocals } from "./cell-locals.js";
+import { MAGICS } from "./magics.js";
 import type { StoreReader } from "../../store/index.js";
 import { CellLanguageService, typeOfValue, type CellContext } from "./language/index.js";
 import type { CompletionResult, InspectResult, IsCompleteResult } from "./types.js";
+
+/** What `%` completes to: the session's magics, and the REPL's own (%save, %run, %runall, %explore). */
+export const MAGIC_NAMES: readonly string[] = [...MAGICS.map((m) => m.name), "save", "run", "runall", "explore"];
 
 /** Artifacts bigger than this are typed from their stored type name, not by loading them. */
 const TYPE_FROM_VALUE_MAX_BYTES = 1 << 20;
@@ -28,7 +32,7 @@ export class LanguageSupport {
   private readonly typeCache = new Map<string, string>();
 
   private ts(): CellLanguageService {
-    this.service ??= new CellLanguageService();
+    this.service ??= new CellLanguageService({ magics: MAGIC_NAMES });
     return this.service;
   }
 

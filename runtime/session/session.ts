@@ -27,7 +27,7 @@ import { exportFlow, notebookCell } from "./export.js";
 import { sessionFlowName } from "./flow-name.js";
 import { InputHistory } from "./input-history.js";
 import { LanguageSupport } from "./language-support.js";
-import { type MagicContext, type NotUpToDate, runMagic } from "./magics/index.js";
+import { type MagicContext, type NotUpToDate, runMagic } from "./magics.js";
 import { NotebookRun } from "./notebook-run.js";
 import { removeCells, resetGraph } from "./graph-edits.js";
 import { runStepCell } from "./step-cell.js";

@@ -1,12 +1,9 @@
 /** Cell completion from the language service's entries, reshaped to Jupyter's one-span answer. */
 import ts from "typescript";
-import { MAGICS } from "../magics/index.js";
 import { lineBefore, wordAt } from "./cell-text.js";
 import type { CellCompletion } from "./types.js";
 import { CELL_FUNCTION, type VirtualFile } from "./virtual-file.js";
 
-/** The session's magics, and the REPL's own (%save, %run, %runall, %explore). */
-const MAGIC_NAMES = [...MAGICS.map((m) => m.name), "save", "run", "runall", "explore"];
 const DIRECTIVES = ["step", "prev", "foreach", "setup", "parameters", "skip"];
 
 const PREFERENCES: ts.GetCompletionsAtPositionOptions = {
@@ -72,14 +69,14 @@ function answer(matches: { text: string; type: string }[], start: number, end: n
 }
 
 /** `%da` completes magics, `//% st` completes directive words. */
-export function completeMagicOrDirective(code: string, cursor: number): CellCompletion | undefined {
+export function completeMagicOrDirective(code: string, cursor: number, magics: readonly string[]): CellCompletion | undefined {
   const line = lineBefore(code, cursor);
   const magic = /^([ \t]*)(%[A-Za-z_]*)$/.exec(line.text);
   const word = wordAt(code, cursor);
   if (magic) {
     const start = line.start + magic[1]!.length;
     const typed = magic[2]!.slice(1);
-    const found = MAGIC_NAMES.filter((m) => m.startsWith(typed)).map((m) => ({ text: `%${m}`, type: "magic" }));
+    const found = magics.filter((m) => m.startsWith(typed)).map((m) => ({ text: `%${m}`, type: "magic" }));
     return answer(found, start, word.end);
   }
   if (/^[ \t]*\/\/%[ \t]*[A-Za-z]*$/.test(line.text)) {

@@ -1,5 +1,5 @@
-import type { SessionState } from "../types.js";
-import { type Magic, ok } from "./types.js";
+import type { SessionState } from "./types.js";
+import { type Magic, ok } from "./magic.js";
 
 function dag(state: SessionState): string {
   if (state.steps.length === 0) return `${state.flow}: no steps yet. A code cell becomes a step; name it with //% step NAME.`;

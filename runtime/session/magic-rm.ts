@@ -1,5 +1,5 @@
-import { UsageError } from "../../../errors/index.js";
-import { type Magic, ok } from "./types.js";
+import { UsageError } from "../../errors/index.js";
+import { type Magic, ok } from "./magic.js";
 
 /** `%rm 3` (the cell run as In [3]) or `%rm STEP`: takes cells out of the graph; their tasks stay in the run. */
 export const rmMagic: Magic = {

@@ -1,6 +1,6 @@
-import { runPathspec } from "../../../store/index.js";
-import { tableBundle } from "../display.js";
-import { type Magic, text } from "./types.js";
+import { runPathspec } from "../../store/index.js";
+import { tableBundle } from "./display.js";
+import { type Magic, text } from "./magic.js";
 
 function durationOf(created: number, finished?: number): string {
   if (finished === undefined) return "running";

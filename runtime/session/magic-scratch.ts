@@ -1,5 +1,5 @@
-import { UsageError } from "../../../errors/index.js";
-import { type Magic, ok } from "./types.js";
+import { UsageError } from "../../errors/index.js";
+import { type Magic, ok } from "./magic.js";
 
 /**
  * `%scratch on`: from here on, a cell without a `//% step` (or `prev`/`foreach`) directive is

@@ -1,4 +1,4 @@
-import { type Magic, ok } from "./types.js";
+import { type Magic, ok } from "./magic.js";
 
 /** `%rerun`: every step that is stale, failed or not run yet, parents first, each through its own cell. */
 export const rerunMagic: Magic = {

@@ -1,5 +1,5 @@
-import { UsageError } from "../../../errors/index.js";
-import { type Magic, ok } from "./types.js";
+import { UsageError } from "../../errors/index.js";
+import { type Magic, ok } from "./magic.js";
 
 /** `%flow NAME`: the flow the notebook's run is recorded under. */
 export const flowMagic: Magic = {

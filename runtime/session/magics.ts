@@ -1,22 +1,22 @@
 /**
- * The session's magics, one file each. To add one: write a `Magic` in its own file and list it
+ * The session's magics, one file each (magic-NAME.ts). To add one: write a `Magic` in magic-NAME.ts and list it
  * here. (%save, %run, %runall and %explore belong to the REPL, which handles them before a cell
  * reaches the session.)
  */
-import { UsageError } from "../../../errors/index.js";
-import type { ExecuteOptions, ExecuteOutcome } from "../types.js";
-import { dagMagic } from "./dag.js";
-import { exportMagic } from "./export.js";
-import { flowMagic } from "./flow.js";
-import { rerunMagic } from "./rerun.js";
-import { resetMagic } from "./reset.js";
-import { rmMagic } from "./rm.js";
-import { runsMagic } from "./runs.js";
-import { scratchMagic } from "./scratch.js";
-import { staleMagic } from "./stale.js";
-import type { Magic, MagicContext } from "./types.js";
+import { UsageError } from "../../errors/index.js";
+import type { ExecuteOptions, ExecuteOutcome } from "./types.js";
+import { dagMagic } from "./magic-dag.js";
+import { exportMagic } from "./magic-export.js";
+import { flowMagic } from "./magic-flow.js";
+import { rerunMagic } from "./magic-rerun.js";
+import { resetMagic } from "./magic-reset.js";
+import { rmMagic } from "./magic-rm.js";
+import { runsMagic } from "./magic-runs.js";
+import { scratchMagic } from "./magic-scratch.js";
+import { staleMagic } from "./magic-stale.js";
+import type { Magic, MagicContext } from "./magic.js";
 
-export type { Magic, MagicContext, NotUpToDate } from "./types.js";
+export type { Magic, MagicContext, NotUpToDate } from "./magic.js";
 
 export const MAGICS: readonly Magic[] = [
   flowMagic,

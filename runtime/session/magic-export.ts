@@ -1,5 +1,5 @@
-import { UsageError } from "../../../errors/index.js";
-import { type Magic, ok } from "./types.js";
+import { UsageError } from "../../errors/index.js";
+import { type Magic, ok } from "./magic.js";
 
 /** `%export FLOW.ts`: the cells as a flow file that `steplab FLOW.ts run` runs. */
 export const exportMagic: Magic = {

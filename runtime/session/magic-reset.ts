@@ -1,5 +1,5 @@
-import { UsageError } from "../../../errors/index.js";
-import { type Magic, ok } from "./types.js";
+import { UsageError } from "../../errors/index.js";
+import { type Magic, ok } from "./magic.js";
 
 /** `%reset`: the notebook's graph starts afresh (setup and parameters cells stay); old runs stay in the store. */
 export const resetMagic: Magic = {

@@ -1,4 +1,4 @@
-import { type Magic, ok } from "./types.js";
+import { type Magic, ok } from "./magic.js";
 
 /** `%stale`: the steps whose newest task is not up to date, and why. */
 export const staleMagic: Magic = {

@@ -1,9 +1,9 @@
 /**
- * A magic (`%dag`, `%rm 3`, ...) and what a session offers magics. Each magic is a file of this
- * folder, listed once in index.ts; magics reach the session only through `MagicContext`.
+ * A magic (`%dag`, `%rm 3`, ...) and what a session offers magics. Each magic is a file,
+ * magic-NAME.ts, listed once in magics.ts; magics reach the session only through `MagicContext`.
  */
-import type { StoreReader } from "../../../store/index.js";
-import type { CellSink, ExecuteOptions, ExecuteOutcome, MimeBundle, SessionState } from "../types.js";
+import type { StoreReader } from "../../store/index.js";
+import type { CellSink, ExecuteOptions, ExecuteOutcome, MimeBundle, SessionState } from "./types.js";
 
 export interface NotUpToDate {
   stale: string[];
