@@ -153,16 +153,16 @@ describe.skipIf(!hasJupyter)("removing cells, starting afresh, scratch cells", (
     for (const n of [4, 5, 8, 10, 13, 15, 16, 18, 19]) expect(at(n).reply.status, `In [${n}]`).toBe("ok");
     expect(text(at(4))).toContain("Removed In [3] (step cell_3) from the graph");
     expect(text(at(5))).toBe("1");
-    expect(text(at(6))).toMatch(/start \[task \d+\] In \[2\] => end/);
+    expect(text(at(6))).toMatch(/start \[task \d+\] => end — In \[2\]/);
     expect(text(at(6))).not.toContain("cell_3");
     expect(text(at(8))).toBe("10");
-    expect(text(at(11))).toMatch(/start \[task \d+\] In \[2\] => end\n {2}end \[task \d+\] In \[5\]$/);
+    expect(text(at(11))).toMatch(/start \[task \d+\] => end — In \[2\]\n {2}end \[task \d+\] — In \[5\]$/);
     const exported = readFileSync(path.join(project.dir, "tidy.ts"), "utf8");
     expect(exported.match(/@step/g)).toHaveLength(2);
     expect(exported).not.toMatch(/cell_|later/);
     expect(text(at(14))).toMatch(/no steps yet/);
     expect(text(at(16))).toBe("true");
-    expect(text(at(19))).toMatch(/start \[task \d+\] In \[15\]$/);
+    expect(text(at(19))).toMatch(/start \[task \d+\] — In \[15\]$/);
 
     // Two runs: the first keeps its tasks and is successful (every step of its graph was fresh).
     const runs = project.flow("TidyFlow").runs;

@@ -11,7 +11,7 @@ function dag(state: SessionState): string {
     const next = children.get(s.name) ?? [];
     const foreach = state.steps.find((c) => c.parents.includes(s.name) && c.foreach)?.foreach;
     const arrow = next.length ? ` => ${next.join(", ")}${foreach ? ` (foreach ${foreach})` : ""}` : "";
-    lines.push(`  ${s.name} [${status}]${s.cell ? ` ${s.cell}` : ""}${arrow}`);
+    lines.push(`  ${s.name} [${status}]${arrow}${s.cell ? ` — ${s.cell}` : ""}`);
   }
   return lines.join("\n");
 }
