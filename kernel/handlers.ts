@@ -80,10 +80,11 @@ const execute: Handler = async (ctx, req, channel) => {
   const started = new Date().toISOString();
   let outcome: ExecuteOutcome;
   let session: NotebookSession | undefined;
+  const sink = silent ? undefined : iopubSink(ctx, req, allowStdin);
   try {
     session = await ctx.session();
     outcome = await session.execute(code, {
-      sink: silent ? silentSink : iopubSink(ctx, req, allowStdin),
+      sink: sink ?? silentSink,
       ...(tags ? { tags } : {}),
       ...(cellId ? { cellId } : {}),
       ...(deletedCells.length ? { deletedCells } : {}),
@@ -93,6 +94,7 @@ const execute: Handler = async (ctx, req, channel) => {
   } catch (e) {
     outcome = { status: "error", error: cellError(e) };
   }
+  sink?.finish();
   if (storeHistory) ctx.history.append(count, code);
 
   const metadata: Record<string, unknown> = { started, status: outcome.status === "ok" ? "ok" : "error" };

@@ -40,7 +40,7 @@ export interface CellRunnerParts {
 export class CellRunner {
   /** Set by an interrupt; a cell checks it between compiling and running, and between tasks. */
   interrupted = false;
-  /** The step that ran last: scratch cells see its artifacts. */
+  /** The step that ran last and succeeded. */
   currentStep?: string;
 
   constructor(
@@ -54,6 +54,17 @@ export class CellRunner {
 
   get parameters(): Record<string, ArtifactRef> {
     return this.session.parameters;
+  }
+
+  /** What a scratch cell sees: the step that ran last, else the last step of the graph that has a successful task. */
+  scratchSource(): string | undefined {
+    const { run, cells } = this.parts;
+    if (this.currentStep && run.successful(this.currentStep)) return this.currentStep;
+    return cells
+      .graph()
+      .steps.map((s) => s.name)
+      .filter((name) => run.successful(name))
+      .at(-1);
   }
 
   stopIfInterrupted(what: string): void {

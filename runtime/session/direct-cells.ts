@@ -33,7 +33,8 @@ export async function runSetupCell(runner: CellRunner, cell: SessionCell, sink: 
 
 export async function runScratchCell(runner: CellRunner, cell: SessionCell, sink: CellSink): Promise<ExecuteOutcome> {
   const { run } = runner.parts;
-  const last = runner.currentStep ? run.successful(runner.currentStep)?.at(-1) : undefined;
+  const source = runner.scratchSource();
+  const last = source ? run.successful(source)?.at(-1) : undefined;
   const module = runner.module(cell, false);
   const sandbox = runner.parts.sandboxes.loadBundle(await runner.parts.bundles.forIsolate(module));
   let value: unknown;

@@ -230,10 +230,10 @@ export class Session implements NotebookSession, MagicContext {
 
   async setFlowName(name: string): Promise<string> {
     if (name === this.#flowName) return `Flow ${name}.`;
-    const before = this.#flowName;
-    const summary = this.#run.record ? await resetGraph(this.graphParts()) : "";
+    const hadSteps = this.graph().steps.length > 0;
+    if (hadSteps || this.#run.record) await resetGraph(this.graphParts());
     this.#flowName = name;
-    return `Flow ${name}: a new graph; the next step cell starts a new run of it.${summary ? ` ${before}: ${summary}` : ""}`;
+    return `Flow ${name}: ${hadSteps ? "a new graph; " : ""}the next step cell starts a new run of it.`;
   }
 
   notUpToDate(): NotUpToDate {
@@ -332,8 +332,9 @@ export class Session implements NotebookSession, MagicContext {
 
   async close(): Promise<void> {
     this.interrupt();
-    await this.#executor.close();
+    // The run's final status first: it is what scripts read, and disposing sandboxes may take long.
     await this.#run.finish(this.graph());
+    await this.#executor.close();
     await this.store.close();
   }
 }

@@ -46,7 +46,6 @@ export async function runStepCell(runner: CellRunner, cell: SessionCell, sink: C
   let hasValue = false;
   const done: TaskRecord[] = [];
   const progress = progressOf(sink, `step ${step.name}`, specs.length);
-  runner.currentStep = step.name;
   try {
     // Interrupted while the cell was being compiled: nothing ran.
     runner.stopIfInterrupted(step.name);
@@ -75,6 +74,7 @@ export async function runStepCell(runner: CellRunner, cell: SessionCell, sink: C
   }
   progress(done.length, true);
   run.recordStep(step.name, done, false, parents);
+  runner.currentStep = step.name;
   await run.sync(cells.graph());
   return {
     status: "ok",
