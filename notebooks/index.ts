@@ -19,11 +19,9 @@ export {
   type NotebookCell,
 } from "./ipynb.js";
 export {
-  declaresStep,
   DIRECTIVE_HELP,
   docText,
   parseCell,
-  scratchSetting,
   underScratch,
   type CellDirectives,
   type CellKind,
