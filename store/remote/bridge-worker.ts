@@ -10,7 +10,7 @@ import { packBlob } from "../blob-pack.js";
 import { PgMetadata, type BlobRow } from "../postgres/index.js";
 import { ensureSchema } from "../postgres/index.js";
 import { runPathspec, taskPathspec } from "../pathspec.js";
-import { blobKey, describeS3Error, makeS3Client, S3Blobs } from "../s3/index.js";
+import { blobKey, describeS3Error, S3Blobs } from "../s3/index.js";
 import type { CachedTask, HistoryEntry, RunRecord, TaskLogs, TaskRecord } from "../types.js";
 import { CONFIG_FILE, redactUrl } from "./config.js";
 import type { BridgeReply, BridgeRequest, BridgeSettings } from "./protocol.js";
@@ -88,7 +88,7 @@ async function withDb<T>(body: (db: PgMetadata) => Promise<T>): Promise<T> {
 
 // ---- S3
 
-let blobs: S3Blobs | undefined;
+let blobs: Promise<S3Blobs> | undefined;
 let bucketChecked: Promise<void> | undefined;
 
 function s3Error(err: unknown): BridgeError {
@@ -98,8 +98,11 @@ function s3Error(err: unknown): BridgeError {
 }
 
 async function s3(): Promise<S3Blobs> {
-  blobs ??= new S3Blobs(makeS3Client(settings.s3), location);
-  const b = blobs;
+  blobs ??= S3Blobs.connect(settings.s3, location).catch((err: unknown) => {
+    blobs = undefined;
+    throw err;
+  });
+  const b = await blobs;
   bucketChecked ??= b.checkBucket().catch((err: unknown) => {
     bucketChecked = undefined;
     const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -203,7 +206,7 @@ const ops: Record<string, Op> = {
   },
   close: async () => {
     await Promise.allSettled([...chains.values()]);
-    blobs?.destroy();
+    (await blobs?.catch(() => undefined))?.destroy();
     await pool?.end().catch(() => undefined);
   },
 };

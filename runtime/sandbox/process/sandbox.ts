@@ -2,7 +2,7 @@
  * `@step({ isolation: "process" })`: the task runs in a child Node process with every Node API and
  * native module. Its stdout/stderr are the task's logs; its exit is the task's end.
  */
-import { fork, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -49,7 +49,8 @@ export class ProcessSandbox implements Sandbox {
   }
 
   async runTask(request: TaskRequest, io: TaskIO, limits: TaskLimits = {}): Promise<TaskResult> {
-    const script = await childScript();
+    // Loaded here, not at the top: a flow with no process step never pays for child_process.
+    const [script, { fork }] = await Promise.all([childScript(), import("node:child_process")]);
     const execArgv = ["--enable-source-maps", "--no-node-snapshot"];
     if (limits.memoryMb) execArgv.push(`--max-old-space-size=${limits.memoryMb}`);
     const child = fork(script, [], { execArgv, serialization: "advanced", stdio: ["ignore", "pipe", "pipe", "ipc"] });
