@@ -12,23 +12,12 @@ import { rebuildUserError } from "../rebuild-error.js";
 import { StackMapper } from "../stack.js";
 import type { EncodedArtifact, Sandbox, TaskIO, TaskLimits, TaskRequest, TaskResult } from "../types.js";
 import { BRIDGE_CALL, BRIDGE_WAIT, READER_METHODS, type BridgeCalls, type BridgeWaits } from "./bridge.js";
+import { compileCached } from "./code-cache.js";
 import { preludeCode } from "./prelude-code.js";
 
 export const DEFAULT_MEMORY_MB = 2048;
 /** Fresh contexts kept ready between tasks. */
 const WARM_CONTEXTS = 2;
-
-/** V8 code caches by source, so each new isolate skips compiling the prelude and the flow again. */
-const codeCache = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
-
-async function compileCached(isolate: ivm.Isolate, code: string, filename: string): Promise<ivm.Script> {
-  const cachedData = codeCache.get(code);
-  const script = (await isolate.compileScript(code, { filename, cachedData, produceCachedData: !cachedData })) as ivm.Script &
-    ivm.CachedDataResult & { cachedDataRejected?: boolean };
-  if (!cachedData && script.cachedData) codeCache.set(code, script.cachedData);
-  else if (cachedData && script.cachedDataRejected) codeCache.delete(code);
-  return script;
-}
 
 type StopReason = "interrupt" | "timeout" | undefined;
 
