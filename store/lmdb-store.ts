@@ -8,11 +8,12 @@ import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { NotFoundError, StoreError } from "../errors/index.js";
-import { packBlob, packBlobSync, unpackBlob } from "./blob-pack.js";
+import { packBlobSync } from "./blob-pack.js";
+import { chunkBytes, readStored, sizeOf, storedForms } from "./chunks.js";
 import { compareIds, KEY_MAX, runKey, taskKey } from "./keys.js";
 import { runPathspec, taskPathspec } from "./pathspec.js";
 import { resolveStoreRoot } from "./root.js";
-import type { CachedTask, HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord } from "./types.js";
+import type { CachedTask, HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord, BlobBytes } from "./types.js";
 
 export { resolveStoreRoot } from "./root.js";
 
@@ -99,17 +100,24 @@ function openShared(root: string): SharedEnv {
   return shared;
 }
 
+export interface LmdbStoreOptions {
+  /** Blobs larger than this are stored in chunks of this size (default: STEPLAB_CHUNK_MB, else 16 MiB). */
+  chunkBytes?: number;
+}
+
 /** Opens (creating if needed) the datastore at `root`, by default the one resolveStoreRoot finds. */
-export function openStore(root: string = resolveStoreRoot()): Store {
-  return new LmdbStore(resolve(root));
+export function openStore(root: string = resolveStoreRoot(), options: LmdbStoreOptions = {}): Store {
+  return new LmdbStore(resolve(root), options);
 }
 
 class LmdbStore implements Store {
   readonly root: string;
   #shared: SharedEnv | undefined;
+  readonly #chunkBytes: number;
 
-  constructor(root: string) {
+  constructor(root: string, options: LmdbStoreOptions) {
     this.root = root;
+    this.#chunkBytes = chunkBytes(options.chunkBytes);
     this.#shared = openShared(root);
   }
 
@@ -195,9 +203,10 @@ class LmdbStore implements Store {
     const fresh = [...blobs].filter(([sha]) => !dbs.blobs.doesExist(sha));
     const key = taskKey(task.flow, task.runId, task.step, task.taskId);
     const what = `task ${taskPathspec(task)}`;
-    const bytes = fresh.reduce((n, [, b]) => n + b.byteLength, 0) + (logs ? logs.stdout.length + logs.stderr.length : 0);
-    if (bytes <= SYNC_COMMIT_BYTES) {
-      const packed = fresh.map(([sha, bytes]): [string, Uint8Array] => [sha, packBlobSync(bytes)]);
+    const sizes = fresh.map(([, b]) => sizeOf(b));
+    const bytes = sizes.reduce((n, size) => n + size, 0) + (logs ? logs.stdout.length + logs.stderr.length : 0);
+    if (bytes <= SYNC_COMMIT_BYTES && sizes.every((size) => size <= this.#chunkBytes)) {
+      const packed = fresh.map(([sha, b]): [string, Uint8Array] => [sha, packBlobSync(b instanceof Uint8Array ? b : Buffer.concat(b))]);
       this.#writeSync(what, () => {
         for (const [sha, data] of packed) if (!dbs.blobs.doesExist(sha)) dbs.blobs.putSync(sha, data);
         dbs.tasks.putSync(key, task);
@@ -205,7 +214,7 @@ class LmdbStore implements Store {
       });
       return;
     }
-    const packed = await this.#packNew(blobs);
+    const packed = await this.#packNew(fresh);
     await this.#write(what, () => {
       for (const [sha, data] of packed) if (!dbs.blobs.doesExist(sha)) void dbs.blobs.put(sha, data);
       void dbs.tasks.put(key, task);
@@ -213,11 +222,16 @@ class LmdbStore implements Store {
     });
   }
 
-  /** Stored forms of the blobs not yet in the store; compressed outside the write transaction. */
-  async #packNew(blobs: Map<string, Uint8Array>): Promise<[string, Uint8Array][]> {
+  /**
+   * Stored forms of the blobs not yet in the store (chunks of large ones before their manifests),
+   * compressed outside the write transaction.
+   */
+  async #packNew(blobs: Iterable<[string, BlobBytes]>): Promise<[string, Uint8Array][]> {
     const { blobs: db } = this.#dbs;
     const fresh = [...blobs].filter(([sha]) => !db.doesExist(sha));
-    return Promise.all(fresh.map(async ([sha, bytes]): Promise<[string, Uint8Array]> => [sha, await packBlob(bytes)]));
+    const has = (key: string) => db.doesExist(key);
+    const forms = await Promise.all(fresh.map(([sha, bytes]) => storedForms(sha, bytes, this.#chunkBytes, has)));
+    return forms.flat().map((f): [string, Uint8Array] => [f.key, f.stored]);
   }
 
   getTask(flow: string, runId: string, step: string, taskId: string): TaskRecord | undefined {
@@ -247,13 +261,20 @@ class LmdbStore implements Store {
   }
 
   getBlob(sha: string): Uint8Array {
-    // getBinary returns a copy the caller owns (decoded typed arrays may be views on it).
-    const data = this.#dbs.blobs.getBinary(sha);
-    if (!data) throw new NotFoundError(`artifact data ${sha} is not in the datastore at ${this.root}`);
-    return unpackBlob(data);
+    const { blobs } = this.#dbs;
+    // Views on LMDB's memory (or its reused read buffer), valid until the next read: readStored
+    // copies each one out at once, straight into the buffer it returns.
+    const view = (key: string): Uint8Array | undefined => {
+      const fast = blobs.getBinaryFast(key);
+      // lmdb-js sets `length` on a reused buffer; its byteLength is the buffer's capacity.
+      return fast && new Uint8Array(fast.buffer, fast.byteOffset, fast.length);
+    };
+    const stored = view(sha);
+    if (!stored) throw new NotFoundError(`artifact data ${sha} is not in the datastore at ${this.root}`);
+    return readStored(sha, stored, view, this.root);
   }
 
-  async putBlobs(blobs: Map<string, Uint8Array>): Promise<void> {
+  async putBlobs(blobs: Map<string, BlobBytes>): Promise<void> {
     const { blobs: db } = this.#dbs;
     const packed = await this.#packNew(blobs);
     if (packed.length === 0) return;

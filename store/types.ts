@@ -98,11 +98,14 @@ export interface HistoryEntry {
   at: number;
 }
 
+/** A blob's encoded bytes: one buffer, or parts read in order as one (store/codec's Encoded). */
+export type BlobBytes = Uint8Array | readonly Uint8Array[];
+
 /** What a task commit writes, all in one LMDB transaction. */
 export interface TaskCommit {
   task: TaskRecord;
   /** New blobs by sha (encoded bytes, uncompressed); blobs already stored are skipped. */
-  blobs: Map<string, Uint8Array>;
+  blobs: Map<string, BlobBytes>;
   logs?: TaskLogs;
 }
 
@@ -132,10 +135,13 @@ export interface Store {
   listRunTasks(flow: string, runId: string): TaskRecord[];
 
   hasBlob(sha: string): boolean;
-  /** The encoded bytes of a blob (decompressed), or throws NotFoundError. */
+  /**
+   * The encoded bytes of a blob (decompressed, a chunked one put together), in memory the caller
+   * owns, or throws NotFoundError.
+   */
   getBlob(sha: string): Uint8Array;
   /** Put blobs outside a task commit (IncludeFile content, parameters). */
-  putBlobs(blobs: Map<string, Uint8Array>): Promise<void>;
+  putBlobs(blobs: Map<string, BlobBytes>): Promise<void>;
 
   getLogs(flow: string, runId: string, step: string, taskId: string): TaskLogs | undefined;
 

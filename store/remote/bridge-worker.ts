@@ -6,12 +6,12 @@
  */
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import pg from "pg";
-import { packBlob } from "../blob-pack.js";
+import { storedForms } from "../chunks.js";
 import { PgMetadata, type BlobRow } from "../postgres/index.js";
 import { ensureSchema } from "../postgres/index.js";
 import { runPathspec, taskPathspec } from "../pathspec.js";
 import { blobKey, describeS3Error, S3Blobs } from "../s3/index.js";
-import type { CachedTask, HistoryEntry, RunRecord, TaskLogs, TaskRecord } from "../types.js";
+import type { CachedTask, HistoryEntry, RunRecord, TaskLogs, TaskRecord, BlobBytes } from "../types.js";
 import { CONFIG_FILE, redactUrl } from "./config.js";
 import type { BridgeReply, BridgeRequest, BridgeSettings } from "./protocol.js";
 import { parseS3Root } from "../s3/index.js";
@@ -136,18 +136,23 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
   return out;
 }
 
-/** Uploads the blobs the datastore does not have yet; returns their index rows (not yet committed). */
-async function upload(entries: [string, Uint8Array][], flow: string | undefined): Promise<BlobRow[]> {
+/**
+ * Uploads the blobs the datastore does not have yet (a large one as its chunks, those not stored
+ * by an earlier blob, then its manifest); returns their index rows (not yet committed).
+ */
+async function upload(entries: [string, BlobBytes][], flow: string | undefined): Promise<BlobRow[]> {
   if (entries.length === 0) return [];
   const known = await withDb((db) => db.knownBlobs(entries.map(([sha]) => sha)));
   const fresh = entries.filter(([sha]) => !known.has(sha));
   if (fresh.length === 0) return [];
+  const forms = (await Promise.all(fresh.map(([sha, bytes]) => storedForms(sha, bytes, settings.chunkBytes, () => false)))).flat();
+  const stored = await withDb((db) => db.knownBlobs(forms.map((f) => f.key)));
+  const todo = forms.filter((f) => !stored.has(f.key));
   return withS3((store) =>
-    mapLimit(fresh, UPLOAD_CONCURRENCY, async ([sha, bytes]) => {
-      const packed = await packBlob(bytes);
-      const key = blobKey(location, flow, sha);
-      await store.put(key, packed);
-      return { sha, key, size: bytes.byteLength, storedSize: packed.byteLength };
+    mapLimit(todo, UPLOAD_CONCURRENCY, async (form) => {
+      const key = blobKey(location, flow, form.key);
+      await store.put(key, form.stored);
+      return { sha: form.key, key, size: form.size, storedSize: form.stored.byteLength };
     }),
   );
 }
@@ -192,11 +197,11 @@ const ops: Record<string, Op> = {
     if (!key) throw new BridgeError("NOT_FOUND", `artifact data ${sha} is not in the datastore ${settings.root}`);
     return withS3((store) => store.get(key));
   },
-  putBlobs: async (entries: [string, Uint8Array][]) => {
+  putBlobs: async (entries: [string, BlobBytes][]) => {
     const rows = await upload(entries, undefined);
     await withDb((db) => db.indexBlobs(rows));
   },
-  commitTask: (commit: { task: TaskRecord; blobs: [string, Uint8Array][]; logs?: TaskLogs }) => {
+  commitTask: (commit: { task: TaskRecord; blobs: [string, BlobBytes][]; logs?: TaskLogs }) => {
     const { task } = commit;
     // Blobs are uploaded before the record that refers to them is committed.
     return inOrder(`task/${taskPathspec(task)}`, async () => {

@@ -11,8 +11,8 @@
  */
 import os from "node:os";
 import path from "node:path";
-import { unpackBlob } from "../blob-pack.js";
-import type { CachedTask, HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord } from "../types.js";
+import type { CachedTask, HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord, BlobBytes } from "../types.js";
+import { chunkBytes, readStored } from "../chunks.js";
 import { BlobCache, cacheMaxBytes } from "./blob-cache.js";
 import { loadRemoteConfig, type RemoteConfig } from "./config.js";
 import { DEFAULT_TIMEOUT_MS, SyncBridge } from "./sync-bridge.js";
@@ -28,6 +28,8 @@ export interface RemoteStoreOptions {
   /** Its bound in bytes (default: STEPLAB_CACHE_MAX_MB, else 4096 MB). */
   cacheMaxBytes?: number;
   timeoutMs?: number;
+  /** Blobs larger than this are stored in chunks of this size (default: STEPLAB_CHUNK_MB, else 16 MiB). */
+  chunkBytes?: number;
 }
 
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -45,7 +47,10 @@ export class RemoteStore implements Store {
     this.root = formatS3Root(parseS3Root(root));
     const config = opts.config ?? loadRemoteConfig();
     const timeout = opts.timeoutMs ?? (Number(process.env.STEPLAB_REMOTE_TIMEOUT_MS) || DEFAULT_TIMEOUT_MS);
-    this.#bridge = new SyncBridge({ root: this.root, dbUrl: config.dbUrl, s3: config.s3, configFile: config.configFile }, timeout);
+    this.#bridge = new SyncBridge(
+      { root: this.root, dbUrl: config.dbUrl, s3: config.s3, configFile: config.configFile, chunkBytes: chunkBytes(opts.chunkBytes) },
+      timeout,
+    );
     this.#cache = new BlobCache(opts.cacheDir ?? defaultCacheDir(), { maxBytes: opts.cacheMaxBytes ?? cacheMaxBytes() });
   }
 
@@ -94,15 +99,20 @@ export class RemoteStore implements Store {
   }
 
   getBlob(sha: string): Uint8Array {
-    const cached = this.#cache.get(sha);
-    if (cached) return unpackBlob(cached);
-    const stored = this.#bridge.callSync<Uint8Array>("getBlob", [sha], Math.max(BLOB_TIMEOUT_MS, this.#bridge.timeoutMs));
-    // A copy for the cache, which writes later: the caller's decoded typed arrays may be views on `stored`.
-    if (this.#cache.fits(stored.byteLength)) void this.#cache.put(sha, stored.slice()).catch(() => undefined);
-    return unpackBlob(stored);
+    return readStored(sha, this.#stored(sha), (key) => this.#stored(key), this.root);
   }
 
-  putBlobs(blobs: Map<string, Uint8Array>): Promise<void> {
+  /** A blob's or a chunk's stored form: from the local cache, else from S3 (then cached). */
+  #stored(key: string): Uint8Array {
+    const cached = this.#cache.get(key);
+    if (cached) return cached;
+    const stored = this.#bridge.callSync<Uint8Array>("getBlob", [key], Math.max(BLOB_TIMEOUT_MS, this.#bridge.timeoutMs));
+    // readStored copies out of it, so the cache (which writes later) may keep this one.
+    if (this.#cache.fits(stored.byteLength)) void this.#cache.put(key, stored).catch(() => undefined);
+    return stored;
+  }
+
+  putBlobs(blobs: Map<string, BlobBytes>): Promise<void> {
     if (blobs.size === 0) return Promise.resolve();
     return this.#bridge.call("putBlobs", [[...blobs]]);
   }
