@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { decodeArtifact, encodeArtifact, openStore, sha256, type Store } from "../store/index.js";
+import { decodeArtifact, encodeArtifact, joinParts, openStore, sha256, type Store } from "../store/index.js";
 import { storeReader } from "../store/index.js";
 import { bundleFlow } from "../runtime/bundle/index.js";
 import {
@@ -70,7 +70,7 @@ function capture(): Captured {
 }
 
 function values(result: TaskResult): Record<string, unknown> {
-  return Object.fromEntries([...result.artifacts].map(([n, a]) => [n, decodeArtifact(a.bytes)]));
+  return Object.fromEntries([...result.artifacts].map(([n, a]) => [n, decodeArtifact(joinParts(a.parts))]));
 }
 
 const kinds: [string, () => Promise<Sandbox>][] = [

@@ -6,9 +6,9 @@
  */
 import { SteplabError } from "../../errors/index.js";
 import {
-  sha256,
   taskPathspec,
   type ArtifactRef,
+  type BlobBytes,
   type Store,
   type StoreReader,
   type TaskError,
@@ -73,12 +73,11 @@ export function referenceArtifacts(
   store: Store,
   encoded: Map<string, EncodedArtifact>,
   into: Record<string, ArtifactRef>,
-  blobs: Map<string, Uint8Array>,
+  blobs: Map<string, BlobBytes>,
 ): void {
-  for (const [name, { bytes, type }] of encoded) {
-    const sha = sha256(bytes);
-    into[name] = { sha, size: bytes.byteLength, type };
-    if (!blobs.has(sha) && !store.hasBlob(sha)) blobs.set(sha, bytes);
+  for (const [name, { sha, size, type, parts }] of encoded) {
+    into[name] = { sha, size, type };
+    if (!blobs.has(sha) && !store.hasBlob(sha)) blobs.set(sha, parts);
   }
 }
 
@@ -130,7 +129,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       const from = spec.inputs.map((t) => t.artifacts[name]).find((r) => r?.sha === sha);
       if (from) artifacts[name] = from;
     }
-    const blobs = new Map<string, Uint8Array>();
+    const blobs = new Map<string, BlobBytes>();
     referenceArtifacts(store, result.artifacts, artifacts, blobs);
     const record: TaskRecord = {
       ...base,
@@ -147,7 +146,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
     // The error ends the task's stderr, where `logs` and `task.stderr` show it (as Metaflow keeps the traceback).
     logs.stderr += `${logs.stderr === "" || logs.stderr.endsWith("\n") ? "" : "\n"}${describeFailure(err)}\n`;
     const artifacts: Record<string, ArtifactRef> = { ...spec.initial };
-    const blobs = new Map<string, Uint8Array>();
+    const blobs = new Map<string, BlobBytes>();
     const partial = partialArtifacts(err);
     if (partial) referenceArtifacts(store, partial, artifacts, blobs);
     const record: TaskRecord = {

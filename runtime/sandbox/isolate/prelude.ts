@@ -4,7 +4,9 @@
  * the bridge the host installed (bridge.ts). Bundled once by esbuild (see prelude-code.ts).
  */
 
-import { BRIDGE_CALL, BRIDGE_WAIT, READER_METHODS, type BridgeCalls, type BridgeWaits } from "./bridge.js";
+import { fromWire, toWire } from "../../../store/portable.js";
+import { BRIDGE_CALL, BRIDGE_IVM, BRIDGE_WAIT, READER_METHODS, type BridgeCalls, type BridgeWaits } from "./bridge.js";
+import { type ExternalCopyClass, handOver, takeOver } from "./handover.js";
 
 type HostCall = (name: string, ...args: unknown[]) => unknown;
 /** An isolated-vm Reference to the host's BRIDGE_WAIT function. */
@@ -15,8 +17,10 @@ interface HostWait {
 const g = globalThis as any;
 const call = g[BRIDGE_CALL] as HostCall;
 const wait = g[BRIDGE_WAIT] as HostWait;
+const ExternalCopy = g[BRIDGE_IVM].ExternalCopy as ExternalCopyClass;
 delete g[BRIDGE_CALL];
 delete g[BRIDGE_WAIT];
+delete g[BRIDGE_IVM];
 
 const calls = (...names: (keyof BridgeCalls)[]) =>
   Object.fromEntries(names.map((name) => [name, (...args: unknown[]) => call(name, ...args)])) as unknown as BridgeCalls;
@@ -195,9 +199,20 @@ for (const name of ["URL", "URLSearchParams"]) {
   });
 }
 
+// Artifacts cross as wire values (store/wire): a typed array's memory and a record table's columns
+// are moved to the host, not copied, once no code of the task can run any more (no timer pending).
+// Buffers moved in this task, by index: an array two artifacts share moves once.
+const movedOut = new Map<ArrayBufferLike, number>();
+const emit = (name: string, value: unknown): void =>
+  bridge.emit(
+    name,
+    handOver(toWire(value), ExternalCopy, movedOut, () => timers.size === 0),
+  );
+const loadBlob = (sha: string): unknown => fromWire(takeOver(bridge.loadBlob(sha), []));
+
 g.__steplabHost = {
-  loadBlob: bridge.loadBlob,
-  emit: bridge.emit,
+  loadBlob,
+  emit,
   log: write,
   reader,
   result: bridge.result,

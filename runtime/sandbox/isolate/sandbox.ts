@@ -5,13 +5,14 @@
 import { randomBytes } from "node:crypto";
 import { formatWithOptions } from "node:util";
 import ivm from "isolated-vm";
-import { encodeArtifact, typeName } from "../../../store/index.js";
+import { encodeWire, typeName, type WireValue } from "../../../store/index.js";
 import { guestRuntimeCode, type FlowBundle } from "../../bundle/index.js";
 import { TaskInterruptedError, TaskMemoryError, TaskTimeoutError, withPartialArtifacts } from "../errors.js";
 import { rebuildUserError } from "../rebuild-error.js";
 import { StackMapper } from "../stack.js";
 import type { EncodedArtifact, Sandbox, TaskIO, TaskLimits, TaskRequest, TaskResult } from "../types.js";
-import { BRIDGE_CALL, BRIDGE_WAIT, READER_METHODS, type BridgeCalls, type BridgeWaits } from "./bridge.js";
+import { BRIDGE_CALL, BRIDGE_IVM, BRIDGE_WAIT, READER_METHODS, type BridgeCalls, type BridgeWaits } from "./bridge.js";
+import { handOver, takeOver, type ExternalCopyClass } from "./handover.js";
 import { compileCached } from "./code-cache.js";
 import { preludeCode } from "./prelude-code.js";
 
@@ -21,10 +22,17 @@ const WARM_CONTEXTS = 2;
 
 type StopReason = "interrupt" | "timeout" | undefined;
 
+/** The type name `dump` shows for an artifact that arrived as a wire value. */
+function wireType(wire: WireValue): string {
+  return wire.kind === "value" ? typeName(wire.value) : wire.kind === "view" ? wire.type : "Array";
+}
+
 /** What a context's bridge callbacks reach while a task runs in it. */
 interface TaskHooks {
   io: TaskIO;
   artifacts: Map<string, EncodedArtifact>;
+  /** Buffers the task's context moved out to the host, by the index the context gave them. */
+  movedIn: ArrayBuffer[];
   setTimer(id: number, ms: number): void;
   clearTimer(id: number): void;
 }
@@ -136,9 +144,16 @@ export class IsolateSandbox implements Sandbox {
     };
     const print = (stream: "stdout" | "stderr", text: string) => task().io.output(stream, text.endsWith("\n") ? text : `${text}\n`);
     const calls: BridgeCalls = {
-      loadBlob: (sha) => task().io.reader.loadBlob(sha),
-      emit: (name, value) => {
-        task().artifacts.set(name, { bytes: encodeArtifact(value), type: typeName(value) });
+      loadBlob: (sha) => {
+        const { reader } = task().io;
+        const wire: WireValue = reader.loadWire ? reader.loadWire(sha) : { kind: "value", value: reader.loadBlob(sha) };
+        // The store read the blob into memory of its own: its buffers are moved in, never shared.
+        return handOver(wire, ivm.ExternalCopy as unknown as ExternalCopyClass, new Map(), () => true);
+      },
+      emit: (name, handover) => {
+        const t = task();
+        const wire = takeOver(handover, t.movedIn);
+        t.artifacts.set(name, encodeWire(wire, wireType(wire)));
       },
       log: (stream, args) => print(stream, formatWithOptions({ colors: false, depth: 4 }, ...args)),
       logText: (stream, text) => print(stream, text),
@@ -177,6 +192,7 @@ export class IsolateSandbox implements Sandbox {
         return fn(...args);
       };
     context.global.setSync(BRIDGE_CALL, new ivm.Callback(dispatch({ ...calls, ...readerCalls })));
+    context.global.setSync(BRIDGE_IVM, ivm);
     context.global.setSync(BRIDGE_WAIT, new ivm.Reference(dispatch({ ...waits })));
     const entry = (await setup.script.run(context, { reference: true })) as ivm.Reference;
     return { isolate, context, entry, slot, withRuntime: setup.withRuntime };
@@ -241,6 +257,7 @@ export class IsolateSandbox implements Sandbox {
       warm.slot.task = {
         io,
         artifacts,
+        movedIn: [],
         setTimer: (id, ms) => {
           timers.set(
             id,

@@ -3,7 +3,7 @@
  * (LMDB is multi-process), runs the step, sends the encoded artifacts back; the host commits.
  */
 import { pathToFileURL } from "node:url";
-import { encodeArtifact, openStore, typeName } from "../../../store/index.js";
+import { encode, openStore, type Encoded } from "../../../store/index.js";
 import { storeReader } from "../../../store/index.js";
 import type { ChildMessage, ChildNotice, RunMessage } from "./protocol.js";
 
@@ -13,11 +13,11 @@ function send(message: ChildMessage): Promise<void> {
 
 process.once("message", async (message: RunMessage) => {
   const store = openStore(message.storeRoot);
-  const artifacts: [string, { bytes: Uint8Array; type: string }][] = [];
+  const artifacts: [string, Encoded][] = [];
   const reader = storeReader(store);
   globalThis.__steplabHost = {
     loadBlob: reader.loadBlob,
-    emit: (name, value) => void artifacts.push([name, { bytes: encodeArtifact(value), type: typeName(value) }]),
+    emit: (name, value) => void artifacts.push([name, encode(value)]),
     log: (stream, args) => (stream === "stdout" ? console.log(...args) : console.error(...args)),
     reader,
     // A notebook cell run as a process: what it shows goes to the host, which shows it in the cell.

@@ -1,4 +1,5 @@
 /** Messages between the host and a `process` step's child (Node IPC, structured clone). */
+import type { Encoded } from "../../../store/index.js";
 import type { GuestOutcome, TaskRequest } from "../guest/index.js";
 
 export interface RunMessage {
@@ -15,7 +16,7 @@ export type ChildNotice =
   | { type: "value"; value: unknown };
 
 export type ChildMessage =
-  | { type: "result"; outcome: GuestOutcome; artifacts: [string, { bytes: Uint8Array; type: string }][] }
+  | { type: "result"; outcome: GuestOutcome; artifacts: [string, Encoded][] }
   | {
       type: "error";
       name: string;
@@ -23,5 +24,5 @@ export type ChildMessage =
       stack?: string;
       code?: string;
       /** What the step set before it threw. */
-      artifacts: [string, { bytes: Uint8Array; type: string }][];
+      artifacts: [string, Encoded][];
     };
