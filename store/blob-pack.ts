@@ -20,6 +20,12 @@ const WHOLE_TRY_LIMIT = 256 * 1024;
 const SAMPLE_CHUNK = 32 * 1024;
 /** Keep the compressed form only if it is at most this fraction of the original. */
 const WORTHWHILE = 0.9;
+/**
+ * A large blob (or chunk) is compressed only when its sample shrinks to this fraction: deflating
+ * hundreds of MB takes seconds each way, which a third off (a typed array of small integers) does
+ * not repay; text and JSON-like data shrink far more.
+ */
+const SAMPLED_WORTHWHILE = 0.5;
 
 const deflateAsync = promisify(deflate);
 // Level 1: the gain over level 6 is small on artifact data and it is several times faster.
@@ -42,7 +48,7 @@ function sampleCompresses(bytes: Uint8Array): boolean {
   const mid = Math.floor(bytes.length / 2 - SAMPLE_CHUNK / 2);
   const parts = [0, mid, bytes.length - SAMPLE_CHUNK].map((at) => bytes.subarray(at, at + SAMPLE_CHUNK));
   const sample = Buffer.concat(parts);
-  return deflateSync(sample, ZLIB_OPTIONS).length <= sample.length * WORTHWHILE;
+  return deflateSync(sample, ZLIB_OPTIONS).length <= sample.length * SAMPLED_WORTHWHILE;
 }
 
 function worthCompressing(bytes: Uint8Array): boolean {

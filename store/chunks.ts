@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { NotFoundError, StoreError } from "../errors/index.js";
-import { packBlob, packChunk, unpackBlob, unpackChunk, unpackChunkInto } from "./blob-pack.js";
+import { packBlob, unpackBlob, unpackChunk, unpackChunkInto } from "./blob-pack.js";
 import type { BlobBytes } from "./types.js";
 import { alignmentPad } from "./view-frame.js";
 
@@ -105,29 +105,47 @@ export function sizeOf(bytes: BlobBytes): number {
   return partsOf(bytes).reduce((n, p) => n + p.byteLength, 0);
 }
 
-/** One thing to store for a blob: a chunk, the manifest, or the whole blob, packed. */
-export interface StoredForm {
-  key: string;
-  stored: Uint8Array;
-  /** The bytes it stands for: a chunk's, or the whole blob's. */
+/** What storing one new blob takes. */
+export interface BlobPlan {
+  sha: string;
   size: number;
+  /** Chunks to store, each packed with packChunk (those already stored are left out). */
+  chunks: [key: string, bytes: Uint8Array][];
+  /** Stored under `sha`, after the chunks: a manifest as it is, or the whole blob packed with packBlob. */
+  manifest?: Uint8Array;
+  whole?: Uint8Array;
 }
 
-/**
- * What to store for a new blob, chunks before the manifest that names them; chunks for which
- * `has(key)` is true (stored by an earlier blob) are left out.
- */
-export async function storedForms(sha: string, bytes: BlobBytes, chunkSize: number, has: (key: string) => boolean): Promise<StoredForm[]> {
-  const parts = partsOf(bytes);
+/** How to store a new blob; `has(key)` says a chunk is already stored (by another blob). */
+export function planBlob(sha: string, bytes: BlobBytes, chunkSize: number, has: (key: string) => boolean): BlobPlan {
   const size = sizeOf(bytes);
-  const layout = layoutBlob(parts, size, chunkSize);
-  if (layout.whole) return [{ key: sha, stored: await packBlob(layout.whole), size }];
+  const layout = layoutBlob(partsOf(bytes), size, chunkSize);
   const seen = new Set<string>();
-  const fresh = layout.chunks.filter(([key]) => !has(key) && !seen.has(key) && seen.add(key));
-  const chunks = await Promise.all(
-    fresh.map(async ([key, chunk]): Promise<StoredForm> => ({ key, stored: await packChunk(chunk), size: chunk.byteLength })),
-  );
-  return [...chunks, { key: sha, stored: layout.manifest!, size }];
+  const chunks = layout.chunks.filter(([key]) => !has(key) && !seen.has(key) && seen.add(key));
+  return { sha, size, chunks, manifest: layout.manifest, whole: layout.whole };
+}
+
+/** What goes under a planned blob's own sha. */
+export async function headOf(plan: BlobPlan): Promise<Uint8Array> {
+  return plan.manifest ?? packBlob(plan.whole!);
+}
+
+/** The plans' chunks in batches of about `bytes`, to write a transaction (or a round of uploads) at a time. */
+export function* chunkBatches(plans: readonly BlobPlan[], bytes: number): Generator<[string, Uint8Array][]> {
+  let batch: [string, Uint8Array][] = [];
+  let held = 0;
+  for (const plan of plans) {
+    for (const chunk of plan.chunks) {
+      batch.push(chunk);
+      held += chunk[1].byteLength;
+      if (held >= bytes) {
+        yield batch;
+        batch = [];
+        held = 0;
+      }
+    }
+  }
+  if (batch.length > 0) yield batch;
 }
 
 function joined(parts: readonly Uint8Array[], size: number): Uint8Array {

@@ -8,8 +8,8 @@ import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { NotFoundError, StoreError } from "../errors/index.js";
-import { packBlobSync } from "./blob-pack.js";
-import { chunkBytes, readStored, sizeOf, storedForms } from "./chunks.js";
+import { packBlobSync, packChunk } from "./blob-pack.js";
+import { type BlobPlan, chunkBatches, chunkBytes, headOf, planBlob, readStored, sizeOf } from "./chunks.js";
 import { compareIds, KEY_MAX, runKey, taskKey } from "./keys.js";
 import { runPathspec, taskPathspec } from "./pathspec.js";
 import { resolveStoreRoot } from "./root.js";
@@ -33,6 +33,13 @@ type MetaValue = number;
  * block the event loop.
  */
 const SYNC_COMMIT_BYTES = 64 * 1024;
+
+/**
+ * Chunks of a large blob are written this many bytes per transaction, before the transaction that
+ * commits the task: LMDB keeps a transaction's pages in memory until it commits, so a 1 GB value in
+ * one transaction would cost another GB.
+ */
+const CHUNK_TRANSACTION_BYTES = 64 * 1024 * 1024;
 
 interface Dbs {
   blobs: Database<Uint8Array, string>;
@@ -214,24 +221,31 @@ class LmdbStore implements Store {
       });
       return;
     }
-    const packed = await this.#packNew(fresh);
+    const heads = await this.#writeChunks(fresh);
     await this.#write(what, () => {
-      for (const [sha, data] of packed) if (!dbs.blobs.doesExist(sha)) void dbs.blobs.put(sha, data);
+      for (const [sha, data] of heads) if (!dbs.blobs.doesExist(sha)) void dbs.blobs.put(sha, data);
       void dbs.tasks.put(key, task);
       if (logs) void dbs.logs.put(key, logs);
     });
   }
 
   /**
-   * Stored forms of the blobs not yet in the store (chunks of large ones before their manifests),
-   * compressed outside the write transaction.
+   * Writes the chunks of the blobs not yet in the store, compressed outside the write transactions,
+   * a batch at a time; returns what goes under each blob's own sha (a manifest, or the whole blob
+   * packed), for the caller's transaction. Chunks written by a commit that then fails are not
+   * referenced by anything; the same chunks written again are stored once.
    */
-  async #packNew(blobs: Iterable<[string, BlobBytes]>): Promise<[string, Uint8Array][]> {
+  async #writeChunks(blobs: Iterable<[string, BlobBytes]>): Promise<[string, Uint8Array][]> {
     const { blobs: db } = this.#dbs;
-    const fresh = [...blobs].filter(([sha]) => !db.doesExist(sha));
     const has = (key: string) => db.doesExist(key);
-    const forms = await Promise.all(fresh.map(([sha, bytes]) => storedForms(sha, bytes, this.#chunkBytes, has)));
-    return forms.flat().map((f): [string, Uint8Array] => [f.key, f.stored]);
+    const plans: BlobPlan[] = [...blobs].filter(([sha]) => !has(sha)).map(([sha, bytes]) => planBlob(sha, bytes, this.#chunkBytes, has));
+    for (const batch of chunkBatches(plans, CHUNK_TRANSACTION_BYTES)) {
+      const packed = await Promise.all(batch.map(async ([key, bytes]): Promise<[string, Uint8Array]> => [key, await packChunk(bytes)]));
+      await this.#write(`${packed.length} chunk(s) of artifact data`, () => {
+        for (const [key, data] of packed) if (!has(key)) void db.put(key, data);
+      });
+    }
+    return Promise.all(plans.map(async (plan): Promise<[string, Uint8Array]> => [plan.sha, await headOf(plan)]));
   }
 
   getTask(flow: string, runId: string, step: string, taskId: string): TaskRecord | undefined {
@@ -276,10 +290,10 @@ class LmdbStore implements Store {
 
   async putBlobs(blobs: Map<string, BlobBytes>): Promise<void> {
     const { blobs: db } = this.#dbs;
-    const packed = await this.#packNew(blobs);
-    if (packed.length === 0) return;
-    await this.#write(`${packed.length} artifact blob(s)`, () => {
-      for (const [sha, data] of packed) if (!db.doesExist(sha)) void db.put(sha, data);
+    const heads = await this.#writeChunks(blobs);
+    if (heads.length === 0) return;
+    await this.#write(`${heads.length} artifact blob(s)`, () => {
+      for (const [sha, data] of heads) if (!db.doesExist(sha)) void db.put(sha, data);
     });
   }
 

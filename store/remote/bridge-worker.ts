@@ -6,7 +6,8 @@
  */
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import pg from "pg";
-import { storedForms } from "../chunks.js";
+import { packChunk } from "../blob-pack.js";
+import { headOf, planBlob } from "../chunks.js";
 import { PgMetadata, type BlobRow } from "../postgres/index.js";
 import { ensureSchema } from "../postgres/index.js";
 import { runPathspec, taskPathspec } from "../pathspec.js";
@@ -137,24 +138,32 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 }
 
 /**
- * Uploads the blobs the datastore does not have yet (a large one as its chunks, those not stored
- * by an earlier blob, then its manifest); returns their index rows (not yet committed).
+ * Uploads the blobs the datastore does not have yet (a large one as its chunks not stored by an
+ * earlier blob, each packed as it goes, then its manifest); returns their index rows (not yet
+ * committed).
  */
 async function upload(entries: [string, BlobBytes][], flow: string | undefined): Promise<BlobRow[]> {
   if (entries.length === 0) return [];
   const known = await withDb((db) => db.knownBlobs(entries.map(([sha]) => sha)));
   const fresh = entries.filter(([sha]) => !known.has(sha));
   if (fresh.length === 0) return [];
-  const forms = (await Promise.all(fresh.map(([sha, bytes]) => storedForms(sha, bytes, settings.chunkBytes, () => false)))).flat();
-  const stored = await withDb((db) => db.knownBlobs(forms.map((f) => f.key)));
-  const todo = forms.filter((f) => !stored.has(f.key));
-  return withS3((store) =>
-    mapLimit(todo, UPLOAD_CONCURRENCY, async (form) => {
-      const key = blobKey(location, flow, form.key);
-      await store.put(key, form.stored);
-      return { sha: form.key, key, size: form.size, storedSize: form.stored.byteLength };
-    }),
-  );
+  const planned = fresh.map(([sha, bytes]) => planBlob(sha, bytes, settings.chunkBytes, () => false));
+  const stored = await withDb((db) => db.knownBlobs(planned.flatMap((p) => p.chunks.map(([key]) => key))));
+  // A chunk goes up once, even when two blobs of the commit share it.
+  const plans = planned.map((p) => ({ ...p, chunks: p.chunks.filter(([key]) => !stored.has(key) && !stored.add(key)) }));
+  const put = async (s3: S3Blobs, sha: string, body: Uint8Array, size: number): Promise<BlobRow> => {
+    const key = blobKey(location, flow, sha);
+    await s3.put(key, body);
+    return { sha, key, size, storedSize: body.byteLength };
+  };
+  return withS3(async (s3) => {
+    const chunks = plans.flatMap((p) => p.chunks);
+    const chunkRows = await mapLimit(chunks, UPLOAD_CONCURRENCY, async ([key, bytes]) =>
+      put(s3, key, await packChunk(bytes), bytes.byteLength),
+    );
+    const headRows = await mapLimit(plans, UPLOAD_CONCURRENCY, async (plan) => put(s3, plan.sha, await headOf(plan), plan.size));
+    return [...chunkRows, ...headRows];
+  });
 }
 
 // ---- operations
