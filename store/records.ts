@@ -180,47 +180,40 @@ export function isFlatRecordArray(value: unknown): boolean {
   return true;
 }
 
-/** Each column as something indexable by row: numbers, booleans, or strings. */
-function readable(column: RecordColumn, n: number): ArrayLike<unknown> {
+type RowBuilder = (columns: RecordColumn[], n: number) => Record<string, unknown>[];
+const rowBuilders = new Map<string, RowBuilder>();
+
+/** How row i's value of column j is read, in the generated loop. */
+function readValue(column: RecordColumn, j: number): { setup: string; value: string } {
+  const c = `columns[${j}]`;
   switch (column.kind) {
     case "number":
-      return column.values;
+      return { setup: `const v${j} = ${c}.values;`, value: `v${j}[i]` };
     case "boolean":
-      return Array.from(column.values, (v) => v === 1);
+      return { setup: `const v${j} = ${c}.values;`, value: `v${j}[i] === 1` };
     case "category":
-      return Array.from(column.codes, (c) => column.categories[c]);
-    case "string": {
-      const out = new Array<string>(n);
-      const { text, lengths } = column;
-      let at = 0;
-      for (let i = 0; i < n; i++) {
-        const end = at + lengths[i]!;
-        out[i] = text.slice(at, end);
-        at = end;
-      }
-      return out;
-    }
+      return { setup: `const v${j} = ${c}.codes, d${j} = ${c}.categories;`, value: `d${j}[v${j}[i]]` };
+    case "string":
+      return { setup: `const t${j} = ${c}.text, l${j} = ${c}.lengths; let o${j} = 0;`, value: `t${j}.slice(o${j}, (o${j} += l${j}[i]))` };
   }
 }
-
-type RowBuilder = (columns: ArrayLike<unknown>[], n: number) => Record<string, unknown>[];
-const rowBuilders = new Map<string, RowBuilder>();
 
 /**
  * A loop that makes each row with one object literal: rows then share one hidden class, as rows
  * made by user code do, and building a million takes a fraction of what structured clone needs.
  * Keys are written as JSON string literals, and "__proto__" never reaches here (recordTable).
  */
-function rowBuilder(keys: string[]): RowBuilder {
-  const signature = JSON.stringify(keys);
+function rowBuilder(columns: RecordColumn[]): RowBuilder {
+  const signature = JSON.stringify(columns.map((c) => [c.key, c.kind]));
   let build = rowBuilders.get(signature);
   if (!build) {
-    const fields = keys.map((key, j) => `${JSON.stringify(key)}: c${j}[i]`).join(", ");
-    const unpack = keys.map((_, j) => `const c${j} = columns[${j}];`).join("\n");
+    const reads = columns.map((c, j) => readValue(c, j));
+    const fields = columns.map((c, j) => `${JSON.stringify(c.key)}: ${reads[j]!.value}`).join(", ");
+    const setup = reads.map((r) => r.setup).join("\n");
     build = new Function(
       "columns",
       "n",
-      `${unpack}\nconst out = [];\nfor (let i = 0; i < n; i++) out.push({ ${fields} });\nreturn out;`,
+      `${setup}\nconst out = [];\nfor (let i = 0; i < n; i++) out.push({ ${fields} });\nreturn out;`,
     ) as RowBuilder;
     if (rowBuilders.size > 64) rowBuilders.clear();
     rowBuilders.set(signature, build);
@@ -230,7 +223,5 @@ function rowBuilder(keys: string[]): RowBuilder {
 
 /** The rows back from their columns. */
 export function recordRows(table: RecordTable): Record<string, unknown>[] {
-  const n = table.length;
-  const columns = table.columns.map((c) => readable(c, n));
-  return rowBuilder(table.columns.map((c) => c.key))(columns, n);
+  return rowBuilder(table.columns)(table.columns, table.length);
 }
