@@ -140,7 +140,11 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       next: result.outcome.next ? { ...result.outcome.next } : undefined,
       ...(clientRead ? { clientRead } : {}),
     };
-    await store.commitTask({ task: record, blobs, logs });
+    try {
+      await store.commitTask({ task: record, blobs, logs });
+    } finally {
+      result.release?.();
+    }
     return { record };
   } catch (err) {
     // The error ends the task's stderr, where `logs` and `task.stderr` show it (as Metaflow keeps the traceback).

@@ -5,8 +5,8 @@
  * them back into named functions. Two functions instead of one per name make a context cheaper
  * to set up. Imported by both sides (the prelude through esbuild).
  */
-import type { StoreReader } from "../../../store/index.js";
-import type { Handover } from "./handover.js";
+import type { StoreReader, WireValue } from "../../../store/index.js";
+import type { Handover, MovedBuffers } from "./handover.js";
 
 export const BRIDGE_CALL = "__steplabBridgeCall";
 export const BRIDGE_WAIT = "__steplabBridgeWait";
@@ -33,8 +33,10 @@ export const READER_METHODS = [
 export interface BridgeCalls {
   /** An artifact's value, large arrays moved in (handover.ts). */
   loadBlob(sha: string): Handover;
-  /** An artifact the step set, large arrays moved out. */
-  emit(name: string, value: Handover): void;
+  /** An artifact the step set; the large arrays it names follow with `moved`. */
+  emit(name: string, value: WireValue): void;
+  /** The large arrays of the artifacts emitted, once the step has handed all of them over. */
+  moved(buffers: MovedBuffers): void;
   log(stream: "stdout" | "stderr", args: unknown[]): void;
   logText(stream: "stdout" | "stderr", text: string): void;
   setTimer(id: number, ms: number): void;

@@ -2,8 +2,12 @@
  * Artifacts crossing between the host and an isolate context as wire values (store/wire), with
  * the memory of large typed arrays moved instead of copied: isolated-vm's ExternalCopy with
  * `transferOut` takes a buffer's memory out of one isolate in constant time and `copy({ transferIn:
- * true })` gives it to the other. Small buffers are copied with the rest of the message. Used on
- * both sides: by the prelude inside the context and by the host's bridge.
+ * true })` gives it to the other. Small buffers are copied with the rest of the message.
+ *
+ * Moving a buffer detaches it, and every view on it then reads as empty, so views are described
+ * (buffer, offset, length) first and buffers moved after: for a load at once, for a task's
+ * artifacts once the step has handed all of them over (two artifacts may be views on one buffer).
+ * Used on both sides: by the prelude inside the context and by the host's bridge.
  */
 import type { RecordColumn, WireValue } from "../../../store/portable.js";
 
@@ -16,7 +20,7 @@ export interface ExternalCopyHandle {
 }
 export type ExternalCopyClass = new (buffer: ArrayBuffer, options: { transferOut: boolean }) => ExternalCopyHandle;
 
-/** A view whose buffer was moved: the buffer is entry `buffer` of the sender's table for this task. */
+/** A view on a buffer that moves separately: entry `moved` of the sender's buffers for this task. */
 interface MovedView {
   moved: number;
   type: string;
@@ -26,11 +30,29 @@ interface MovedView {
 
 type Field = ArrayBufferView | MovedView;
 
-/** A wire value in transit, with the buffers moved along with it (by their index in the table). */
+/** Buffers on their way, by the index their views name. */
+export type MovedBuffers = [index: number, handle: ExternalCopyHandle][];
+
+/** A wire value in transit, with the buffers that moved along with it (none when they follow later). */
 export interface Handover {
   wire: WireValue;
-  buffers: [index: number, handle: ExternalCopyHandle][];
+  buffers: MovedBuffers;
 }
+
+const VIEWS: Record<string, new (b: ArrayBuffer, offset: number, length: number) => ArrayBufferView> = {
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+  DataView,
+};
 
 function isMoved(field: unknown): field is MovedView {
   return typeof field === "object" && field !== null && typeof (field as MovedView).moved === "number";
@@ -56,21 +78,6 @@ function mapFields(wire: WireValue, f: (field: Field) => Field): WireValue {
   }
 }
 
-const VIEWS: Record<string, new (b: ArrayBuffer, offset: number, length: number) => ArrayBufferView> = {
-  Int8Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-  DataView,
-};
-
 /** A view copied with the message: only its own bytes, not the rest of a larger buffer it sits on. */
 function compact(view: ArrayBufferView): ArrayBufferView {
   if (view.byteOffset === 0 && view.byteLength === view.buffer.byteLength) return view;
@@ -80,43 +87,71 @@ function compact(view: ArrayBufferView): ArrayBufferView {
   return ctor ? new ctor(bytes.buffer, 0, bytes.byteLength / size) : bytes;
 }
 
-/**
- * The sender's side. `table` maps buffers already moved in this task to their index (a buffer
- * shared by two artifacts moves once); `move` says whether a buffer may be moved at all (its owner
- * will not touch it again).
- */
-export function handOver(
-  wire: WireValue,
-  ExternalCopy: ExternalCopyClass,
-  table: Map<ArrayBufferLike, number>,
-  move: (buffer: ArrayBufferLike) => boolean,
-): Handover {
-  const buffers: Handover["buffers"] = [];
-  const out = mapFields(wire, (field) => {
-    const view = field as ArrayBufferView;
-    // Read before the move: a moved buffer is detached here, and its views become empty.
-    const { buffer, byteOffset, byteLength } = view;
-    const size = (view as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
-    let index = table.get(buffer);
-    if (index === undefined) {
-      if (buffer.byteLength < MOVE_MIN_BYTES || !(buffer instanceof ArrayBuffer) || !move(buffer)) return compact(view);
-      index = table.size;
-      table.set(buffer, index);
-      buffers.push([index, new ExternalCopy(buffer, { transferOut: true })]);
-    }
-    return { moved: index, type: view.constructor.name, byteOffset, length: byteLength / size };
-  });
-  return { wire: out, buffers };
+/** A task's buffers leaving one side: each listed once, in the order views named them. */
+export class Outbox {
+  readonly #index = new Map<ArrayBufferLike, number>();
+  readonly #buffers: ArrayBuffer[] = [];
+
+  /** The wire value with its large buffers' views described, to be moved by `send`. */
+  describe(wire: WireValue): WireValue {
+    return mapFields(wire, (field) => {
+      const view = field as ArrayBufferView;
+      const { buffer } = view;
+      let index = this.#index.get(buffer);
+      if (index === undefined) {
+        if (buffer.byteLength < MOVE_MIN_BYTES || !(buffer instanceof ArrayBuffer)) return compact(view);
+        index = this.#buffers.length;
+        this.#index.set(buffer, index);
+        this.#buffers.push(buffer);
+      }
+      const size = (view as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
+      return { moved: index, type: view.constructor.name, byteOffset: view.byteOffset, length: view.byteLength / size };
+    });
+  }
+
+  /**
+   * The described buffers not sent yet, moved (their memory leaves this side, which must not touch
+   * them again) or, when `move` is false, copied.
+   */
+  send(ExternalCopy: ExternalCopyClass, move: boolean): MovedBuffers {
+    const out: MovedBuffers = [];
+    this.#buffers.forEach((buffer, index) => {
+      if (buffer.byteLength > 0 || !move) out.push([index, new ExternalCopy(buffer, { transferOut: move })]);
+    });
+    this.#buffers.length = 0;
+    return out;
+  }
 }
 
-/** The receiver's side: `received` holds this task's moved buffers by index, and gets the new ones. */
-export function takeOver(handover: Handover, received: ArrayBuffer[]): WireValue {
-  for (const [index, handle] of handover.buffers) received[index] = handle.copy({ transferIn: true });
-  return mapFields(handover.wire, (field) => {
+/** One wire value with its buffers moved at once (the host's side of a load: it owns them). */
+export function handOver(wire: WireValue, ExternalCopy: ExternalCopyClass): Handover {
+  const outbox = new Outbox();
+  const described = outbox.describe(wire);
+  return { wire: described, buffers: outbox.send(ExternalCopy, true) };
+}
+
+/** Takes in moved buffers, by index, into `received`. */
+export function receive(buffers: MovedBuffers, received: ArrayBuffer[]): void {
+  for (const [index, handle] of buffers) received[index] = handle.copy({ transferIn: true });
+}
+
+/** The wire value with its moved views rebuilt on the received buffers. */
+export function takeOver(wire: WireValue, received: ArrayBuffer[]): WireValue {
+  return mapFields(wire, (field) => {
     if (!isMoved(field)) return field;
     const buffer = received[field.moved];
     const ctor = VIEWS[field.type];
     if (!buffer || !ctor) throw new Error(`steplab: a moved ${field.type} did not arrive`);
     return new ctor(buffer, field.byteOffset, field.length);
   });
+}
+
+/** Whether a wire value names buffers that move separately (it cannot be read before they arrive). */
+export function awaitsBuffers(wire: WireValue): boolean {
+  let waits = false;
+  mapFields(wire, (field) => {
+    waits ||= isMoved(field);
+    return field;
+  });
+  return waits;
 }

@@ -6,7 +6,7 @@
 
 import { fromWire, toWire } from "../../../store/portable.js";
 import { BRIDGE_CALL, BRIDGE_IVM, BRIDGE_WAIT, READER_METHODS, type BridgeCalls, type BridgeWaits } from "./bridge.js";
-import { type ExternalCopyClass, handOver, takeOver } from "./handover.js";
+import { type ExternalCopyClass, Outbox, receive, takeOver } from "./handover.js";
 
 type HostCall = (name: string, ...args: unknown[]) => unknown;
 /** An isolated-vm Reference to the host's BRIDGE_WAIT function. */
@@ -27,6 +27,7 @@ const calls = (...names: (keyof BridgeCalls)[]) =>
 const bridge = calls(
   "loadBlob",
   "emit",
+  "moved",
   "log",
   "logText",
   "setTimer",
@@ -200,15 +201,22 @@ for (const name of ["URL", "URLSearchParams"]) {
 }
 
 // Artifacts cross as wire values (store/wire): a typed array's memory and a record table's columns
-// are moved to the host, not copied, once no code of the task can run any more (no timer pending).
-// Buffers moved in this task, by index: an array two artifacts share moves once.
-const movedOut = new Map<ArrayBufferLike, number>();
-const emit = (name: string, value: unknown): void =>
-  bridge.emit(
-    name,
-    handOver(toWire(value), ExternalCopy, movedOut, () => timers.size === 0),
-  );
-const loadBlob = (sha: string): unknown => fromWire(takeOver(bridge.loadBlob(sha), []));
+// are moved to the host, not copied. They move once the step has handed over all its artifacts
+// (the entry function calls __steplabSendMoved), and are copied instead while a timer of the task
+// is pending, since its code could still read them.
+const outbox = new Outbox();
+const emit = (name: string, value: unknown): void => bridge.emit(name, outbox.describe(toWire(value)));
+const loadBlob = (sha: string): unknown => {
+  const { wire, buffers } = bridge.loadBlob(sha);
+  const received: ArrayBuffer[] = [];
+  receive(buffers, received);
+  return fromWire(takeOver(wire, received));
+};
+g.__steplabSendMoved = () => {
+  const buffers = outbox.send(ExternalCopy, timers.size === 0);
+  // Most tasks move nothing: no call into the host for them.
+  if (buffers.length > 0) bridge.moved(buffers);
+};
 
 g.__steplabHost = {
   loadBlob,

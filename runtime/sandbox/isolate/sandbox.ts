@@ -12,15 +12,28 @@ import { rebuildUserError } from "../rebuild-error.js";
 import { StackMapper } from "../stack.js";
 import type { EncodedArtifact, Sandbox, TaskIO, TaskLimits, TaskRequest, TaskResult } from "../types.js";
 import { BRIDGE_CALL, BRIDGE_IVM, BRIDGE_WAIT, READER_METHODS, type BridgeCalls, type BridgeWaits } from "./bridge.js";
-import { handOver, takeOver, type ExternalCopyClass } from "./handover.js";
+import { awaitsBuffers, handOver, receive, takeOver, type ExternalCopyClass } from "./handover.js";
 import { compileCached } from "./code-cache.js";
 import { preludeCode } from "./prelude-code.js";
 
 export const DEFAULT_MEMORY_MB = 2048;
+/**
+ * An isolate whose heap holds more than this after a task is replaced after it: what the finished task
+ * left (a million rows it built) would otherwise stay until V8 collects the isolate's heap, which
+ * it may put off while the next task builds its own. A new isolate costs a few milliseconds.
+ */
+const RECYCLE_HEAP_BYTES = 128 * 1024 * 1024;
 /** Fresh contexts kept ready between tasks. */
 const WARM_CONTEXTS = 2;
 
 type StopReason = "interrupt" | "timeout" | undefined;
+
+/** Frees buffers a context moved out, now (their memory goes back without waiting for a collection). */
+function freeMoved(buffers: ArrayBuffer[]): void {
+  for (const buffer of buffers.splice(0)) {
+    if (buffer.byteLength > 0) new ivm.ExternalCopy(buffer, { transferOut: true }).release();
+  }
+}
 
 /** The type name `dump` shows for an artifact that arrived as a wire value. */
 function wireType(wire: WireValue): string {
@@ -33,6 +46,9 @@ interface TaskHooks {
   artifacts: Map<string, EncodedArtifact>;
   /** Buffers the task's context moved out to the host, by the index the context gave them. */
   movedIn: ArrayBuffer[];
+  /** Artifacts in the order the step set them, and those waiting for their buffers. */
+  order: string[];
+  waiting: Map<string, WireValue>;
   setTimer(id: number, ms: number): void;
   clearTimer(id: number): void;
 }
@@ -45,12 +61,17 @@ interface TaskHooks {
  */
 const ENTRY_CODE = `;(() => {
   const fire = globalThis.__steplabFire;
+  const sendMoved = globalThis.__steplabSendMoved;
+  delete globalThis.__steplabSendMoved;
   return function steplabEntry(kind, a, b) {
     if (kind === "fire") return fire(a);
     const mod = globalThis.__steplabFlowModule;
     const cls = mod && mod[a];
     if (typeof cls !== "function") throw new Error("The flow file does not export the class " + a);
-    return globalThis.__steplabGuest.runStep(cls, b);
+    return globalThis.__steplabGuest.runStep(cls, b).then(
+      (outcome) => (sendMoved(), outcome),
+      (err) => { sendMoved(); throw err; },
+    );
   };
 })();`;
 
@@ -148,12 +169,26 @@ export class IsolateSandbox implements Sandbox {
         const { reader } = task().io;
         const wire: WireValue = reader.loadWire ? reader.loadWire(sha) : { kind: "value", value: reader.loadBlob(sha) };
         // The store read the blob into memory of its own: its buffers are moved in, never shared.
-        return handOver(wire, ivm.ExternalCopy as unknown as ExternalCopyClass, new Map(), () => true);
+        return handOver(wire, ivm.ExternalCopy as unknown as ExternalCopyClass);
       },
-      emit: (name, handover) => {
+      emit: (name, wire) => {
         const t = task();
-        const wire = takeOver(handover, t.movedIn);
-        t.artifacts.set(name, encodeWire(wire, wireType(wire)));
+        t.order.push(name);
+        if (awaitsBuffers(wire)) t.waiting.set(name, wire);
+        else t.artifacts.set(name, encodeWire(wire, wireType(wire)));
+      },
+      moved: (buffers) => {
+        const t = task();
+        receive(buffers, t.movedIn);
+        for (const [name, wire] of t.waiting) {
+          const whole = takeOver(wire, t.movedIn);
+          t.artifacts.set(name, encodeWire(whole, wireType(whole)));
+        }
+        t.waiting.clear();
+        // Back in the order the step set them (dump lists them so).
+        const all = new Map(t.artifacts);
+        t.artifacts.clear();
+        for (const name of t.order) if (all.has(name)) t.artifacts.set(name, all.get(name)!);
       },
       log: (stream, args) => print(stream, formatWithOptions({ colors: false, depth: 4 }, ...args)),
       logText: (stream, text) => print(stream, text),
@@ -258,6 +293,8 @@ export class IsolateSandbox implements Sandbox {
         io,
         artifacts,
         movedIn: [],
+        order: [],
+        waiting: new Map(),
         setTimer: (id, ms) => {
           timers.set(
             id,
@@ -299,14 +336,18 @@ export class IsolateSandbox implements Sandbox {
           release();
         };
       }
-      return { outcome, artifacts, pid: process.pid };
+      const moved = warm.slot.task.movedIn;
+      return { outcome, artifacts, pid: process.pid, release: () => freeMoved(moved) };
     } catch (err) {
       throw withPartialArtifacts(this.translate(err, request.step, memoryMb, limits.timeoutSeconds), artifacts);
     } finally {
       this.busy = false;
       this.rejectRunning = undefined;
       clearTimeout(watchdog);
-      if (!lingering) release();
+      if (!lingering) {
+        release();
+        this.recycleIfHeavy(isolate);
+      }
       this.prewarmSoon();
     }
     function release(): void {
@@ -344,6 +385,13 @@ export class IsolateSandbox implements Sandbox {
       return new TaskMemoryError(step, memoryMb);
     }
     return rebuildUserError(err, this.mapper);
+  }
+
+  private recycleIfHeavy(isolate: ivm.Isolate): void {
+    if (isolate !== this.isolate || isolate.isDisposed) return;
+    if (isolate.getHeapStatisticsSync().total_heap_size <= RECYCLE_HEAP_BYTES) return;
+    this.warm = [];
+    isolate.dispose();
   }
 
   async dispose(): Promise<void> {
