@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { NotFoundError, StoreError } from "../errors/index.js";
 import { packBlobSync, packChunk } from "./blob-pack.js";
-import { type BlobPlan, chunkBatches, chunkBytes, headOf, planBlob, readStored, sizeOf } from "./chunks.js";
+import { type BlobPlan, childBlobs, chunkBatches, chunkBytes, headOf, planBlob, readStored, sizeOf } from "./chunks.js";
 import { compareIds, KEY_MAX, runKey, taskKey } from "./keys.js";
 import { runPathspec, taskPathspec } from "./pathspec.js";
 import { resolveStoreRoot } from "./root.js";
@@ -286,6 +286,12 @@ class LmdbStore implements Store {
     const stored = view(sha);
     if (!stored) throw new NotFoundError(`artifact data ${sha} is not in the datastore at ${this.root}`);
     return readStored(sha, stored, view, this.root);
+  }
+
+  blobChildren(sha: string): string[] {
+    const stored = this.#dbs.blobs.getBinaryFast(sha);
+    if (!stored) throw new NotFoundError(`artifact data ${sha} is not in the datastore at ${this.root}`);
+    return childBlobs(new Uint8Array(stored.buffer, stored.byteOffset, stored.length));
   }
 
   async putBlobs(blobs: Map<string, BlobBytes>): Promise<void> {

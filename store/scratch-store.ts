@@ -97,6 +97,11 @@ export class ScratchStore implements Store {
     return this.#blobs.get(sha)?.slice() ?? this.#base.getBlob(sha);
   }
 
+  /** A scratch blob is kept whole; the datastore's own say what they name. */
+  blobChildren(sha: string): string[] {
+    return this.#blobs.has(sha) ? [] : this.#base.blobChildren(sha);
+  }
+
   async putBlobs(blobs: Map<string, BlobBytes>): Promise<void> {
     for (const [sha, bytes] of blobs) if (!this.hasBlob(sha)) this.#blobs.set(sha, copyOf(bytes));
   }

@@ -140,6 +140,11 @@ export interface Store {
    * owns, or throws NotFoundError.
    */
   getBlob(sha: string): Uint8Array;
+  /**
+   * The keys of the blobs a stored blob names (the chunks of a large one, store/chunks), none for a
+   * blob stored whole: whatever keeps a blob keeps these too. Throws NotFoundError for an unknown sha.
+   */
+  blobChildren(sha: string): string[];
   /** Put blobs outside a task commit (IncludeFile content, parameters). */
   putBlobs(blobs: Map<string, BlobBytes>): Promise<void>;
 

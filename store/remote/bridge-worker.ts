@@ -150,7 +150,7 @@ async function upload(entries: [string, BlobBytes][], flow: string | undefined):
   const planned = fresh.map(([sha, bytes]) => planBlob(sha, bytes, settings.chunkBytes, () => false));
   const stored = await withDb((db) => db.knownBlobs(planned.flatMap((p) => p.chunks.map(([key]) => key))));
   // A chunk goes up once, even when two blobs of the commit share it.
-  const plans = planned.map((p) => ({ ...p, chunks: p.chunks.filter(([key]) => !stored.has(key) && !stored.add(key)) }));
+  const plans = planned.map((p) => ({ ...p, chunks: p.chunks.filter(([key]) => !stored.has(key) && stored.add(key)) }));
   const put = async (s3: S3Blobs, sha: string, body: Uint8Array, size: number): Promise<BlobRow> => {
     const key = blobKey(location, flow, sha);
     await s3.put(key, body);

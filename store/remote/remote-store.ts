@@ -12,7 +12,7 @@
 import os from "node:os";
 import path from "node:path";
 import type { CachedTask, HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord, BlobBytes } from "../types.js";
-import { chunkBytes, readStored } from "../chunks.js";
+import { chunkBytes, readStored, childBlobs } from "../chunks.js";
 import { BlobCache, cacheMaxBytes } from "./blob-cache.js";
 import { loadRemoteConfig, type RemoteConfig } from "./config.js";
 import { DEFAULT_TIMEOUT_MS, SyncBridge } from "./sync-bridge.js";
@@ -100,6 +100,10 @@ export class RemoteStore implements Store {
 
   getBlob(sha: string): Uint8Array {
     return readStored(sha, this.#stored(sha), (key) => this.#stored(key), this.root);
+  }
+
+  blobChildren(sha: string): string[] {
+    return childBlobs(this.#stored(sha));
   }
 
   /** A blob's or a chunk's stored form: from the local cache, else from S3 (then cached). */
