@@ -47,7 +47,7 @@ export function recordParts(table: RecordTable): Uint8Array[] {
   for (const column of table.columns) {
     const { key, kind } = column;
     if (column.kind === "string") {
-      const text = Buffer.from(column.text, "utf8");
+      const text = column.utf8 ?? Buffer.from(column.text ?? "", "utf8");
       heads.push({ key, kind, textBytes: text.length });
       bodies.push([bytesOf(column.lengths), text]);
     } else if (column.kind === "category") {

@@ -21,8 +21,11 @@ const MAX_CATEGORIES = 65_535;
 export type RecordColumn =
   | { key: string; kind: "number"; values: Float64Array }
   | { key: string; kind: "boolean"; values: Uint8Array }
-  /** The column's strings joined; `lengths[i]` is row i's length in UTF-16 code units. */
-  | { key: string; kind: "string"; text: string; lengths: Uint32Array }
+  /**
+   * The column's strings joined, as the text (when read) or its UTF-8 bytes (when written);
+   * `lengths[i]` is row i's length in UTF-16 code units.
+   */
+  | { key: string; kind: "string"; text?: string; utf8?: Uint8Array; lengths: Uint32Array }
   /** Row i's string is `categories[codes[i]]`. */
   | { key: string; kind: "category"; categories: string[]; codes: Uint8Array | Uint16Array };
 
@@ -116,23 +119,58 @@ return true;`;
   return scan;
 }
 
-function isWellFormed(text: string): boolean {
-  const native = (text as { isWellFormed?: () => boolean }).isWellFormed;
-  if (native) return native.call(text);
-  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+/**
+ * The strings' UTF-8 bytes, one after another; undefined when one holds a lone surrogate, which
+ * UTF-8 cannot. Written here rather than by joining the strings and encoding the result: an
+ * isolate's TextEncoder is a call to the host, and a million-string join costs more than this loop.
+ */
+function utf8Of(strings: readonly string[], utf16Length: number): Uint8Array | undefined {
+  let out = new Uint8Array(utf16Length + 16);
+  let at = 0;
+  for (const s of strings) {
+    if (at + s.length * 3 > out.length) {
+      const grown = new Uint8Array(Math.max(out.length * 2, at + s.length * 3));
+      grown.set(out.subarray(0, at));
+      out = grown;
+    }
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x80) {
+        out[at++] = c;
+      } else if (c < 0x800) {
+        out[at++] = 0xc0 | (c >> 6);
+        out[at++] = 0x80 | (c & 0x3f);
+      } else if (c < 0xd800 || c > 0xdfff) {
+        out[at++] = 0xe0 | (c >> 12);
+        out[at++] = 0x80 | ((c >> 6) & 0x3f);
+        out[at++] = 0x80 | (c & 0x3f);
+      } else {
+        const d = c <= 0xdbff ? s.charCodeAt(i + 1) : 0;
+        if (!(d >= 0xdc00 && d <= 0xdfff)) return undefined;
+        const point = ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+        out[at++] = 0xf0 | (point >> 18);
+        out[at++] = 0x80 | ((point >> 12) & 0x3f);
+        out[at++] = 0x80 | ((point >> 6) & 0x3f);
+        out[at++] = 0x80 | (point & 0x3f);
+        i++;
+      }
+    }
+  }
+  return out.subarray(0, at);
 }
 
 function finish(key: string, kind: Kind, c: Collecting): RecordColumn | undefined {
   if (kind === "number") return { key, kind, values: c.numbers! };
   if (kind === "boolean") return { key, kind, values: c.flags! };
   if (c.seen) {
-    const codes = c.seen.size <= 256 ? Uint8Array.from(c.codes!) : c.codes!;
+    const codes = c.seen.size <= 256 ? new Uint8Array(c.codes!) : c.codes!;
     return { key, kind: "category", categories: [...c.seen.keys()], codes };
   }
-  const text = c.strings!.join("");
+  let utf16Length = 0;
+  for (const length of c.lengths!) utf16Length += length;
   // Text is stored as UTF-8, which cannot hold a lone surrogate: such a value is left to structured clone.
-  if (!isWellFormed(text)) return undefined;
-  return { key, kind: "string", text, lengths: c.lengths! };
+  const utf8 = utf8Of(c.strings!, utf16Length);
+  return utf8 && { key, kind: "string", utf8, lengths: c.lengths! };
 }
 
 /** The array's columns when it is an array of flat records (see above), else undefined. */
@@ -180,7 +218,13 @@ export function isFlatRecordArray(value: unknown): boolean {
   return true;
 }
 
-type RowBuilder = (columns: RecordColumn[], n: number) => Record<string, unknown>[];
+type RowBuilder = (columns: RecordColumn[], n: number, textOf: (column: RecordColumn) => string) => Record<string, unknown>[];
+
+/** A string column's text: read from a blob it is text already; a table not yet stored has its UTF-8. */
+function textOf(column: RecordColumn): string {
+  if (column.kind !== "string") return "";
+  return column.text ?? new TextDecoder().decode(column.utf8);
+}
 const rowBuilders = new Map<string, RowBuilder>();
 
 /** How row i's value of column j is read, in the generated loop. */
@@ -194,7 +238,10 @@ function readValue(column: RecordColumn, j: number): { setup: string; value: str
     case "category":
       return { setup: `const v${j} = ${c}.codes, d${j} = ${c}.categories;`, value: `d${j}[v${j}[i]]` };
     case "string":
-      return { setup: `const t${j} = ${c}.text, l${j} = ${c}.lengths; let o${j} = 0;`, value: `t${j}.slice(o${j}, (o${j} += l${j}[i]))` };
+      return {
+        setup: `const t${j} = textOf(${c}), l${j} = ${c}.lengths; let o${j} = 0;`,
+        value: `t${j}.slice(o${j}, (o${j} += l${j}[i]))`,
+      };
   }
 }
 
@@ -213,6 +260,7 @@ function rowBuilder(columns: RecordColumn[]): RowBuilder {
     build = new Function(
       "columns",
       "n",
+      "textOf",
       `${setup}\nconst out = [];\nfor (let i = 0; i < n; i++) out.push({ ${fields} });\nreturn out;`,
     ) as RowBuilder;
     if (rowBuilders.size > 64) rowBuilders.clear();
@@ -223,5 +271,5 @@ function rowBuilder(columns: RecordColumn[]): RowBuilder {
 
 /** The rows back from their columns. */
 export function recordRows(table: RecordTable): Record<string, unknown>[] {
-  return rowBuilder(table.columns)(table.columns, table.length);
+  return rowBuilder(table.columns)(table.columns, table.length, textOf);
 }
