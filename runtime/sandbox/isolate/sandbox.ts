@@ -238,7 +238,28 @@ export class IsolateSandbox implements Sandbox {
    * committed the task and the front end has sent its reply, which it would otherwise delay.
    */
   private prewarmSoon(): void {
-    setImmediate(() => this.prewarm());
+    setImmediate(() => {
+      const { isolate } = this;
+      if (!isolate || isolate.isDisposed || this.busy) return;
+      // Asked on the isolate's thread, so that the task's caller does not wait for the answer.
+      isolate.getHeapStatistics().then(
+        (heap) => {
+          if (heap.total_heap_size > RECYCLE_HEAP_BYTES) this.recycle(isolate);
+          this.prewarm();
+        },
+        () => undefined, // disposed meanwhile
+      );
+    });
+  }
+
+  /** Tasks whose context stays while their timers run (a notebook cell's). */
+  private lingering = 0;
+
+  /** Replaces a heavy isolate, unless a task runs in it (then after that one). */
+  private recycle(isolate: ivm.Isolate): void {
+    if (this.busy || this.lingering > 0 || isolate !== this.isolate || isolate.isDisposed) return;
+    this.warm = [];
+    isolate.dispose();
   }
 
   private prewarm(): void {
@@ -267,6 +288,7 @@ export class IsolateSandbox implements Sandbox {
 
   async runTask(request: TaskRequest, io: TaskIO, limits: TaskLimits = {}): Promise<TaskResult> {
     const memoryMb = limits.memoryMb ?? DEFAULT_MEMORY_MB;
+    const sandbox = this; // for release(), which may run after this call returns
     this.busy = true;
     this.stopReason = undefined;
     let ready: Awaited<ReturnType<IsolateSandbox["ready"]>>;
@@ -330,6 +352,7 @@ export class IsolateSandbox implements Sandbox {
       }
       if (limits.lingerMs && timers.size > 0) {
         lingering = true;
+        this.lingering++;
         const deadline = setTimeout(() => release(), limits.lingerMs);
         onTimersDrained = () => {
           clearTimeout(deadline);
@@ -344,13 +367,14 @@ export class IsolateSandbox implements Sandbox {
       this.busy = false;
       this.rejectRunning = undefined;
       clearTimeout(watchdog);
-      if (!lingering) {
-        release();
-        this.recycleIfHeavy(isolate);
-      }
+      if (!lingering) release();
       this.prewarmSoon();
     }
     function release(): void {
+      if (lingering) {
+        lingering = false;
+        sandbox.lingering--;
+      }
       for (const t of timers.values()) clearTimeout(t);
       timers.clear();
       onTimersDrained = undefined;
@@ -385,13 +409,6 @@ export class IsolateSandbox implements Sandbox {
       return new TaskMemoryError(step, memoryMb);
     }
     return rebuildUserError(err, this.mapper);
-  }
-
-  private recycleIfHeavy(isolate: ivm.Isolate): void {
-    if (isolate !== this.isolate || isolate.isDisposed) return;
-    if (isolate.getHeapStatisticsSync().total_heap_size <= RECYCLE_HEAP_BYTES) return;
-    this.warm = [];
-    isolate.dispose();
   }
 
   async dispose(): Promise<void> {
