@@ -1,8 +1,8 @@
 /**
  * How a blob sits in a datastore (LMDB's `blobs` database, or S3 objects), the same for both (see
  * store/FORMAT.md). A blob up to the chunk size is stored whole (store/blob-pack). A larger one is
- * a manifest, stored under the blob's sha, naming fixed-size chunks of its bytes, each stored under
- * its own key: a large value is written a chunk at a time from the memory it already occupies, read
+ * a manifest, stored under the blob's sha, naming chunks of its bytes (at most the chunk size), each
+ * stored under its own key: a large value is written a chunk at a time from the memory it already occupies, read
  * straight into the one buffer the reader keeps, and two values that share chunks store them once.
  */
 import { createHash } from "node:crypto";
@@ -53,42 +53,40 @@ export interface BlobLayout {
   manifest?: Uint8Array;
 }
 
-/** Chunk i of the bytes `parts` make together: a view into one part, or a copy where it spans two. */
-function* chunksOf(parts: readonly Uint8Array[], size: number, chunk: number): Generator<Uint8Array> {
-  let part = 0;
-  let offset = 0; // into parts[part]
-  for (let start = 0; start < size; start += chunk) {
-    const length = Math.min(chunk, size - start);
-    while (offset === parts[part]!.byteLength) {
-      part++;
-      offset = 0;
-    }
-    const current = parts[part]!;
-    if (current.byteLength - offset >= length) {
-      yield current.subarray(offset, offset + length);
-      offset += length;
+/** Parts smaller than this are gathered into one chunk with their neighbours (a copy of a few bytes). */
+const SMALL_PART = 64 * 1024;
+
+/**
+ * The chunks of the bytes `parts` make together, in order: each large part cut every `chunk` bytes
+ * (views, no copy: a typed array's memory is written from where it is), small parts next to each
+ * other gathered into one chunk. Cuts follow the parts, so the same value always gets the same
+ * chunks, and a column or an array that two values share is stored once.
+ */
+function* chunksOf(parts: readonly Uint8Array[], chunk: number): Generator<Uint8Array> {
+  let small: Uint8Array[] = [];
+  let smallBytes = 0;
+  function* gathered(): Generator<Uint8Array> {
+    if (smallBytes > 0) yield joined(small, smallBytes);
+    small = [];
+    smallBytes = 0;
+  }
+  for (const part of parts) {
+    if (part.byteLength < SMALL_PART) {
+      small.push(part);
+      smallBytes += part.byteLength;
+      if (smallBytes >= SMALL_PART) yield* gathered();
       continue;
     }
-    const out = new Uint8Array(length);
-    for (let filled = 0; filled < length; ) {
-      while (offset === parts[part]!.byteLength) {
-        part++;
-        offset = 0;
-      }
-      const p = parts[part]!;
-      const n = Math.min(length - filled, p.byteLength - offset);
-      out.set(p.subarray(offset, offset + n), filled);
-      filled += n;
-      offset += n;
-    }
-    yield out;
+    yield* gathered();
+    for (let at = 0; at < part.byteLength; at += chunk) yield part.subarray(at, Math.min(at + chunk, part.byteLength));
   }
+  yield* gathered();
 }
 
 export function layoutBlob(parts: readonly Uint8Array[], size: number, chunkSize: number): BlobLayout {
   if (size <= chunkSize) return { chunks: [], whole: joined(parts, size) };
   const chunks: [string, Uint8Array][] = [];
-  for (const bytes of chunksOf(parts, size, chunkSize)) chunks.push([chunkKey(bytes), bytes]);
+  for (const bytes of chunksOf(parts, chunkSize)) chunks.push([chunkKey(bytes), bytes]);
   const manifest: Manifest = { v: 1, size, chunks: chunks.map(([key, bytes]) => [key, bytes.byteLength]) };
   const json = Buffer.from(JSON.stringify(manifest), "utf8");
   const stored = new Uint8Array(json.length + 1);
