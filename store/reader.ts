@@ -18,8 +18,11 @@ export interface StoreReader {
   getLogs(flow: string, runId: string, step: string, taskId: string): TaskLogs | undefined;
   /** The decoded value of a blob (class envelopes not yet rebuilt). */
   loadBlob(sha: string): unknown;
-  /** A blob in the form it crosses into a sandbox (store/wire); host side only. */
-  loadWire?(sha: string): WireValue;
+  /**
+   * A blob in the form it crosses into a sandbox (store/wire): an array or a table's columns on the
+   * bytes read, not yet rows or copies. Host side only (inside a sandbox the reader is a bridge).
+   */
+  loadWire(sha: string): WireValue;
 }
 
 /** A StoreReader over an open store (host side, and in `process` steps). */

@@ -167,7 +167,7 @@ export class IsolateSandbox implements Sandbox {
     const calls: BridgeCalls = {
       loadBlob: (sha) => {
         const { reader } = task().io;
-        const wire: WireValue = reader.loadWire ? reader.loadWire(sha) : { kind: "value", value: reader.loadBlob(sha) };
+        const wire = reader.loadWire(sha);
         // The store read the blob into memory of its own: its buffers are moved in, never shared.
         return handOver(wire, ivm.ExternalCopy as unknown as ExternalCopyClass);
       },
