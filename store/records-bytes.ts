@@ -64,7 +64,7 @@ export function recordParts(table: RecordTable): Uint8Array[] {
   head.set(MAGIC);
   new DataView(head.buffer).setUint32(4, json.length, true);
   head.set(json, 8);
-  const parts = [head];
+  const parts: Uint8Array[] = [head];
   for (const body of bodies) {
     for (const part of body) {
       parts.push(part);
