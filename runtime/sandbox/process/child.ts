@@ -5,10 +5,27 @@
 import { pathToFileURL } from "node:url";
 import { encodeArtifact, openStore, typeName } from "../../../store/index.js";
 import { storeReader } from "../../../store/index.js";
+import { dieWithParent } from "./parent-watch.js";
 import type { ChildMessage, ChildNotice, RunMessage } from "./protocol.js";
+
+dieWithParent();
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()));
+}
+
+/** Resolves once everything written to the stream so far has reached the pipe (writes complete in order). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) resolve();
+    else stream.write("", () => resolve());
+  });
+}
+
+async function exit(): Promise<never> {
+  // process.exit drops writes still queued for the pipes: what the step printed last would be lost.
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(0);
 }
 
 process.once("message", async (message: RunMessage) => {
@@ -24,17 +41,22 @@ process.once("message", async (message: RunMessage) => {
     display: (kind, data, options) => void process.send!({ type: "display", kind, data, options } satisfies ChildNotice),
     result: (value) => void process.send!({ type: "value", value } satisfies ChildNotice),
   };
+  // Nothing left to do while the step's promise is pending: nothing can settle it any more.
+  const stalled = () => void send({ type: "stalled" }).then(exit);
+  process.once("beforeExit", stalled);
   try {
     const mod = await import(pathToFileURL(message.bundlePath).href);
     const cls = mod[message.flowClassName];
     if (typeof cls !== "function") throw new Error(`The flow file does not export the class ${message.flowClassName}`);
     const outcome = await globalThis.__steplabGuest!.runStep(cls, message.request);
+    process.off("beforeExit", stalled);
     await send({ type: "result", outcome, artifacts });
   } catch (err) {
+    process.off("beforeExit", stalled);
     const e = err instanceof Error ? err : new Error(String(err));
     await send({ type: "error", name: e.name, message: e.message, stack: e.stack, code: (e as { code?: string }).code, artifacts });
   } finally {
     await store.close();
-    process.exit(0);
+    await exit();
   }
 });

@@ -24,4 +24,6 @@ export type ChildMessage =
       code?: string;
       /** What the step set before it threw. */
       artifacts: [string, { bytes: Uint8Array; type: string }][];
-    };
+    }
+  /** The child's event loop emptied while the step's promise was pending: it can never settle. */
+  | { type: "stalled" };
