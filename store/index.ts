@@ -30,3 +30,4 @@ export { storeReader, type StoreReader } from "./reader.js";
 export { registerArtifactClass, toEnvelopes, fromEnvelopes, isEnvelope } from "./envelope.js";
 export { runPathspec, taskPathspec, type TaskPlace } from "./pathspec.js";
 export { ScratchStore } from "./scratch-store.js";
+export { runOwner, ownerGone } from "./run-owner.js";

@@ -12,6 +12,7 @@ import { packBlob, packBlobSync, unpackBlob } from "./blob-pack.js";
 import { compareIds, KEY_MAX, runKey, taskKey } from "./keys.js";
 import { runPathspec, taskPathspec } from "./pathspec.js";
 import { resolveStoreRoot } from "./root.js";
+import { withLiveStatus } from "./run-owner.js";
 import type { CachedTask, HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord } from "./types.js";
 
 export { resolveStoreRoot } from "./root.js";
@@ -166,13 +167,13 @@ class LmdbStore implements Store {
   }
 
   getRun(flow: string, runId: string): RunRecord | undefined {
-    return this.#dbs.runs.get(runKey(flow, runId));
+    return withLiveStatus(this.#dbs.runs.get(runKey(flow, runId)));
   }
 
   listRuns(flow: string): RunRecord[] {
     const runs = [...this.#dbs.runs.getRange({ start: [flow, KEY_MAX], end: [flow], reverse: true }).map((e) => e.value)];
     // Keys already order numeric ids; non-numeric ids (not issued by newRunId) still sort sanely.
-    return runs.sort((a, b) => compareIds(b.runId, a.runId));
+    return runs.sort((a, b) => compareIds(b.runId, a.runId)).map(withLiveStatus);
   }
 
   listFlows(): string[] {

@@ -4,7 +4,11 @@
  * list a run's steps and tasks.
  */
 
-export type RunStatus = "running" | "succeeded" | "failed";
+/**
+ * "killed": the run was stopped from outside (SIGINT, SIGTERM), or its process is gone while it
+ * was still running (kill -9, a crash); its tasks did not all finish.
+ */
+export type RunStatus = "running" | "succeeded" | "failed" | "killed";
 export type TaskStatus = "running" | "succeeded" | "failed";
 
 export interface RunRecord {
@@ -20,7 +24,11 @@ export interface RunRecord {
   originRunId?: string;
   /** Absolute path of the flow file or notebook, for `resume` and the REPL. */
   source?: string;
+  /** The process running the run (its owner) and its machine. */
   pid?: number;
+  host?: string;
+  /** The signal that stopped the run, when status is killed by one. */
+  killedBy?: string;
   /** Step name that failed, when status is failed. */
   failedStep?: string;
 }

@@ -225,9 +225,14 @@ export class Run implements Iterable<Step> {
     // Re-read: a run may still be going on in another process.
     return this.reader.getRun(this.flowName, this.id) ?? this._record;
   }
+  /** "running", "succeeded", "failed", or "killed" (stopped by a signal, or its process is gone). */
+  get status(): RunRecord["status"] {
+    return this.record.status;
+  }
   get successful(): boolean {
     return this.record.status === "succeeded";
   }
+  /** Whether the run has ended, whatever its outcome (a killed run has). */
   get finished(): boolean {
     return this.record.status !== "running";
   }

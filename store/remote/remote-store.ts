@@ -16,6 +16,7 @@ import type { CachedTask, HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, 
 import { BlobCache, cacheMaxBytes } from "./blob-cache.js";
 import { loadRemoteConfig, type RemoteConfig } from "./config.js";
 import { DEFAULT_TIMEOUT_MS, SyncBridge } from "./sync-bridge.js";
+import { withLiveStatus } from "../run-owner.js";
 import { formatS3Root, parseS3Root } from "../s3/index.js";
 
 /** A blob of hundreds of MB may take a while to come down; metadata calls keep the shorter deadline. */
@@ -58,11 +59,11 @@ export class RemoteStore implements Store {
   }
 
   getRun(flow: string, runId: string): RunRecord | undefined {
-    return this.#bridge.callSync("getRun", [flow, runId]) ?? undefined;
+    return withLiveStatus(this.#bridge.callSync<RunRecord | null>("getRun", [flow, runId]) ?? undefined);
   }
 
   listRuns(flow: string): RunRecord[] {
-    return this.#bridge.callSync("listRuns", [flow]);
+    return this.#bridge.callSync<RunRecord[]>("listRuns", [flow]).map(withLiveStatus);
   }
 
   listFlows(): string[] {
