@@ -8,7 +8,21 @@ export interface CliIO {
   isTTY: boolean;
 }
 
+/**
+ * A reader that stops early (`logs … | head`) closes the pipe: the rest of the output has nowhere
+ * to go, and the command ends quietly, as Unix tools do, instead of with an EPIPE stack.
+ */
+function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  if (stream.listenerCount("error") > 0) return;
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
+}
+
 export function processIO(): CliIO {
+  endQuietlyOnClosedPipe(process.stdout);
+  endQuietlyOnClosedPipe(process.stderr);
   return {
     stdout: (t) => void process.stdout.write(t),
     stderr: (t) => void process.stderr.write(t),
