@@ -1,3 +1,4 @@
+import { isStrayCommitRejection } from "../store/index.js";
 /** Where a command writes; the real process or a test's buffers. */
 export interface CliIO {
   stdout(text: string): void;
@@ -20,9 +21,26 @@ function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
   });
 }
 
+let strayCommitsIgnored = false;
+
+/**
+ * When a commit fails (a full disk), lmdb-js rejects internal copies of its promise that nobody
+ * holds; the failure itself reaches steplab through the write it awaits and is reported there.
+ * Anything else unhandled still ends the command, as Node's default does.
+ */
+function ignoreStrayCommitRejections(): void {
+  if (strayCommitsIgnored) return;
+  strayCommitsIgnored = true;
+  process.on("unhandledRejection", (reason) => {
+    if (isStrayCommitRejection(reason)) return;
+    throw reason;
+  });
+}
+
 export function processIO(): CliIO {
   endQuietlyOnClosedPipe(process.stdout);
   endQuietlyOnClosedPipe(process.stderr);
+  ignoreStrayCommitRejections();
   return {
     stdout: (t) => void process.stdout.write(t),
     stderr: (t) => void process.stderr.write(t),

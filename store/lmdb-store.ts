@@ -4,15 +4,18 @@
  * own locking. Blobs are content-addressed; a task commit writes its new blobs, its record and its
  * logs in one transaction, so a reader sees a task whole or not at all, even after kill -9.
  */
-import { mkdirSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { NotFoundError, StoreError } from "../errors/index.js";
-import { packBlob, packBlobSync, unpackBlob } from "./blob-pack.js";
+import { packBlob, packBlobSync } from "./blob-pack.js";
+import { verifiedBlob } from "./blob-verify.js";
 import { compareIds, KEY_MAX, runKey, taskKey } from "./keys.js";
+import { checkLmdbFile } from "./lmdb-file-check.js";
 import { runPathspec, taskPathspec } from "./pathspec.js";
 import { resolveStoreRoot } from "./root.js";
 import { withLiveStatus } from "./run-owner.js";
+import { checkRoom, commitError, queued, writeError } from "./write-failure.js";
 import type { CachedTask, HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord } from "./types.js";
 
 export { resolveStoreRoot } from "./root.js";
@@ -49,7 +52,12 @@ interface SharedEnv {
   env: RootDatabase;
   dbs: Dbs;
   refs: number;
+  /** Blobs this process found intact: hashed once, not on every read or dedup. */
+  intact: Set<string>;
 }
+
+/** How many intact blobs a process remembers (then it starts over). */
+const INTACT_MEMORY = 100_000;
 
 const openEnvs = new Map<string, SharedEnv>();
 
@@ -64,6 +72,13 @@ function openShared(root: string): SharedEnv {
     return existing;
   }
   let env: RootDatabase;
+  // Before mapping it: a file cut short or garbled would crash the process at its first read.
+  checkLmdbFile(root);
+  // LMDB maps its lock file: made on a full disk, its first touch is a SIGBUS.
+  if (!existsSync(join(root, "lock.mdb")) || !existsSync(join(root, "data.mdb"))) {
+    mkdirSync(root, { recursive: true });
+    checkRoom(0, "a new datastore", root);
+  }
   try {
     mkdirSync(root, { recursive: true });
     env = open({
@@ -95,7 +110,7 @@ function openShared(root: string): SharedEnv {
     meta: env.openDB("meta", RECORD_OPTIONS),
     taskCache: env.openDB("taskCache", RECORD_OPTIONS),
   };
-  const shared = { env, dbs, refs: 1 };
+  const shared = { env, dbs, refs: 1, intact: new Set<string>() };
   openEnvs.set(root, shared);
   return shared;
 }
@@ -133,7 +148,7 @@ class LmdbStore implements Store {
       // rolled back (a plain `transaction` callback that throws still commits what it wrote).
       await this.#env.childTransaction(body);
     } catch (err) {
-      throw new StoreError(`could not write ${what} to the steplab datastore at ${this.root}: ${message(err)}`);
+      throw await commitError(err, what, this.root);
     }
   }
 
@@ -142,12 +157,13 @@ class LmdbStore implements Store {
     try {
       this.#env.transactionSync(body);
     } catch (err) {
-      throw new StoreError(`could not write ${what} to the steplab datastore at ${this.root}: ${message(err)}`);
+      throw writeError(err, what, this.root);
     }
   }
 
   newRunId(): string {
     const { meta } = this.#dbs;
+    checkRoom(0, "a new run id", this.root);
     // A synchronous write transaction holds LMDB's writer lock, so two processes cannot both read
     // the same last id.
     return this.#env.transactionSync(() => {
@@ -161,8 +177,9 @@ class LmdbStore implements Store {
 
   async putRun(run: RunRecord): Promise<void> {
     const { runs } = this.#dbs;
+    checkRoom(0, `run ${runPathspec(run)}`, this.root);
     await this.#write(`run ${runPathspec(run)}`, () => {
-      void runs.put(runKey(run.flow, run.runId), run);
+      queued(runs.put(runKey(run.flow, run.runId), run));
     });
   }
 
@@ -193,14 +210,15 @@ class LmdbStore implements Store {
 
   async commitTask({ task, blobs, logs }: TaskCommit): Promise<void> {
     const dbs = this.#dbs;
-    const fresh = [...blobs].filter(([sha]) => !dbs.blobs.doesExist(sha));
+    const fresh = [...blobs].filter(([sha]) => !this.hasBlob(sha));
     const key = taskKey(task.flow, task.runId, task.step, task.taskId);
     const what = `task ${taskPathspec(task)}`;
     const bytes = fresh.reduce((n, [, b]) => n + b.byteLength, 0) + (logs ? logs.stdout.length + logs.stderr.length : 0);
+    checkRoom(bytes, what, this.root);
     if (bytes <= SYNC_COMMIT_BYTES) {
       const packed = fresh.map(([sha, bytes]): [string, Uint8Array] => [sha, packBlobSync(bytes)]);
       this.#writeSync(what, () => {
-        for (const [sha, data] of packed) if (!dbs.blobs.doesExist(sha)) dbs.blobs.putSync(sha, data);
+        for (const [sha, data] of packed) if (!this.hasBlob(sha)) dbs.blobs.putSync(sha, data);
         dbs.tasks.putSync(key, task);
         if (logs) dbs.logs.putSync(key, logs);
       });
@@ -208,16 +226,15 @@ class LmdbStore implements Store {
     }
     const packed = await this.#packNew(blobs);
     await this.#write(what, () => {
-      for (const [sha, data] of packed) if (!dbs.blobs.doesExist(sha)) void dbs.blobs.put(sha, data);
-      void dbs.tasks.put(key, task);
-      if (logs) void dbs.logs.put(key, logs);
+      for (const [sha, data] of packed) if (!this.hasBlob(sha)) queued(dbs.blobs.put(sha, data));
+      queued(dbs.tasks.put(key, task));
+      if (logs) queued(dbs.logs.put(key, logs));
     });
   }
 
   /** Stored forms of the blobs not yet in the store; compressed outside the write transaction. */
   async #packNew(blobs: Map<string, Uint8Array>): Promise<[string, Uint8Array][]> {
-    const { blobs: db } = this.#dbs;
-    const fresh = [...blobs].filter(([sha]) => !db.doesExist(sha));
+    const fresh = [...blobs].filter(([sha]) => !this.hasBlob(sha));
     return Promise.all(fresh.map(async ([sha, bytes]): Promise<[string, Uint8Array]> => [sha, await packBlob(bytes)]));
   }
 
@@ -243,23 +260,57 @@ class LmdbStore implements Store {
     return tasks.sort((a, b) => compareIds(a.taskId, b.taskId));
   }
 
+  /** Whether an intact copy is stored: a damaged one is not reused by dedup, the next write replaces it. */
   hasBlob(sha: string): boolean {
-    return this.#dbs.blobs.doesExist(sha);
+    const { intact, dbs } = this.#live();
+    if (intact.has(sha)) return true;
+    if (!dbs.blobs.doesExist(sha)) return false;
+    try {
+      this.#read(sha, false);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   getBlob(sha: string): Uint8Array {
+    return this.#read(sha, true);
+  }
+
+  #read(sha: string, nameOwners: boolean): Uint8Array {
+    const { intact, dbs } = this.#live();
     // getBinary returns a copy the caller owns (decoded typed arrays may be views on it).
-    const data = this.#dbs.blobs.getBinary(sha);
+    const data = dbs.blobs.getBinary(sha);
     if (!data) throw new NotFoundError(`artifact data ${sha} is not in the datastore at ${this.root}`);
-    return unpackBlob(data);
+    const bytes = verifiedBlob(sha, data, { store: this.root, owners: nameOwners ? () => this.#owners(sha) : undefined });
+    if (intact.size >= INTACT_MEMORY) intact.clear();
+    intact.add(sha);
+    return bytes;
+  }
+
+  /** Which artifacts of which tasks refer to a blob (searched only when it turns out damaged). */
+  #owners(sha: string, limit = 3): string[] {
+    const found: string[] = [];
+    for (const { value: task } of this.#dbs.tasks.getRange({})) {
+      for (const [name, ref] of Object.entries(task.artifacts)) {
+        if (ref.sha === sha) found.push(`artifact '${name}' of ${taskPathspec(task)}`);
+      }
+      if (found.length >= limit) break;
+    }
+    return found;
   }
 
   async putBlobs(blobs: Map<string, Uint8Array>): Promise<void> {
     const { blobs: db } = this.#dbs;
     const packed = await this.#packNew(blobs);
     if (packed.length === 0) return;
+    checkRoom(
+      packed.reduce((n, [, b]) => n + b.byteLength, 0),
+      `${packed.length} artifact blob(s)`,
+      this.root,
+    );
     await this.#write(`${packed.length} artifact blob(s)`, () => {
-      for (const [sha, data] of packed) if (!db.doesExist(sha)) void db.put(sha, data);
+      for (const [sha, data] of packed) if (!this.hasBlob(sha)) queued(db.put(sha, data));
     });
   }
 
@@ -282,10 +333,11 @@ class LmdbStore implements Store {
 
   async addHistory(entry: HistoryEntry): Promise<void> {
     const { meta, history } = this.#dbs;
+    checkRoom(0, "a history entry", this.root);
     await this.#write("a history entry", () => {
       const seq = (meta.get("historySeq") ?? 0) + 1;
-      void meta.put("historySeq", seq);
-      void history.put(seq, entry);
+      queued(meta.put("historySeq", seq));
+      queued(history.put(seq, entry));
     });
   }
 

@@ -158,7 +158,11 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       error: toTaskError(err),
       ...(clientRead ? { clientRead } : {}),
     };
-    await store.commitTask({ task: record, blobs, logs });
+    try {
+      await store.commitTask({ task: record, blobs, logs });
+    } catch {
+      // The store refused the failed record too (its disk is full): the task's error says why.
+    }
     return { record, error: err as Error };
   }
 }

@@ -155,7 +155,18 @@ class RunScheduler {
     const reason: unknown = this.#opts.signal?.reason;
     const killedBy = killed && typeof reason === "string" ? reason : undefined;
     const failedStep = killed ? undefined : failure?.step;
-    await this.#opts.store.putRun({ ...this.#run, status, finishedAt: Date.now(), failedStep, ...(killedBy ? { killedBy } : {}) });
+    let recorded = true;
+    try {
+      await this.#opts.store.putRun({ ...this.#run, status, finishedAt: Date.now(), failedStep, ...(killedBy ? { killedBy } : {}) });
+    } catch (err) {
+      // The datastore refused the run's end (a full disk): say so, and end the run as failed.
+      recorded = false;
+      this.#out.note(`${(err as Error).message}`);
+    }
+    if (!recorded && status === "succeeded") {
+      this.#out.system("Workflow failed.");
+      return { runId, status: "failed" };
+    }
     if (!failure) {
       this.#out.system("Done!");
       return { runId, status };

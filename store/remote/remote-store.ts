@@ -11,7 +11,8 @@
  */
 import os from "node:os";
 import path from "node:path";
-import { unpackBlob } from "../blob-pack.js";
+import { verifiedBlob } from "../blob-verify.js";
+import { taskPathspec } from "../pathspec.js";
 import type { CachedTask, HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord } from "../types.js";
 import { BlobCache, cacheMaxBytes } from "./blob-cache.js";
 import { loadRemoteConfig, type RemoteConfig } from "./config.js";
@@ -96,11 +97,39 @@ export class RemoteStore implements Store {
 
   getBlob(sha: string): Uint8Array {
     const cached = this.#cache.get(sha);
-    if (cached) return unpackBlob(cached);
+    if (cached) {
+      try {
+        return verifiedBlob(sha, cached, { store: this.root, copy: `its local cache at ${this.#cache.dir}` });
+      } catch {
+        // The local copy is damaged: drop it and read the datastore's own.
+        void this.#cache.remove(sha).catch(() => undefined);
+      }
+    }
     const stored = this.#bridge.callSync<Uint8Array>("getBlob", [sha], Math.max(BLOB_TIMEOUT_MS, this.#bridge.timeoutMs));
+    let bytes: Uint8Array;
+    try {
+      bytes = verifiedBlob(sha, stored, { store: this.root, copy: "its S3 object", owners: () => this.#owners(sha) });
+    } catch (err) {
+      // Out of the index, so that the next run storing this value uploads it again instead of reusing it.
+      void this.#bridge.call("forgetBlob", [sha]).catch(() => undefined);
+      throw err;
+    }
     // A copy for the cache, which writes later: the caller's decoded typed arrays may be views on `stored`.
     if (this.#cache.fits(stored.byteLength)) void this.#cache.put(sha, stored.slice()).catch(() => undefined);
-    return unpackBlob(stored);
+    return bytes;
+  }
+
+  #owners(sha: string): string[] {
+    try {
+      const tasks = this.#bridge.callSync<TaskRecord[]>("blobOwners", [sha, 3]);
+      return tasks.flatMap((t) =>
+        Object.entries(t.artifacts)
+          .filter(([, ref]) => ref.sha === sha)
+          .map(([name]) => `artifact '${name}' of ${taskPathspec(t)}`),
+      );
+    } catch {
+      return [];
+    }
   }
 
   putBlobs(blobs: Map<string, Uint8Array>): Promise<void> {

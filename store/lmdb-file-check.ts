@@ -1,0 +1,76 @@
+/**
+ * LMDB maps its data file into memory and trusts it: a file cut short (a full disk during a copy, a
+ * partial restore) or with a garbled header makes the first read past the end a SIGBUS or SIGSEGV,
+ * which kills the process without a word. Before opening, the file is checked against its own
+ * header: both meta pages (LMDB's 0xBEEFC0DE magic, a sane page size) and, for the newer one, the
+ * last page it uses and its trees' roots must lie inside the file.
+ */
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import path from "node:path";
+import { StoreDamagedError } from "./errors.js";
+
+const MAGIC = 0xbeefc0de;
+const P_META = 0x08;
+/** The page header of the LMDB lmdb-js builds (pgno, txnid, pad, flags, lower/upper) precedes the meta. */
+const PAGE_HEADER = 24;
+/** Meta fields after the magic: version, address, mapsize, then the free-page and main trees. */
+const DB_SIZE = 48;
+const META_DBS = PAGE_HEADER + 4 + 4 + 8 + 8;
+const META_LAST_PAGE = META_DBS + 2 * DB_SIZE;
+const META_TXNID = META_LAST_PAGE + 8;
+const META_SIZE = META_TXNID + 8;
+
+interface Meta {
+  pageSize: number;
+  lastPage: bigint;
+  txnid: bigint;
+  roots: bigint[];
+}
+
+function readMeta(page: Buffer, at: string): Meta | string {
+  if (page.length < META_SIZE) return `its ${at} is cut short`;
+  const flags = page.readUInt16LE(18);
+  if (!(flags & P_META) || page.readUInt32LE(PAGE_HEADER) !== MAGIC) return `its ${at} is not an LMDB header`;
+  const pageSize = page.readUInt32LE(META_DBS); // kept in the free-page tree's md_pad
+  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0)
+    return `its ${at} gives an impossible page size (${pageSize})`;
+  const root = (db: number) => page.readBigUInt64LE(META_DBS + db * DB_SIZE + 40);
+  return { pageSize, lastPage: page.readBigUInt64LE(META_LAST_PAGE), txnid: page.readBigUInt64LE(META_TXNID), roots: [root(0), root(1)] };
+}
+
+/** Throws StoreDamagedError if `root`'s data.mdb does not hold what its header says. A missing or empty file is a new store. */
+export function checkLmdbFile(root: string): void {
+  const file = path.join(root, "data.mdb");
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch {
+    return; // not there yet: LMDB creates it
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return;
+    const read = (offset: number) => {
+      const page = Buffer.alloc(META_SIZE);
+      const n = readSync(fd, page, 0, META_SIZE, offset);
+      return page.subarray(0, n);
+    };
+    const first = readMeta(read(0), "first header page");
+    if (typeof first === "string") throw new StoreDamagedError(root, first);
+    const second = readMeta(read(first.pageSize), "second header page");
+    if (typeof second === "string") throw new StoreDamagedError(root, second);
+    const current = second.txnid > first.txnid ? second : first;
+    const pages = BigInt(Math.floor(size / current.pageSize));
+    if (current.lastPage >= pages) {
+      throw new StoreDamagedError(
+        root,
+        `data.mdb is ${size} bytes, but its header says it uses ${(current.lastPage + 1n) * BigInt(current.pageSize)} (the file was cut short)`,
+      );
+    }
+    const outside = current.roots.find((r) => r !== 0xffffffffffffffffn && r > current.lastPage);
+    if (outside !== undefined)
+      throw new StoreDamagedError(root, `its header points at page ${outside}, past the last page ${current.lastPage}`);
+  } finally {
+    closeSync(fd);
+  }
+}
