@@ -2,8 +2,7 @@
  * LMDB maps its data file into memory and trusts it: a file cut short (a full disk during a copy, a
  * partial restore) or with a garbled header makes the first read past the end a SIGBUS or SIGSEGV,
  * which kills the process without a word. Before opening, the file is checked against its own
- * header: both meta pages (LMDB's 0xBEEFC0DE magic, a sane page size) and, for the newer one, the
- * last page it uses and its trees' roots must lie inside the file.
+ * header: its meta pages (LMDB's 0xBEEFC0DE magic, a sane page size) and, for each usable one, the last page it uses and its trees' roots must lie inside the file.
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import path from "node:path";
@@ -19,11 +18,12 @@ const META_DBS = PAGE_HEADER + 4 + 4 + 8 + 8;
 const META_LAST_PAGE = META_DBS + 2 * DB_SIZE;
 const META_TXNID = META_LAST_PAGE + 8;
 const META_SIZE = META_TXNID + 8;
+/** An empty tree's root. */
+const NO_PAGE = 0xffffffffffffffffn;
 
 interface Meta {
   pageSize: number;
   lastPage: bigint;
-  txnid: bigint;
   roots: bigint[];
 }
 
@@ -35,7 +35,7 @@ function readMeta(page: Buffer, at: string): Meta | string {
   if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0)
     return `its ${at} gives an impossible page size (${pageSize})`;
   const root = (db: number) => page.readBigUInt64LE(META_DBS + db * DB_SIZE + 40);
-  return { pageSize, lastPage: page.readBigUInt64LE(META_LAST_PAGE), txnid: page.readBigUInt64LE(META_TXNID), roots: [root(0), root(1)] };
+  return { pageSize, lastPage: page.readBigUInt64LE(META_LAST_PAGE), roots: [root(0), root(1)] };
 }
 
 /** Throws StoreDamagedError if `root`'s data.mdb does not hold what its header says. A missing or empty file is a new store. */
@@ -55,21 +55,23 @@ export function checkLmdbFile(root: string): void {
       const n = readSync(fd, page, 0, META_SIZE, offset);
       return page.subarray(0, n);
     };
+    // LMDB learns the page size from the first header page: it must be sound. The second one may
+    // be damaged (LMDB writes the two in turn and goes by the other).
     const first = readMeta(read(0), "first header page");
     if (typeof first === "string") throw new StoreDamagedError(root, first);
     const second = readMeta(read(first.pageSize), "second header page");
-    if (typeof second === "string") throw new StoreDamagedError(root, second);
-    const current = second.txnid > first.txnid ? second : first;
-    const pages = BigInt(Math.floor(size / current.pageSize));
-    if (current.lastPage >= pages) {
-      throw new StoreDamagedError(
-        root,
-        `data.mdb is ${size} bytes, but its header says it uses ${(current.lastPage + 1n) * BigInt(current.pageSize)} (the file was cut short)`,
-      );
+    const usable = typeof second === "string" ? [first] : [first, second];
+    for (const meta of usable) {
+      const pages = BigInt(Math.floor(size / meta.pageSize));
+      if (meta.lastPage >= pages) {
+        throw new StoreDamagedError(
+          root,
+          `data.mdb is ${size} bytes, but its header says it uses ${(meta.lastPage + 1n) * BigInt(meta.pageSize)} (the file was cut short)`,
+        );
+      }
+      const outside = meta.roots.find((r) => r !== NO_PAGE && r > meta.lastPage);
+      if (outside !== undefined) throw new StoreDamagedError(root, `its header points at page ${outside}, past its last page ${meta.lastPage}`);
     }
-    const outside = current.roots.find((r) => r !== 0xffffffffffffffffn && r > current.lastPage);
-    if (outside !== undefined)
-      throw new StoreDamagedError(root, `its header points at page ${outside}, past the last page ${current.lastPage}`);
   } finally {
     closeSync(fd);
   }

@@ -8,7 +8,7 @@ import { storeReader } from "../../../store/index.js";
 import { dieWithParent } from "./parent-watch.js";
 import type { ChildMessage, ChildNotice, RunMessage } from "./protocol.js";
 
-dieWithParent();
+const watching = dieWithParent();
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()));
@@ -29,6 +29,7 @@ async function exit(): Promise<never> {
 }
 
 process.once("message", async (message: RunMessage) => {
+  await watching;
   const store = openStore(message.storeRoot);
   const artifacts: [string, { bytes: Uint8Array; type: string }][] = [];
   const reader = storeReader(store);

@@ -8,14 +8,24 @@ import { Worker } from "node:worker_threads";
 const CHECK_MS = 250;
 
 const WATCH = `
-const parent = process.ppid;
-setInterval(() => {
-  if (process.ppid !== parent) process.kill(process.pid, "SIGKILL");
-}, ${CHECK_MS});
+const { workerData } = require("node:worker_threads");
+const check = () => { if (process.ppid !== workerData.parent) process.kill(process.pid, "SIGKILL"); };
+check();
+setInterval(check, ${CHECK_MS});
 `;
 
-export function dieWithParent(): void {
-  const watcher = new Worker(WATCH, { eval: true });
-  // The watch never keeps the child alive by itself.
-  watcher.unref();
+/**
+ * Starts the watch; resolves once it runs. A worker starts only when the main thread's event loop
+ * lets it, so the step must not begin (and maybe never yield) before then.
+ */
+export function dieWithParent(): Promise<void> {
+  const watcher = new Worker(WATCH, { eval: true, workerData: { parent: process.ppid } });
+  return new Promise((resolve) => {
+    // Once it runs, the watch never keeps the child alive by itself.
+    watcher.once("online", () => {
+      watcher.unref();
+      resolve();
+    });
+    watcher.once("error", () => resolve());
+  });
 }
