@@ -45,7 +45,7 @@ export function checkCopySize(what: string, args: readonly unknown[], limit: num
     }
     if (bytes > limit) {
       throw new RangeError(
-        `${USER_NAMES[what] ?? what}: the value is too large to hand to steplab (more than this step's memory limit, ${Math.round(limit / 2 ** 20)} MB)`,
+        `${USER_NAMES[what] ?? what}: the value is too large to hand to steplab (more than the step's memoryMb, ${Math.round(limit / 2 ** 20)} MB)`,
       );
     }
   }

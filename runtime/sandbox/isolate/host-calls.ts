@@ -63,7 +63,7 @@ function byteCount(value: unknown): number {
 
 function withinMemory(bytes: number, hooks: TaskHooks, what: string): void {
   if (bytes > hooks.memoryBytes) {
-    throw new RangeError(`${what}: ${bytes} bytes is more than this step's memory limit (${Math.round(hooks.memoryBytes / 2 ** 20)} MB)`);
+    throw new RangeError(`${what}: ${bytes} bytes is more than the step's memoryMb (${Math.round(hooks.memoryBytes / 2 ** 20)} MB)`);
   }
 }
 

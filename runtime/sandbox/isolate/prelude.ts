@@ -62,7 +62,9 @@ function describe(value: unknown): string {
 function write(stream: "stdout" | "stderr", args: unknown[]): void {
   try {
     bridge.log(stream, args);
-  } catch {
+  } catch (err) {
+    // Too large to hand over: printing it as text would be larger still.
+    if (err instanceof RangeError) throw err;
     // Some argument could not be copied to the host (a function, a proxy): print what we can.
     bridge.logText(stream, args.map(describe).join(" "));
   }
