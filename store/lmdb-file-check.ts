@@ -70,7 +70,8 @@ export function checkLmdbFile(root: string): void {
         );
       }
       const outside = meta.roots.find((r) => r !== NO_PAGE && r > meta.lastPage);
-      if (outside !== undefined) throw new StoreDamagedError(root, `its header points at page ${outside}, past its last page ${meta.lastPage}`);
+      if (outside !== undefined)
+        throw new StoreDamagedError(root, `its header points at page ${outside}, past its last page ${meta.lastPage}`);
     }
   } finally {
     closeSync(fd);

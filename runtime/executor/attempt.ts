@@ -17,6 +17,7 @@ import {
 } from "../../store/index.js";
 import { partialArtifacts, type EncodedArtifact, type Sandbox, type TaskIO, type TaskLimits, type TaskRequest } from "../sandbox/index.js";
 import { watchClientReads } from "./client-reads.js";
+import { TaskLog } from "./task-log.js";
 import type { TaskExecution, TaskOutcome, TaskSpec } from "./types.js";
 
 export interface AttemptEnv {
@@ -99,7 +100,7 @@ function sandboxRequest(spec: TaskSpec): TaskRequest {
 /** Runs attempt `attempt` of the task and commits it, succeeded or failed. */
 export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEnv): Promise<TaskOutcome> {
   const { store, io } = env;
-  const logs = { stdout: "", stderr: "" };
+  const log = new TaskLog();
   const base: TaskRecord = { ...startingRecord(spec, "running", attempt), pid: process.pid };
   // Visible as running (finished = false) while it runs; not awaited: LMDB keeps write order.
   // A failure here (a remote datastore out of reach) surfaces in the final commit below.
@@ -117,7 +118,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       io.onStarted?.(pid);
     },
     output: (stream, text) => {
-      logs[stream] += text;
+      log.add(stream, text);
       io.onOutput(stream, text);
     },
   };
@@ -141,11 +142,11 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       next: result.outcome.next ? { ...result.outcome.next } : undefined,
       ...(clientRead ? { clientRead } : {}),
     };
-    await store.commitTask({ task: record, blobs, logs });
+    await store.commitTask({ task: record, blobs, logs: log.logs() });
     return { record };
   } catch (err) {
     // The error ends the task's stderr, where `logs` and `task.stderr` show it (as Metaflow keeps the traceback).
-    logs.stderr += `${logs.stderr === "" || logs.stderr.endsWith("\n") ? "" : "\n"}${describeFailure(err)}\n`;
+    log.append("stderr", `${describeFailure(err)}\n`);
     const artifacts: Record<string, ArtifactRef> = { ...spec.initial };
     const blobs = new Map<string, Uint8Array>();
     const partial = partialArtifacts(err);
@@ -159,7 +160,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       ...(clientRead ? { clientRead } : {}),
     };
     try {
-      await store.commitTask({ task: record, blobs, logs });
+      await store.commitTask({ task: record, blobs, logs: log.logs() });
     } catch {
       // The store refused the failed record too (its disk is full): the task's error says why.
     }
