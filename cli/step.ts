@@ -15,7 +15,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import path from "node:path";
-import { decodeArtifact, runOwner, type Frame, type RunRecord, type Store, type TaskRecord } from "../store/index.js";
+import { decodeArtifact, type Frame, type RunRecord, type Store, type TaskRecord } from "../store/index.js";
 import { UsageError } from "../errors/index.js";
 import type { FlowGraph, StepNode } from "../runtime/graph/index.js";
 import {
@@ -134,7 +134,8 @@ async function runRecordFor(store: Store, graph: FlowGraph, a: StepArgs, io: Cli
     parameters: refs,
     createdAt: Date.now(),
     source: graph.file,
-    ...runOwner(),
+    // No owner: an orchestrator's pods each run a task and exit; the run outlives every one of them.
+    pid: process.pid,
   };
   await store.putRun(run);
   return run;
