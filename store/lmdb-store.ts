@@ -10,6 +10,7 @@ import { open, type Database, type RootDatabase } from "lmdb";
 import { NotFoundError, StoreError } from "../errors/index.js";
 import { packBlob, packBlobSync } from "./blob-pack.js";
 import { verifiedBlob } from "./blob-verify.js";
+import { StoreFullError } from "./errors.js";
 import { compareIds, KEY_MAX, runKey, taskKey } from "./keys.js";
 import { checkLmdbFile } from "./lmdb-file-check.js";
 import { runPathspec, taskPathspec } from "./pathspec.js";
@@ -74,13 +75,10 @@ function openShared(root: string): SharedEnv {
   let env: RootDatabase;
   // Before mapping it: a file cut short or garbled would crash the process at its first read.
   checkLmdbFile(root);
-  // LMDB maps its lock file: made on a full disk, its first touch is a SIGBUS.
-  if (!existsSync(join(root, "lock.mdb")) || !existsSync(join(root, "data.mdb"))) {
-    mkdirSync(root, { recursive: true });
-    checkRoom(0, "a new datastore", root);
-  }
   try {
     mkdirSync(root, { recursive: true });
+    // LMDB maps its lock file: made on a full disk, its first touch is a SIGBUS.
+    if (!existsSync(join(root, "lock.mdb")) || !existsSync(join(root, "data.mdb"))) checkRoom(0, "a new datastore", root);
     env = open({
       path: root,
       // The root may look like a file name (".../store.db"); it is always a directory.
@@ -96,6 +94,7 @@ function openShared(root: string): SharedEnv {
       noSync: true,
     });
   } catch (err) {
+    if (err instanceof StoreFullError) throw err;
     throw new StoreError(
       `cannot open the steplab datastore at ${root}: ${message(err)}. ` +
         `Check that this directory can be created and written, or set STEPLAB_DATASTORE to another directory.`,
