@@ -1,4 +1,3 @@
-import { isStrayCommitRejection } from "../store/index.js";
 /** Where a command writes; the real process or a test's buffers. */
 export interface CliIO {
   stdout(text: string): void;
@@ -32,7 +31,8 @@ function ignoreStrayCommitRejections(): void {
   if (strayCommitsIgnored) return;
   strayCommitsIgnored = true;
   process.on("unhandledRejection", (reason) => {
-    if (isStrayCommitRejection(reason)) return;
+    // lmdb-js marks them with the commitError it keeps beside "Commit failed".
+    if (reason instanceof Error && "commitError" in reason) return;
     throw reason;
   });
 }

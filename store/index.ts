@@ -26,7 +26,6 @@ export {
 export type { RemoteConfig, S3Settings, S3Location, RemoteStoreOptions } from "./remote/index.js";
 export { encodeArtifact, decodeArtifact, typeName, sha256 } from "./codec.js";
 export { ArtifactEncodeError, BlobDamagedError, StoreDamagedError, StoreFullError } from "./errors.js";
-export { isStrayCommitRejection } from "./write-failure.js";
 export { storeReader, type StoreReader } from "./reader.js";
 export { registerArtifactClass, toEnvelopes, fromEnvelopes, isEnvelope } from "./envelope.js";
 export { runPathspec, taskPathspec, type TaskPlace } from "./pathspec.js";

@@ -88,8 +88,3 @@ export function checkRoom(bytes: number, what: string, root: string): void {
   if (free !== undefined) lastSeen.set(root, { free, at: now });
   if (free !== undefined && free < needed) throw fullError(root, what, `${megabytes(free)} free, about ${megabytes(needed)} needed`);
 }
-
-/** Whether an lmdb-js promise rejection is one of its stray copies of a failed commit (reported once, by the awaited write). */
-export function isStrayCommitRejection(reason: unknown): boolean {
-  return reason instanceof Error && "commitError" in reason;
-}
