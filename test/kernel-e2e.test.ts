@@ -114,6 +114,7 @@ describe.skipIf(!canRunKernel)("steplab kernel driven by jupyter_client", () => 
       complete: { code: "Math.ma", cursor: 7 },
       inspect: { code: "Math.max", cursor: 8 },
       incomplete: "function f() {",
+      unstored: "//% skip\n'kept out of the history'",
       forged: "//% skip\nconsole.log('FORGED')",
     };
     const cellsFile = join(dir, "cells.json");
@@ -145,6 +146,9 @@ describe.skipIf(!canRunKernel)("steplab kernel driven by jupyter_client", () => 
     const tail = r.history.tail.history.map((h: unknown[]) => h[2]);
     expect(tail).toContain(cells.ok[0]);
     expect(tail).toContain(cells.error);
+    // store_history=False runs the cell but keeps it out of the history.
+    expect(r.unstored.reply.status).toBe("ok");
+    expect(tail).not.toContain(cells.unstored);
 
     expect(r.forged.answered).toBe(false);
     expect(r.forged.iopub_for_forged).toEqual([]);

@@ -12,7 +12,14 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ReplApp, clientExplorerSource, memoryHistory, type HistoryStore } from "../repl/index.js";
-import type { CellSink, ExecuteOptions, ExecuteOutcome, NotebookSession, SessionState } from "../runtime/session/index.js";
+import {
+  type CellSink,
+  type ExecuteOptions,
+  type ExecuteOutcome,
+  InputHistory,
+  type NotebookSession,
+  type SessionState,
+} from "../runtime/session/index.js";
 import { encodeArtifact, openStore, sha256, typeName, type Store } from "../store/index.js";
 import { storeReader } from "../store/index.js";
 
@@ -24,6 +31,7 @@ class VmSession implements NotebookSession {
   readonly executed: { source: string; tags: string[] }[] = [];
   state: SessionState = { flow: "ReplTestFlow", stale: [], steps: [] };
   interrupts = 0;
+  readonly history = InputHistory.inMemory({ session: "repl" });
   private ctx = vm.createContext({});
   private abort: (() => void) | undefined;
   private sink: CellSink | undefined;

@@ -12,7 +12,6 @@ import {
   resolveStoreRoot,
   type ArtifactRef,
   type Frame,
-  type HistoryEntry,
   type RunRecord,
   type Store,
   type TaskRecord,
@@ -53,6 +52,7 @@ import type {
   SessionState,
 } from "./types.js";
 import { LanguageSupport } from "./language-support.js";
+import { InputHistory } from "./history.js";
 
 export interface SessionOptions {
   storeRoot?: string;
@@ -100,13 +100,17 @@ export class Session implements NotebookSession {
   private parameterRefs: Record<string, ArtifactRef> = {};
   private readonly cwd: string;
   private readonly memoryMb: number;
-  private historyLine = 0;
+  readonly history: InputHistory;
   private readonly language = new LanguageSupport();
 
   constructor(private readonly opts: SessionOptions = {}) {
     const env = opts.env ?? process.env;
     this.store = openStore(opts.storeRoot ?? resolveStoreRoot(opts.cwd ?? process.cwd(), env));
     this.reader = storeReader(this.store);
+    this.history = new InputHistory(this.store, {
+      session: opts.historySession ?? "notebook",
+      onError: (err) => process.stderr.write(`steplab: could not save input history: ${(err as Error).message}\n`),
+    });
     this.flowName = sessionFlowName({ ...opts, env });
     this.cwd = opts.cwd ?? (opts.notebookPath ? path.dirname(path.resolve(opts.notebookPath)) : process.cwd());
     this.memoryMb = opts.memoryMb ?? (Number(env.STEPLAB_CELL_MEMORY_MB) || DEFAULT_CELL_MEMORY_MB);
@@ -162,7 +166,7 @@ export class Session implements NotebookSession {
     } catch (err) {
       return { status: "error", error: cellError(err) };
     }
-    if (!opts.silent && opts.storeHistory !== false) this.addHistory(code, opts.executionCount);
+    if (!opts.silent && opts.storeHistory !== false) this.history.add(code, opts.executionCount);
     try {
       if (directives.kind === "magic") {
         if (directives.magic!.name === "flow") this.remember(code, opts, directives);
@@ -556,21 +560,6 @@ export class Session implements NotebookSession {
 
   get workingDirectory(): string {
     return this.cwd;
-  }
-
-  // ---- history --------------------------------------------------------------------------
-
-  /** Lines are the front end's execution counts when it has them (Jupyter's In [N]). */
-  private addHistory(source: string, executionCount?: number): void {
-    this.historyLine = executionCount ?? this.historyLine + 1;
-    // Written beside the cell, not before it: LMDB keeps the order, and the cell need not wait.
-    this.store
-      .addHistory({ session: this.opts.historySession ?? "notebook", line: this.historyLine, source, at: Date.now() })
-      .catch((err: unknown) => process.stderr.write(`steplab: could not save input history: ${(err as Error).message}\n`));
-  }
-
-  history(limit?: number): HistoryEntry[] {
-    return this.store.listHistory(limit);
   }
 
   // ---- language ---------------------------------------------------------------------------
