@@ -4,30 +4,7 @@
  * events of their own; `KeyDecoder` keeps the state needed to make a bracketed paste one edit.
  */
 import type { Key } from "ink";
-
-export type Action =
-  | { type: "insert"; text: string }
-  /** Typed-ahead text followed by Enter (e.g. a terminal delivering "1+1\r" in one read). */
-  | { type: "insert-submit"; text: string }
-  | { type: "submit" }
-  | { type: "newline" }
-  | { type: "backspace" }
-  | { type: "delete-forward" }
-  | { type: "left" }
-  | { type: "right" }
-  | { type: "up" }
-  | { type: "down" }
-  | { type: "home" }
-  | { type: "end" }
-  | { type: "tab" }
-  | { type: "interrupt" } // Ctrl-C
-  | { type: "eof" } // Ctrl-D
-  | { type: "search" } // Ctrl-R
-  | { type: "cancel" } // Esc, Ctrl-G
-  | { type: "kill-line-start" }
-  | { type: "kill-line-end" }
-  | { type: "delete-word" }
-  | { type: "none" };
+import type { KeyAction } from "./model/index.js";
 
 const PASTE_START = "\x1b[200~";
 const PASTE_END = "\x1b[201~";
@@ -49,7 +26,7 @@ export class KeyDecoder {
     return this.paste !== undefined;
   }
 
-  decode(input: string, key: Key): Action {
+  decode(input: string, key: Key): KeyAction {
     // Ink strips the ESC of the markers it splits out; a raw chunk may still carry them whole.
     if (input === "[200~" || input === PASTE_START) {
       this.paste = "";
@@ -122,7 +99,7 @@ export class KeyDecoder {
     return { type: "insert", text: input };
   }
 
-  private endPaste(): Action {
+  private endPaste(): KeyAction {
     const text = this.paste ?? "";
     this.paste = undefined;
     return text ? { type: "insert", text: normalizeText(text) } : { type: "none" };
