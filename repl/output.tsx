@@ -5,20 +5,18 @@
 import type React from "react";
 import { Box, Text } from "ink";
 import chalk from "chalk";
+import { stripVTControlCharacters } from "node:util";
 import type { CellError } from "../runtime/session/index.js";
 import type { NotebookCell, OutputItem } from "./model/index.js";
 import { highlight } from "./highlight.js";
 import { bundleText } from "./mime.js";
 import { continuationLabel, promptLabel } from "./editor.js";
 
-// eslint-disable-next-line no-control-regex
-const ANSI = /\x1b\[[0-9;]*m/g;
-
 export function errorLines(error: CellError): string[] {
   const head = `${error.ename}: ${error.evalue}`;
   const trace = error.traceback.flatMap((t) => t.split("\n"));
   // Jupyter-style tracebacks often end with the "ename: evalue" line already; print it once.
-  const hasHead = trace.some((l) => l.replace(ANSI, "").includes(head));
+  const hasHead = trace.some((l) => stripVTControlCharacters(l).includes(head));
   return hasHead ? trace : [head, ...trace];
 }
 

@@ -17,6 +17,8 @@ import {
   initialState,
   reduce,
 } from "../repl/model/index.js";
+import { explorerCommand, keysOf } from "../repl/explorer-keys.js";
+import { type Content, type Frame, initialStack, type Level, navigate, top } from "../repl/explorer-model.js";
 import type { ExecuteOutcome } from "../runtime/session/index.js";
 
 const NAMES = ["alphaOther", "alphaValue", "betaOnly"];
@@ -392,5 +394,69 @@ describe("repl model: a running cell's output", () => {
     r.finish({ status: "ok" });
     expect(r.lines.slice(1)).toEqual(["stderr: half\n", "display: 100%"]);
     expect(r.state.liveDisplays.size).toBe(0);
+  });
+});
+
+describe("explorer model: navigation", () => {
+  // What each level shows, as a store with one flow, two runs and a long log would.
+  const content = (level: Level): Content => {
+    switch (level.kind) {
+      case "flows":
+        return { rows: [{ label: "ZooFlow", open: () => ({ kind: "runs", flow: "ZooFlow" }) }] };
+      case "runs":
+        return {
+          rows: ["2", "1"].map((run) => ({ label: run, open: () => ({ kind: "steps", flow: level.flow, run }) })),
+        };
+      case "steps":
+        return { rows: [{ label: "start" }] };
+      default:
+        return { lines: Array.from({ length: 50 }, (_, i) => `line ${i}`) };
+    }
+  };
+  const view = { content, listHeight: 10 };
+  const run = (stack: readonly Frame[], ...keys: string[]) =>
+    keys.reduce((s, k) => {
+      const cmd = explorerCommand(k === "\r" ? "" : k, k === "\r" ? { return: true } : {});
+      return cmd ? navigate(s, cmd, view) : s;
+    }, stack);
+
+  it("opens the selected row, moves within bounds, and goes back up", () => {
+    let s = run(
+      initialStack(() => ["ZooFlow"]),
+      "\r",
+      "j",
+      "j",
+      "j",
+    );
+    expect(top(s)).toEqual({ level: { kind: "runs", flow: "ZooFlow" }, selected: 1 });
+    s = run(s, "\r");
+    expect(top(s).level).toEqual({ kind: "steps", flow: "ZooFlow", run: "1" });
+    s = run(s, "\r"); // a row that opens nothing
+    expect(s).toHaveLength(3);
+    s = run(s, "h", "h", "h");
+    expect(s).toHaveLength(1);
+  });
+
+  it("%explore FLOW starts at its runs with the flows one step back", () => {
+    const s = initialStack(() => ["Other", "ZooFlow"], "ZooFlow");
+    expect(s.map((f) => f.level.kind)).toEqual(["flows", "runs"]);
+    expect(s[0]?.selected).toBe(1);
+  });
+
+  it("a detail view scrolls by line and by page, never past its last screen", () => {
+    const s = [{ level: { kind: "log", flow: "F", run: "1", step: "s", task: "1", stream: "stdout" } as Level, selected: 0 }];
+    expect(top(run(s, " ")).selected).toBe(10);
+    expect(top(run(s, "G")).selected).toBe(40);
+    expect(top(run(s, "G", "k", "g")).selected).toBe(0);
+  });
+
+  it("takes keys typed ahead in one chunk one by one, a CR as Enter; q leaves", () => {
+    expect(keysOf("\rj\r", { ctrl: false, meta: false } as never).map(([i, k]) => [i, k.return ?? false])).toEqual([
+      ["", true],
+      ["j", false],
+      ["", true],
+    ]);
+    expect(explorerCommand("q", {})).toEqual({ type: "leave" });
+    expect(explorerCommand("", { escape: true })).toEqual({ type: "leave" });
   });
 });
