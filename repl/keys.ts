@@ -19,6 +19,33 @@ export function normalizeText(text: string): string {
   );
 }
 
+/** Ink strips the ESC of the markers it splits out; a raw chunk may still carry them whole. */
+function isPasteMarker(input: string): boolean {
+  return input === "[200~" || input === PASTE_START || input === "[201~" || input === PASTE_END;
+}
+
+/**
+ * Several keys in one read: a paste without bracketed-paste mode, or keys typed ahead while the
+ * REPL was busy. A final CR is the Enter that ended the typing; CRs inside are line breaks;
+ * Backspace (DEL, BS) erases as it would have one key at a time.
+ */
+function typedAhead(input: string): KeyAction[] {
+  const submit = /[^\r]\r$/.test(input);
+  const actions: KeyAction[] = [];
+  for (const part of (submit ? input.slice(0, -1) : input).split(/([\x7f\b])/)) {
+    if (part === "\x7f" || part === "\b") actions.push({ type: "backspace" });
+    else if (part !== "") {
+      const text = normalizeText(part);
+      if (text) actions.push({ type: "insert", text });
+    }
+  }
+  if (!submit) return actions.length ? actions : [{ type: "none" }];
+  const last = actions[actions.length - 1];
+  if (last?.type === "insert") actions[actions.length - 1] = { type: "insert-submit", text: last.text };
+  else actions.push({ type: "submit" });
+  return actions;
+}
+
 export class KeyDecoder {
   private paste: string | undefined;
 
@@ -26,8 +53,14 @@ export class KeyDecoder {
     return this.paste !== undefined;
   }
 
-  decode(input: string, key: Key): KeyAction {
-    // Ink strips the ESC of the markers it splits out; a raw chunk may still carry them whole.
+  /** The actions of one input event: usually one key, several when keys arrive in one read. */
+  decode(input: string, key: Key): KeyAction[] {
+    const paste = this.paste !== undefined || isPasteMarker(input) || input.includes(PASTE_START) || input.includes(PASTE_END);
+    if (!paste && input.length > 1 && !key.ctrl && !key.meta) return typedAhead(input);
+    return [this.decodeKey(input, key)];
+  }
+
+  private decodeKey(input: string, key: Key): KeyAction {
     if (input === "[200~" || input === PASTE_START) {
       this.paste = "";
       return { type: "none" };
@@ -89,12 +122,7 @@ export class KeyDecoder {
     if (key.escape) return { type: "cancel" };
     if (key.ctrl || input === "") return { type: "none" };
     if (key.meta && input.length === 1) return { type: "none" }; // unbound Alt-key
-    if (input.length > 1) {
-      // Several keys in one read: a paste without bracketed-paste mode, or typed-ahead keys.
-      // A final CR is the Enter that ended the typing; CRs inside are line breaks.
-      if (/[^\r]\r$/.test(input)) return { type: "insert-submit", text: normalizeText(input.slice(0, -1)) };
-      return { type: "insert", text: normalizeText(input) };
-    }
+    if (input.length > 1) return { type: "insert", text: normalizeText(input) };
     if (input < " ") return { type: "none" };
     return { type: "insert", text: input };
   }

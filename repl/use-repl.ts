@@ -55,8 +55,13 @@ export function useRepl(opts: UseReplOptions): { state: ReplState; dispatch: (a:
 
   // Bracketed paste spans several input events: the decoder keeps that state between them.
   const decoder = useMemo(() => new KeyDecoder(), []);
-  useInput((input, key) => controller.dispatch({ type: "key", key: decoder.decode(input, key) }), {
-    isActive: state.exploring === undefined,
-  });
+  useInput(
+    (input, key) => {
+      for (const k of decoder.decode(input, key)) controller.dispatch({ type: "key", key: k });
+    },
+    {
+      isActive: state.exploring === undefined,
+    },
+  );
   return { state, dispatch: controller.dispatch };
 }

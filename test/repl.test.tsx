@@ -267,6 +267,17 @@ describe("repl: editing and running cells", () => {
     await r.waitFor("Out[2]: 2");
   });
 
+  it("keys that arrive in one read, Backspace included, edit the prompt as if typed one by one", async () => {
+    const r = start();
+    await tick();
+    await r.press("abcd\x7f\x7fx"); // a busy REPL gets a fast typist's keys in one chunk
+    expect(promptArea(r.screen())).toContain("In [1]: abx");
+    await r.press("\x15"); // Ctrl-U
+    await r.press("1 + 22\x7f3\r");
+    await r.waitFor("Out[1]: 24");
+    expect(r.session.executed.map((c) => c.source)).toEqual(["1 + 23"]);
+  });
+
   it("completes from the session: a single match is inserted, several show candidates and Tab cycles", async () => {
     const r = start();
     await tick();
