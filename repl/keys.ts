@@ -24,20 +24,41 @@ function isPasteMarker(input: string): boolean {
   return input === "[200~" || input === PASTE_START || input === "[201~" || input === PASTE_END;
 }
 
+/** Ctrl-letter bindings, as readline has them. */
+const CTRL_KEYS: Record<string, KeyAction> = {
+  c: { type: "interrupt" },
+  d: { type: "eof" },
+  r: { type: "search" },
+  a: { type: "home" },
+  e: { type: "end" },
+  b: { type: "left" },
+  f: { type: "right" },
+  p: { type: "up" },
+  n: { type: "down" },
+  g: { type: "cancel" },
+  u: { type: "kill-line-start" },
+  k: { type: "kill-line-end" },
+  w: { type: "delete-word" },
+  h: { type: "backspace" },
+};
+
 /**
  * Several keys in one read: a paste without bracketed-paste mode, or keys typed ahead while the
- * REPL was busy. A final CR is the Enter that ended the typing; CRs inside are line breaks;
- * Backspace (DEL, BS) erases as it would have one key at a time.
+ * REPL was busy. Text (tabs and line breaks included) is inserted; a final CR is the Enter that
+ * ended the typing, CRs inside are line breaks; Backspace and Ctrl-keys act as they would have
+ * one at a time.
  */
 function typedAhead(input: string): KeyAction[] {
   const submit = /[^\r]\r$/.test(input);
   const actions: KeyAction[] = [];
-  for (const part of (submit ? input.slice(0, -1) : input).split(/([\x7f\b])/)) {
-    if (part === "\x7f" || part === "\b") actions.push({ type: "backspace" });
-    else if (part !== "") {
-      const text = normalizeText(part);
-      if (text) actions.push({ type: "insert", text });
-    }
+  for (const part of (submit ? input.slice(0, -1) : input).split(/([\x00-\x08\x0b\x0c\x0e-\x1f\x7f])/)) {
+    if (part === "") continue;
+    const code = part.charCodeAt(0);
+    if (part.length === 1 && (code === 0x7f || code === 0x08)) actions.push({ type: "backspace" });
+    else if (part.length === 1 && code < 0x20) {
+      const bound = CTRL_KEYS[String.fromCharCode(code + 0x60)];
+      if (bound) actions.push(bound);
+    } else actions.push({ type: "insert", text: normalizeText(part) });
   }
   if (!submit) return actions.length ? actions : [{ type: "none" }];
   const last = actions[actions.length - 1];
@@ -77,38 +98,8 @@ export class KeyDecoder {
     if (input === "\n" && !key.return) return { type: "newline" }; // Ctrl-J
     if (key.return) return key.meta ? { type: "newline" } : { type: "submit" };
     if (key.ctrl) {
-      switch (input) {
-        case "c":
-          return { type: "interrupt" };
-        case "d":
-          return { type: "eof" };
-        case "r":
-          return { type: "search" };
-        case "a":
-          return { type: "home" };
-        case "e":
-          return { type: "end" };
-        case "b":
-          return { type: "left" };
-        case "f":
-          return { type: "right" };
-        case "p":
-          return { type: "up" };
-        case "n":
-          return { type: "down" };
-        case "g":
-          return { type: "cancel" };
-        case "u":
-          return { type: "kill-line-start" };
-        case "k":
-          return { type: "kill-line-end" };
-        case "w":
-          return { type: "delete-word" };
-        case "h":
-          return { type: "backspace" };
-        default:
-          break;
-      }
+      const bound = CTRL_KEYS[input];
+      if (bound) return bound;
     }
     if (key.upArrow) return { type: "up" };
     if (key.downArrow) return { type: "down" };

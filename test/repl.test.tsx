@@ -272,8 +272,9 @@ describe("repl: editing and running cells", () => {
     await tick();
     await r.press("abcd\x7f\x7fx"); // a busy REPL gets a fast typist's keys in one chunk
     expect(promptArea(r.screen())).toContain("In [1]: abx");
-    await r.press("\x15"); // Ctrl-U
-    await r.press("1 + 22\x7f3\r");
+    await r.press("y\x15z"); // Ctrl-U among them
+    expect(promptArea(r.screen())).toMatch(/In \[1\]: z\s*\n/);
+    await r.press("\x7f1 + 22\x7f3\r");
     await r.waitFor("Out[1]: 24");
     expect(r.session.executed.map((c) => c.source)).toEqual(["1 + 23"]);
   });
