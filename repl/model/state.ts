@@ -8,6 +8,7 @@ import { atDraft, type HistoryCursor } from "./history-cursor.js";
 
 /** A cell of a notebook opened with `steplab repl NB.ipynb` (listed, run by `%run N` / `%runall`). */
 export interface NotebookCell {
+  /** The nbformat cell id: re-running the cell updates its step instead of adding one. */
   id?: string;
   cellType: "code" | "markdown" | "raw";
   source: string;
