@@ -17,5 +17,4 @@ export type { Effect, KeyAction, ReplAction, ReplEnv, SinkEvent, Update } from "
 export { INTERRUPTED } from "./output.js";
 export { QUEUED_NOTICE } from "./run-queue.js";
 export { isReplMagic, parseReplMagic, type ReplMagic } from "./magics.js";
-export * as editor from "./editor-state.js";
 export type { EditorState } from "./editor-state.js";
