@@ -4,7 +4,7 @@
  */
 import type { CellError, CellSink, ExecuteOutcome, NotebookSession, Progress } from "../runtime/session/index.js";
 import { codePointToUtf16, utf16ToCodePoint } from "./cursor.js";
-import { type HistoryQuery, queryHistory } from "./history.js";
+import { type HistoryQuery, type HistoryRow, queryHistory } from "./history.js";
 import { PROTOCOL_VERSION, type JupyterMessage } from "./wire.js";
 
 export type ReplyChannel = "shell" | "control";
@@ -213,7 +213,7 @@ const isComplete: Handler = async (ctx, req, channel) => {
 
 const history: Handler = async (ctx, req, channel) => {
   const c = req.content as HistoryQuery & { output?: boolean };
-  let entries: ReturnType<typeof queryHistory>;
+  let entries: HistoryRow[];
   try {
     entries = queryHistory((await ctx.session()).history, c);
   } catch (e) {
