@@ -15,7 +15,7 @@ export interface HistoryRow {
 /** The history as Jupyter sees it: numbered sessions, and which number is the running kernel's. */
 function numbered(history: InputHistory): { rows: HistoryRow[]; current: number } {
   const ids = new Map<string, number>();
-  const rows = history.entries().map((e) => {
+  const rows = history.list().map((e) => {
     let n = ids.get(e.session);
     if (n === undefined) ids.set(e.session, (n = ids.size + 1));
     return { session: n, line: e.line, input: e.source };

@@ -24,7 +24,7 @@ const HISTORY_LIMIT = 1000;
 
 function earlierInputs(session: NotebookSession): string[] {
   try {
-    return session.history.entries(HISTORY_LIMIT).map((e) => e.source);
+    return session.history.list(HISTORY_LIMIT).map((e) => e.source);
   } catch {
     return []; // a history that cannot be read leaves the prompt without one, not the REPL broken
   }

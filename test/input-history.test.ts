@@ -47,13 +47,13 @@ describe.each(Object.keys(places))("input history in %s", (name) => {
     history.add("1 + 1", 1);
     history.add("2 + 2", 2);
     history.add("3 + 3"); // no execution count: the next line
-    expect(history.entries().map((e) => [e.session, e.line, e.source])).toEqual([
+    expect(history.list().map((e) => [e.session, e.line, e.source])).toEqual([
       ["kernel-a", 1, "1 + 1"],
       ["kernel-a", 2, "2 + 2"],
       ["kernel-a", 3, "3 + 3"],
     ]);
-    expect(history.entries(2).map((e) => e.source)).toEqual(["2 + 2", "3 + 3"]);
-    expect(history.entries(0)).toEqual([]);
+    expect(history.list(2).map((e) => e.source)).toEqual(["2 + 2", "3 + 3"]);
+    expect(history.list(0)).toEqual([]);
   });
 
   it("lists each input once while and after its write commits", async () => {
@@ -61,10 +61,10 @@ describe.each(Object.keys(places))("input history in %s", (name) => {
     const history = new InputHistory(backend, { session: "repl" });
     for (let line = 1; line <= 5; line++) {
       history.add(`x = ${line}`, line);
-      expect(history.entries().map((e) => e.line)).toEqual(Array.from({ length: line }, (_, i) => i + 1));
+      expect(history.list().map((e) => e.line)).toEqual(Array.from({ length: line }, (_, i) => i + 1));
     }
     await settled(backend, 5);
-    expect(history.entries().map((e) => e.source)).toEqual(["x = 1", "x = 2", "x = 3", "x = 4", "x = 5"]);
+    expect(history.list().map((e) => e.source)).toEqual(["x = 1", "x = 2", "x = 3", "x = 4", "x = 5"]);
   });
 
   it("shows a later session what earlier sessions on the same place ran", async () => {
@@ -74,7 +74,7 @@ describe.each(Object.keys(places))("input history in %s", (name) => {
     await settled(backend, 1);
     const later = new InputHistory(backend, { session: "repl" });
     later.add("'from the repl'", 1);
-    expect(later.entries().map((e) => `${e.session}: ${e.source}`)).toEqual(["kernel-a: 'from the kernel'", "repl: 'from the repl'"]);
+    expect(later.list().map((e) => `${e.session}: ${e.source}`)).toEqual(["kernel-a: 'from the kernel'", "repl: 'from the repl'"]);
   });
 });
 
@@ -82,6 +82,6 @@ describe("input history kept in memory", () => {
   it("starts from the entries it is given", () => {
     const history = InputHistory.inMemory({ session: "test", entries: ["old()"] });
     history.add("new()");
-    expect(history.entries().map((e) => e.source)).toEqual(["old()", "new()"]);
+    expect(history.list().map((e) => e.source)).toEqual(["old()", "new()"]);
   });
 });

@@ -322,7 +322,7 @@ describe("repl: history", () => {
     await r.press(DOWN);
     await r.press(DOWN);
     expect(promptArea(r.screen())).toContain("In [3]: draft");
-    expect(r.session.history.entries().map((e) => e.source)).toEqual(["old = 'from a past session'", "1 + 1", "2 + 2"]);
+    expect(r.session.history.list().map((e) => e.source)).toEqual(["old = 'from a past session'", "1 + 1", "2 + 2"]);
   });
 
   it("Ctrl-R searches history backwards; Enter accepts the match into the prompt", async () => {

@@ -52,7 +52,7 @@ import type {
   SessionState,
 } from "./types.js";
 import { LanguageSupport } from "./language-support.js";
-import { InputHistory } from "./history.js";
+import { InputHistory } from "./input-history.js";
 
 export interface SessionOptions {
   storeRoot?: string;

@@ -2,7 +2,7 @@
  * The contract between notebook front ends (kernel/, repl/) and runtime/session.
  * Front ends only translate: every cell semantic lives behind this interface.
  */
-import type { InputHistory } from "./history.js";
+import type { InputHistory } from "./input-history.js";
 
 /** A Jupyter-style MIME bundle: "text/plain" is always present. */
 export type MimeBundle = Record<string, unknown> & { "text/plain": string };

@@ -61,7 +61,7 @@ export class InputHistory {
   }
 
   /** Entries of this and earlier sessions on the same store, oldest first; the last `limit` if given. */
-  entries(limit?: number): HistoryEntry[] {
+  list(limit?: number): HistoryEntry[] {
     if (limit !== undefined && limit <= 0) return [];
     // A write can commit before its promise settles: an entry the backend lists is not listed twice.
     // (Read enough to see the unsaved entries that did commit, then keep the last `limit`.)
