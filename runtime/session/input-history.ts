@@ -51,6 +51,7 @@ export class InputHistory {
       const i = this.unsaved.indexOf(entry);
       if (i >= 0) this.unsaved.splice(i, 1);
     };
+    // Written beside the cell, not before it: LMDB keeps the order, and the cell need not wait.
     let write: Promise<void>;
     try {
       write = this.backend.addHistory(entry);

@@ -5,7 +5,7 @@
 import { pathToFileURL } from "node:url";
 import { encodeArtifact, openStore, typeName } from "../../../store/index.js";
 import { storeReader } from "../../../store/index.js";
-import type { ChildMessage, RunMessage } from "./protocol.js";
+import type { ChildMessage, ChildNotice, RunMessage } from "./protocol.js";
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()));
@@ -20,6 +20,9 @@ process.once("message", async (message: RunMessage) => {
     emit: (name, value) => void artifacts.push([name, { bytes: encodeArtifact(value), type: typeName(value) }]),
     log: (stream, args) => (stream === "stdout" ? console.log(...args) : console.error(...args)),
     reader,
+    // A notebook cell run as a process: what it shows goes to the host, which shows it in the cell.
+    display: (kind, data, options) => void process.send!({ type: "display", kind, data, options } satisfies ChildNotice),
+    result: (value) => void process.send!({ type: "value", value } satisfies ChildNotice),
   };
   try {
     const mod = await import(pathToFileURL(message.bundlePath).href);

@@ -9,6 +9,11 @@ export interface RunMessage {
   request: TaskRequest;
 }
 
+/** Sent while the step runs: a notebook cell's display() and the value of its last expression. */
+export type ChildNotice =
+  | { type: "display"; kind: string; data: unknown; options: { displayId?: string; update?: boolean } }
+  | { type: "value"; value: unknown };
+
 export type ChildMessage =
   | { type: "result"; outcome: GuestOutcome; artifacts: [string, { bytes: Uint8Array; type: string }][] }
   | {

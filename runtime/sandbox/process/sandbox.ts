@@ -6,6 +6,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { formatWithOptions } from "node:util";
 import { createHash } from "node:crypto";
 import type { FlowBundle } from "../../bundle/index.js";
 import {
@@ -20,7 +21,7 @@ import { rebuildUserError } from "../rebuild-error.js";
 import { StackMapper } from "../stack.js";
 import type { Sandbox, TaskIO, TaskLimits, TaskRequest, TaskResult } from "../types.js";
 import { childScript } from "./child-script.js";
-import type { ChildMessage, RunMessage } from "./protocol.js";
+import type { ChildMessage, ChildNotice, RunMessage } from "./protocol.js";
 
 export class ProcessSandbox implements Sandbox {
   readonly kind = "process" as const;
@@ -70,7 +71,13 @@ export class ProcessSandbox implements Sandbox {
     try {
       const reply = await new Promise<ChildMessage>((resolve, reject) => {
         let answer: ChildMessage | undefined;
-        child.on("message", (m: ChildMessage) => (answer = m));
+        child.on("message", (m: ChildMessage | ChildNotice) => {
+          if (m.type === "display") {
+            if (io.display) io.display(m.kind, m.data, m.options);
+            else io.output("stdout", `${formatWithOptions({ colors: false, depth: 4 }, m.data)}\n`);
+          } else if (m.type === "value") io.result?.(m.value);
+          else answer = m;
+        });
         child.on("error", reject);
         child.on("exit", (code, signal) => {
           if (answer) resolve(answer);
@@ -89,6 +96,7 @@ export class ProcessSandbox implements Sandbox {
         const mapped = this.mapper.format(reply.name, reply.message, reply.stack);
         throw withPartialArtifacts(new UserCodeError(reply.name, reply.message, mapped, reply.code), new Map(reply.artifacts));
       }
+      if (reply.outcome.value) io.result?.(reply.outcome.value.primitive);
       return {
         outcome: reply.outcome,
         artifacts: new Map(reply.artifacts.map(([n, b]) => [n, b])),
