@@ -4,7 +4,7 @@
  * output is batched: a cell printing thousands of lines must not re-render once per line.
  */
 import { resolve as resolvePath } from "node:path";
-import type { CellSink, ExecuteOutcome, NotebookSession } from "../runtime/session/index.js";
+import { type CellSink, cellError, type ExecuteOutcome, type NotebookSession } from "../runtime/session/index.js";
 import {
   type Effect,
   type ReplAction,
@@ -26,11 +26,6 @@ export interface ReplControllerOptions {
   cwd: string;
   /** The user quit (after the last output is in the transcript). */
   onQuit: () => void;
-}
-
-function errorOutcome(e: unknown): ExecuteOutcome {
-  const err = e instanceof Error ? e : new Error(String(e));
-  return { status: "error", error: { ename: err.name, evalue: err.message, traceback: (err.stack ?? "").split("\n").slice(1) } };
 }
 
 export class ReplController {
@@ -113,7 +108,7 @@ export class ReplController {
         ...(e.cellId !== undefined ? { cellId: e.cellId } : {}),
       });
     } catch (err) {
-      outcome = errorOutcome(err);
+      outcome = { status: "error", error: cellError(err) };
     }
     this.flush();
     this.dispatch({ type: "finished", outcome });
@@ -127,8 +122,8 @@ export class ReplController {
       const text = `Saved ${cells.length} cell${cells.length === 1 ? "" : "s"} to ${file}`;
       this.dispatch({ type: "print", item: { kind: "info", tone: "ok", text } });
     } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      this.dispatch({ type: "print", item: { kind: "error", error: { ename: e.name, evalue: e.message, traceback: [] } } });
+      // A path that cannot be written is the user's to fix, not a bug: the message, no host frames.
+      this.dispatch({ type: "print", item: { kind: "error", error: { ...cellError(err), traceback: [] } } });
     }
   }
 

@@ -21,6 +21,7 @@ import {
   type NotebookSession,
   type SessionState,
 } from "../runtime/session/index.js";
+import { StoreError } from "../errors/index.js";
 import { encodeArtifact, openStore, sha256, typeName, type Store } from "../store/index.js";
 import { storeReader } from "../store/index.js";
 
@@ -363,6 +364,24 @@ describe("repl: output", () => {
     expect(table).toMatch(/name\s+│\s+score/);
     expect(table).toMatch(/bird\s+│\s+4/);
     expect(table).toContain("─┼─");
+  });
+
+  it("a session failing outside any cell shows a steplab error as the kernel does: its message, no host frames", async () => {
+    class ClosedStoreSession extends VmSession {
+      override async execute(code: string, opts: ExecuteOptions): Promise<ExecuteOutcome> {
+        if (code === "lost") throw new StoreError("the datastore was closed; start the REPL again");
+        return super.execute(code, opts);
+      }
+    }
+    const r = start({ session: new ClosedStoreSession() });
+    await tick();
+    await r.type("lost");
+    await r.press(ENTER);
+    const s = await r.waitFor("StoreError: the datastore was closed; start the REPL again");
+    expect(s).not.toMatch(/^\s+at /m);
+    await r.type("1 + 1");
+    await r.press(ENTER);
+    await r.waitFor("Out[2]: 2");
   });
 
   it("keeps finished cells in Static output above the prompt", async () => {
