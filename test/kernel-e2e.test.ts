@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kernelCommand } from "../cli/kernel.js";
+import { BIN as BUILT_BIN } from "./helpers/cli.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const PYTHON = "/usr/bin/python3";
@@ -94,7 +95,12 @@ describe.skipIf(!canRunKernel)("steplab kernel driven by jupyter_client", () => 
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "steplab-kernel-e2e-"));
-    expect(await kernelCommand(["install", "--prefix", dir], { stdout: sink(), stderr: sink(), env: {} })).toBe(0);
+    // This test run's build (test/global-setup.ts), not the checkout's dist/, which may be stale.
+    await new Promise<void>((resolve, reject) =>
+      execFile(process.execPath, ["--no-node-snapshot", BUILT_BIN, "kernel", "install", "--prefix", dir], (err, _out, stderr) =>
+        err ? reject(new Error(`kernel install failed: ${err.message}\n${stderr}`)) : resolve(),
+      ),
+    );
     env = {
       ...process.env,
       JUPYTER_PATH: join(dir, "share", "jupyter"),
