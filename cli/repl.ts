@@ -8,7 +8,7 @@ import React from "react";
 import { render } from "ink";
 import type { NotebookSession } from "../runtime/session/index.js";
 import { openStore, resolveStoreRoot, type Store } from "../store/index.js";
-import { clientExplorerSource, isReplMagic, loadNotebook, ReplApp, storeHistory, type ListedCell } from "../repl/index.js";
+import { clientExplorerSource, loadNotebook, ReplApp, type NotebookCell } from "../repl/index.js";
 import { SteplabError, UsageError } from "../errors/index.js";
 import type { CliIO } from "./io.js";
 import { storeReader } from "../store/index.js";
@@ -50,7 +50,7 @@ async function defaultSessionFactory(opts: ReplSessionOptions): Promise<Notebook
   return (createSession as ReplSessionFactory)(opts);
 }
 
-function flowNameOf(cells: ListedCell[] | undefined): { flowName?: string } {
+function flowNameOf(cells: NotebookCell[] | undefined): { flowName?: string } {
   const magic = cells?.map((c) => /^\s*%flow\s+([A-Za-z_$][\w$]*)\s*$/.exec(c.source)).find(Boolean);
   return magic ? { flowName: magic[1] } : {};
 }
@@ -82,7 +82,7 @@ export async function replCommand(args: string[], io: ReplCommandIo): Promise<nu
   const cwd = io.cwd ?? process.cwd();
   const env = io.env ?? process.env;
   const notebookPath = parsed.notebook !== undefined ? resolve(cwd, parsed.notebook) : undefined;
-  let initialCells: ListedCell[] | undefined;
+  let initialCells: NotebookCell[] | undefined;
   let store: Store | undefined;
   let session: NotebookSession | undefined;
   try {
@@ -113,15 +113,12 @@ export async function replCommand(args: string[], io: ReplCommandIo): Promise<nu
     await store.close().catch(() => undefined);
     return 1;
   }
-  // The session records every cell it executes; the REPL writes only the magics it answers itself.
-  const history = storeHistory(store, { session: "repl", persist: isReplMagic, onError: () => undefined });
   const explorer = clientExplorerSource(storeReader(store));
   // Bracketed paste: the terminal marks pastes so a pasted cell is one edit, not a run per line.
   terminal.write("\x1b[?2004h");
   const app = render(
     React.createElement(ReplApp, {
       session,
-      historyStore: history,
       explorer,
       cwd,
       ...(initialCells ? { initialCells } : {}),

@@ -3,6 +3,7 @@
  * only this interface; `clientExplorerSource` provides it through the client API.
  */
 import { Flow, Run, Step, Steplab, Task, type StoreReader } from "../runtime/client/index.js";
+import { runPathspec, taskPathspec } from "../store/index.js";
 
 export interface ExplorerRun {
   id: string;
@@ -52,7 +53,7 @@ function summarize(statuses: string[]): string {
 
 /** The explorer over the client API (`reader` defaults to the client's current datastore). */
 export function clientExplorerSource(reader?: StoreReader): ExplorerSource {
-  const task = (flow: string, run: string, step: string, id: string) => Task(`${flow}/${run}/${step}/${id}`, reader);
+  const task = (flow: string, runId: string, step: string, taskId: string) => Task(taskPathspec({ flow, runId, step, taskId }), reader);
   return {
     flows: () => Steplab(reader).flows.map((f) => f.name),
     runs: (flow) =>
@@ -67,12 +68,12 @@ export function clientExplorerSource(reader?: StoreReader): ExplorerSource {
         };
       }),
     steps: (flow, run) =>
-      Run(`${flow}/${run}`, reader).steps.map((s) => {
+      Run(runPathspec({ flow, runId: run }), reader).steps.map((s) => {
         const tasks = s.tasks;
         return { name: s.id, tasks: tasks.length, status: summarize(tasks.map((t) => t.record.status)) };
       }),
     tasks: (flow, run, step) =>
-      Step(`${flow}/${run}/${step}`, reader).tasks.map((t) => {
+      Step(`${runPathspec({ flow, runId: run })}/${step}`, reader).tasks.map((t) => {
         const rec = t.record;
         return {
           id: t.id,
