@@ -17,6 +17,7 @@ import {
 } from "../../store/index.js";
 import { partialArtifacts, type EncodedArtifact, type Sandbox, type TaskIO, type TaskLimits, type TaskRequest } from "../sandbox/index.js";
 import { watchClientReads } from "./client-reads.js";
+import { AttemptDisplays, LiveCommits } from "./attempt-displays.js";
 import type { TaskExecution, TaskOutcome, TaskSpec } from "./types.js";
 
 export interface AttemptEnv {
@@ -96,6 +97,12 @@ function sandboxRequest(spec: TaskSpec): TaskRequest {
   };
 }
 
+/** The record's `displays` field, when the task displayed anything. */
+function shownBy(displays: AttemptDisplays, store: Store, blobs: Map<string, Uint8Array>): Pick<TaskRecord, "displays"> {
+  const ref = displays.reference(store, blobs);
+  return ref ? { displays: ref } : {};
+}
+
 /** Runs attempt `attempt` of the task and commits it, succeeded or failed. */
 export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEnv): Promise<TaskOutcome> {
   const { store, io } = env;
@@ -107,6 +114,18 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
 
   // Results that depend on other runs are not reused unless the step says so (see reuse.ts).
   let clientRead = false;
+  const displays = new AttemptDisplays(io, (text) => {
+    logs.stdout += text;
+    io.onOutput("stdout", text);
+  });
+  // A flow task's card follows it while it runs; a notebook cell's is watched in the notebook.
+  const live =
+    env.recordRunning !== false
+      ? new LiveCommits(store, () => {
+          const blobs = new Map<string, Uint8Array>();
+          return { task: { ...base, ...shownBy(displays, store, blobs) }, blobs, logs: { ...logs } };
+        })
+      : undefined;
   const sandboxIO: TaskIO = {
     ...io.notebook,
     reader: watchClientReads(env.reader, () => {
@@ -119,6 +138,11 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
     output: (stream, text) => {
       logs[stream] += text;
       io.onOutput(stream, text);
+      live?.changed();
+    },
+    display: (kind, data, options) => {
+      displays.show(kind, data, options);
+      live?.changed();
     },
   };
   try {
@@ -140,7 +164,9 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       finishedAt: Date.now(),
       next: result.outcome.next ? { ...result.outcome.next } : undefined,
       ...(clientRead ? { clientRead } : {}),
+      ...shownBy(displays, store, blobs),
     };
+    await live?.settle();
     await store.commitTask({ task: record, blobs, logs });
     return { record };
   } catch (err) {
@@ -157,7 +183,9 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       finishedAt: Date.now(),
       error: toTaskError(err),
       ...(clientRead ? { clientRead } : {}),
+      ...shownBy(displays, store, blobs),
     };
+    await live?.settle();
     await store.commitTask({ task: record, blobs, logs });
     return { record, error: err as Error };
   }

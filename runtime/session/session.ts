@@ -342,6 +342,7 @@ export class Session implements NotebookSession {
           { name: step.name, options: {} },
           {
             onOutput: (stream, text) => io.output(stream, text),
+            onDisplay: (bundle, options) => sink.display(bundle, options),
             notebook: io,
           },
         );

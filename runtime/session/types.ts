@@ -3,8 +3,10 @@
  * Front ends only translate: every cell semantic lives behind this interface.
  */
 
+import type { MimeBundle } from "../display/index.js";
+
 /** A Jupyter-style MIME bundle: "text/plain" is always present. */
-export type MimeBundle = Record<string, unknown> & { "text/plain": string };
+export type { MimeBundle };
 
 export interface CellSink {
   stdout(text: string): void;

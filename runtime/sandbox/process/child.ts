@@ -5,9 +5,10 @@
 import { pathToFileURL } from "node:url";
 import { encodeArtifact, openStore, typeName } from "../../../store/index.js";
 import { storeReader } from "../../../store/index.js";
-import type { ChildMessage, RunMessage } from "./protocol.js";
+import { displayBundle } from "../../display/index.js";
+import type { ChildMessage, DisplayMessage, RunMessage } from "./protocol.js";
 
-function send(message: ChildMessage): Promise<void> {
+function send(message: ChildMessage | DisplayMessage): Promise<void> {
   return new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()));
 }
 
@@ -20,6 +21,8 @@ process.once("message", async (message: RunMessage) => {
     emit: (name, value) => void artifacts.push([name, { bytes: encodeArtifact(value), type: typeName(value) }]),
     log: (stream, args) => (stream === "stdout" ? console.log(...args) : console.error(...args)),
     reader,
+    // Made into a bundle here, so a display the step got wrong throws in the step's own code.
+    display: (kind, data, options) => void send({ type: "display", bundle: displayBundle(kind, data), options }),
   };
   try {
     const mod = await import(pathToFileURL(message.bundlePath).href);

@@ -20,7 +20,7 @@ import { rebuildUserError } from "../rebuild-error.js";
 import { StackMapper } from "../stack.js";
 import type { Sandbox, TaskIO, TaskLimits, TaskRequest, TaskResult } from "../types.js";
 import { childScript } from "./child-script.js";
-import type { ChildMessage, RunMessage } from "./protocol.js";
+import type { ChildMessage, DisplayMessage, RunMessage } from "./protocol.js";
 
 export class ProcessSandbox implements Sandbox {
   readonly kind = "process" as const;
@@ -70,7 +70,10 @@ export class ProcessSandbox implements Sandbox {
     try {
       const reply = await new Promise<ChildMessage>((resolve, reject) => {
         let answer: ChildMessage | undefined;
-        child.on("message", (m: ChildMessage) => (answer = m));
+        child.on("message", (m: ChildMessage | DisplayMessage) => {
+          if (m.type === "display") io.display?.("bundle", m.bundle, m.options);
+          else answer = m;
+        });
         child.on("error", reject);
         child.on("exit", (code, signal) => {
           if (answer) resolve(answer);
