@@ -8,7 +8,7 @@ export const MAIN_USAGE = `Usage:
   steplab worker [--concurrency N]        run tasks sent by \`run --with queue\` (Redis, S3, PostgreSQL)
   steplab help | --help
 
-Flow commands: check, show, run, resume, spin, logs, dump, argo-workflows, help.
+Flow commands: check, show, run, resume, spin, logs, dump, card, argo-workflows, help.
 Datastore: STEPLAB_DATASTORE, else the nearest .steplab/ from here upwards, else ./.steplab;
   STEPLAB_DATASTORE=s3://BUCKET/PREFIX reads a remote datastore (with STEPLAB_DB_URL, STEPLAB_S3_ENDPOINT,
   AWS credentials, or steplab.config.json)
