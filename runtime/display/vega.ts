@@ -49,7 +49,8 @@ export function vegaLiteSvg(spec: object): string | undefined {
   const { vega, vl } = load();
   let compiled: ReturnType<VegaLite["compile"]>["spec"];
   try {
-    compiled = vl.compile(spec as Parameters<VegaLite["compile"]>[0]).spec;
+    // A copy: vega marks the data objects it ingests, and the caller sends the spec on as JSON.
+    compiled = vl.compile(structuredClone(spec) as Parameters<VegaLite["compile"]>[0]).spec;
   } catch (err) {
     throw new ChartSpecError(`display.vegaLite: not a valid Vega-Lite spec: ${(err as Error).message}`);
   }

@@ -1,14 +1,15 @@
 /**
- * The session's magics: %flow, %dag, %stale, %rerun, %runs, %export. (%save, %run, %runall and
+ * The session's magics: %flow, %dag, %stale, %rerun, %runs, %export, %card. (%save, %run, %runall and
  * %explore belong to the REPL, which handles them before a cell reaches the session.)
  */
 import { UsageError } from "../../errors/index.js";
 import { runPathspec } from "../../store/index.js";
 import { tableBundle } from "./display.js";
+import { cardBundle, dagPicture } from "./picture-magics.js";
 import type { Session } from "./session.js";
 import type { ExecuteOptions, ExecuteOutcome, MimeBundle } from "./types.js";
 
-export const MAGICS = ["%flow NAME", "%dag", "%stale", "%rerun", "%runs [FLOW]", "%export FLOW.ts"];
+export const MAGICS = ["%flow NAME", "%dag", "%stale", "%rerun", "%runs [FLOW]", "%export FLOW.ts", "%card [PATHSPEC]"];
 
 function text(t: string): MimeBundle {
   return { "text/plain": t };
@@ -44,7 +45,9 @@ export async function runMagic(session: Session, magic: { name: string; args: st
       session.setFlowName(args);
       return { status: "ok", result: text(`Flow ${args}: the next step cell starts a new run of it.`) };
     case "dag":
-      return { status: "ok", result: text(dag(session)) };
+      return { status: "ok", result: { ...text(dag(session)), "image/svg+xml": dagPicture(session) } };
+    case "card":
+      return { status: "ok", result: cardBundle(session, args) };
     case "stale": {
       const stale = session.staleSteps();
       return {
