@@ -5,6 +5,7 @@ export const MAIN_USAGE = `Usage:
   steplab repl [NOTEBOOK.ipynb]           the terminal REPL
   steplab kernel install [--user|--sys-prefix|--prefix DIR]
   steplab runs [FLOW] [--limit N]         recent runs with status and duration
+  steplab cards [--port N]                serve the cards of recent runs on 127.0.0.1 (default port 8324)
   steplab worker [--concurrency N]        run tasks sent by \`run --with queue\` (Redis, S3, PostgreSQL)
   steplab help | --help
 

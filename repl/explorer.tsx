@@ -1,6 +1,6 @@
 /**
  * `%explore [FLOW]`: a keyboard browser over flows -> runs -> steps -> tasks -> artifacts and logs.
- * arrows or j/k move, Enter/Right opens, Left/Backspace goes up, q/Esc leaves.
+ * arrows or j/k move, Enter/Right opens, Left/Backspace goes up, o opens a task's card, q/Esc leaves.
  */
 import type React from "react";
 import { useRef, useState } from "react";
@@ -158,6 +158,7 @@ export function Explorer({ source, flow, onExit, height }: ExplorerProps): React
       : [root];
   }
   const cache = useRef(new WeakMap<Level, Content>());
+  const notice = useRef<string | undefined>(undefined);
   const [, setTick] = useState(0);
   const rerender = () => setTick((t) => t + 1);
 
@@ -195,11 +196,22 @@ export function Explorer({ source, flow, onExit, height }: ExplorerProps): React
     if (stack.length > 1) stackRef.current = stack.slice(0, -1);
   };
 
+  /** `o`: the card of the task shown (or selected in a step's task list). */
+  const card = () => {
+    const { level, selected } = top();
+    const taskId =
+      level.kind === "tasks" ? source.tasks(level.flow, level.run, level.step)[selected]?.id : "task" in level ? level.task : undefined;
+    if (!("step" in level) || taskId === undefined || !source.card) return;
+    notice.current = safe(() => source.card!(level.flow, level.run, level.step, taskId), "the card could not be written");
+  };
+
   const handle = (input: string, key: Partial<Key>): boolean => {
+    notice.current = undefined;
     if (input === "q" || key.escape || (key.ctrl && input === "c")) {
       onExit();
       return false;
     }
+    if (input === "o") card();
     if (key.upArrow || input === "k") move(-1);
     else if (key.downArrow || input === "j") move(1);
     else if (key.pageUp) move(-listHeight);
@@ -245,8 +257,11 @@ export function Explorer({ source, flow, onExit, height }: ExplorerProps): React
     <Box flexDirection="column" borderStyle="round" borderColor="cyan" paddingX={1}>
       <Text>{header}</Text>
       {error ? <Text color="red">{error}</Text> : <Text>{lines.join("\n")}</Text>}
+      {notice.current ? <Text color="green">{notice.current}</Text> : null}
       <Text dimColor>
-        {isDetail ? "↑↓/jk scroll · ←/Backspace back · q/Esc leave" : "↑↓/jk move · Enter/→ open · ←/Backspace back · q/Esc leave"}
+        {isDetail
+          ? "↑↓/jk scroll · ←/Backspace back · o card · q/Esc leave"
+          : "↑↓/jk move · Enter/→ open · ←/Backspace back · o card · q/Esc leave"}
       </Text>
     </Box>
   );

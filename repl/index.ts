@@ -14,4 +14,6 @@ export { directiveTags, loadNotebook, saveNotebook, type ListedCell } from "./no
 export { isReplMagic, parseReplMagic, type ReplMagic } from "./magics.js";
 export { formatTable, isRecordArray } from "./table.js";
 export { bundleText } from "./mime.js";
+export { withChartFiles, chartsDir } from "./chart-files.js";
+export { openCard, cardsDir } from "./open-card.js";
 export { highlight, tokenize } from "./highlight.js";

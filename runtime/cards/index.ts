@@ -2,3 +2,4 @@
 export { dagSvg, type Dag, type DagNode, type DagEdge, type StepState, type DagSvgOptions } from "./dag.js";
 export { flowDag, runDag, stepState } from "./graphs.js";
 export { cardFragment, cardPage, findTask, type CardOptions } from "./card.js";
+export { startCardServer, type CardServer, type CardServerOptions } from "./server.js";
