@@ -111,7 +111,7 @@ describe("%dag and %card", () => {
     // The failed cell is not part of the graph (it never ran); a step that failed after running is.
     expect((await run(`//% step report\nself.results = inputs.map((i) => i.k);\nthrow new Error("late")`)).status).toBe("error");
     const again = String((await run("%dag")).result?.["image/svg+xml"]);
-    expect(new RegExp('<g class="node state-failed[^"]*" data-step="report"').test(again)).toBe(true);
+    expect(/<g class="node state-failed[^"]*" data-step="report"/.test(again)).toBe(true);
   });
 
   test("%card shows a task's card inline and writes it as a page", async () => {
@@ -122,7 +122,7 @@ describe("%dag and %card", () => {
     expect(html).toContain('class="steplab-card"');
     expect(html).toContain('data-step="report"'); // the DAG, this step marked
     expect(html).toMatch(/<g class="node[^"]* marked" data-step="report"/);
-    expect(html).toContain("<figure class=\"display chart\"><svg");
+    expect(html).toContain('<figure class="display chart"><svg');
     expect(html).toMatch(/<section class="artifact" data-artifact="results">[\s\S]*<td class="num">0.95<\/td>/);
     const file = /: (\/\S+\.html)$/.exec(String(card.result?.["text/plain"]))?.[1];
     expect(readFileSync(file!, "utf8")).toMatch(/^<!doctype html>/);
@@ -133,7 +133,7 @@ describe("%dag and %card", () => {
 });
 
 describe("tslab notebooks", () => {
-  test('import * as tslab from "tslab" gives tslab\'s display API, backed by steplab\'s', async () => {
+  test("import * as tslab from \"tslab\" gives tslab's display API, backed by steplab's", async () => {
     const out = await run(`//% skip
 import * as tslab from "tslab";
 tslab.display.html("<b>bold</b>");

@@ -90,7 +90,7 @@ export function cardPage(reader: StoreReader, place: TaskPlace, options: CardOpt
   const refresh =
     task.status === "running" && options.refreshSeconds ? `<meta http-equiv="refresh" content="${options.refreshSeconds}">` : "";
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">${refresh}
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">${refresh}
 <title>${escapeHtml(taskPathspec(place))} · steplab card</title></head>
 <body>${fragment}</body></html>
 `;

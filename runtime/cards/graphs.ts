@@ -18,7 +18,8 @@ function firstLine(text: string | undefined): string | undefined {
 export function flowDag(graph: FlowGraph): Dag {
   const nodes: DagNode[] = graph.steps.map((s) => ({
     name: s.name,
-    detail: s.foreach ? `foreach ${s.foreach}` : s.type === "join" ? "join" : undefined,
+    // A foreach is labelled on its edge.
+    detail: s.type === "join" ? "join" : undefined,
     tooltip: firstLine(s.doc),
     state: "pending",
   }));

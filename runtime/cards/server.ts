@@ -57,7 +57,7 @@ function graphLoader(parseFlowFile: (file: string) => FlowGraph): (run: RunRecor
 function page(title: string, body: string, refreshSeconds?: number): string {
   const refresh = refreshSeconds ? `<meta http-equiv="refresh" content="${refreshSeconds}">` : "";
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8">${refresh}<title>${escapeHtml(title)}</title></head>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">${refresh}<title>${escapeHtml(title)}</title></head>
 <body><div class="steplab-card"><style>${CARD_CSS}
 .steplab-card .run { margin: 14px 0 18px; } .steplab-card .tasks a { margin-right: 6px; } .steplab-card ul { margin: 4px 0; padding-left: 18px; }
 </style>${body}</div></body></html>
