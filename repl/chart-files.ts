@@ -24,7 +24,7 @@ export function withChartFiles(session: NotebookSession, dir: string = chartsDir
     const file = path.join(dir, `chart-${stamp}-${++saved}.svg`);
     writeFileSync(file, svg);
     // The picture is in the file: the terminal shows the summary and where it is.
-    const { "image/svg+xml": _picture, ...rest } = bundle;
+    const { "image/svg+xml": _picture, "text/markdown": _image, ...rest } = bundle;
     return { ...rest, "text/plain": `${bundle["text/plain"]} → ${file}` };
   };
   const sinkOf = (sink: CellSink): CellSink => ({

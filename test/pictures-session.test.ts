@@ -79,7 +79,7 @@ describe("charts in a notebook", () => {
 
     // The display is kept with the cell's task, for its card.
     const task = Task(report.taskPathspec!, storeReader(session.store));
-    expect(task.displays.map((d) => Object.keys(d.data).sort())).toEqual([[VEGALITE, "image/svg+xml", "text/plain"]]);
+    expect(task.displays.map((d) => Object.keys(d.data).sort())).toEqual([[VEGALITE, "image/svg+xml", "text/markdown", "text/plain"]]);
   });
 
   test("display.vegaLite takes a spec; a wrong one is an error in the cell naming display.vegaLite", async () => {

@@ -45,15 +45,23 @@ export function chartSummary(spec: Spec): string {
   return title ? `${title}: ${what}` : what;
 }
 
+/**
+ * The picture as a Markdown image too. Front ends pick the richest type they can show: JupyterLab
+ * draws the Vega-Lite spec (it ranks it above Markdown and SVG); nbconvert's HTML export takes
+ * Markdown before SVG, and the nbconvert Debian ships (6.5) strips the insides of inline SVG
+ * outputs, but not of an image.
+ */
+function markdownImage(svg: string, alt: string): string {
+  return `![${alt.replace(/[[\]]/g, "")}](data:image/svg+xml;base64,${Buffer.from(svg).toString("base64")})`;
+}
+
 export function chartBundle(spec: unknown): MimeBundle {
   const json = jsonSpec(spec);
   const svg = vegaLiteSvg(json);
   const summary = chartSummary(json);
-  return {
-    "text/plain": svg === undefined ? `${summary} (its data is loaded from a URL: no picture until a front end draws it)` : summary,
-    [VEGALITE_MIME]: json,
-    ...(svg !== undefined ? { "image/svg+xml": svg } : {}),
-  };
+  if (svg === undefined)
+    return { "text/plain": `${summary} (its data is loaded from a URL: no picture until a front end draws it)`, [VEGALITE_MIME]: json };
+  return { "text/plain": summary, [VEGALITE_MIME]: json, "image/svg+xml": svg, "text/markdown": markdownImage(svg, summary) };
 }
 
 export function isChartBundle(bundle: MimeBundle): boolean {

@@ -5,7 +5,7 @@
 import { UsageError } from "../../errors/index.js";
 import { runPathspec } from "../../store/index.js";
 import { tableBundle } from "./display.js";
-import { cardBundle, dagPicture } from "./picture-magics.js";
+import { cardBundle, dagBundle, dagPicture } from "./picture-magics.js";
 import type { Session } from "./session.js";
 import type { ExecuteOptions, ExecuteOutcome, MimeBundle } from "./types.js";
 
@@ -45,7 +45,7 @@ export async function runMagic(session: Session, magic: { name: string; args: st
       session.setFlowName(args);
       return { status: "ok", result: text(`Flow ${args}: the next step cell starts a new run of it.`) };
     case "dag":
-      return { status: "ok", result: { ...text(dag(session)), "image/svg+xml": dagPicture(session) } };
+      return { status: "ok", result: dagBundle(dag(session), dagPicture(session)) };
     case "card":
       return { status: "ok", result: cardBundle(session, args) };
     case "stale": {

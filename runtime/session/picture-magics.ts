@@ -50,6 +50,14 @@ export function dagPicture(source: PictureSource): string {
   return dagSvg(notebookDag(source), { title: `${state.flow}${state.runId ? ` (run ${state.runId})` : ""}` });
 }
 
+/**
+ * The DAG's bundle: its text, the SVG, and the SVG inline in HTML, which JupyterLab and
+ * nbconvert's HTML export both show as it is (the nbconvert Debian ships strips inline SVG outputs).
+ */
+export function dagBundle(text: string, svg: string): MimeBundle {
+  return { "text/plain": text, "image/svg+xml": svg, "text/html": `<div class="steplab-dag-output">${svg}</div>` };
+}
+
 /** `%card` names a task: Flow/run/step/task, a step of this notebook (its latest task), or nothing (the step run last). */
 function placeOf(source: PictureSource, args: string): TaskPlace {
   const { state } = source;
@@ -57,9 +65,15 @@ function placeOf(source: PictureSource, args: string): TaskPlace {
   if (parts.length === 4) return { flow: parts[0]!, runId: parts[1]!, step: parts[2]!, taskId: parts[3]! };
   const step = parts.length === 1 ? parts[0]! : parts.length === 0 ? state.currentStep : undefined;
   if (step === undefined || parts.length > 1)
-    throw new UsageError("%card takes a task: %card Flow/run/step/task, %card STEP (its latest task in this notebook), or %card alone (the step run last)");
-  const taskId = state.steps.find((s) => s.name === step)?.taskId?.split(",").at(-1);
-  if (!state.runId || !taskId) throw new UsageError(`Step ${step} has not run in this notebook: run its cell first, or name a task as Flow/run/step/task`);
+    throw new UsageError(
+      "%card takes a task: %card Flow/run/step/task, %card STEP (its latest task in this notebook), or %card alone (the step run last)",
+    );
+  const taskId = state.steps
+    .find((s) => s.name === step)
+    ?.taskId?.split(",")
+    .at(-1);
+  if (!state.runId || !taskId)
+    throw new UsageError(`Step ${step} has not run in this notebook: run its cell first, or name a task as Flow/run/step/task`);
   return { flow: state.flow, runId: state.runId, step, taskId };
 }
 
