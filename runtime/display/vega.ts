@@ -3,10 +3,12 @@
  * same display call (no output can overtake it, and a cell's reply never precedes its chart).
  * vega and vega-lite load on the first chart only.
  */
+import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { SteplabError } from "../../errors/index.js";
 
-type Vega = typeof import("vega");
+/** vega, with what its typings leave out. */
+type Vega = typeof import("vega") & { resetSVGDefIds(): void };
 type VegaLite = typeof import("vega-lite");
 
 const require = createRequire(import.meta.url);
@@ -65,19 +67,34 @@ export function vegaLiteSvg(spec: object): string | undefined {
   const width = Math.max(0, internal._viewWidth + pad.left + pad.right);
   const height = Math.max(0, internal._viewHeight + pad.top + pad.bottom);
   const origin: [number, number] = [pad.left + internal._origin[0], pad.top + internal._origin[1]];
+  vega.resetSVGDefIds();
   const renderer = new (vega as unknown as { SVGStringRenderer: SvgStringRendererClass }).SVGStringRenderer(view.loader());
   renderer.initialize(null, width, height, origin, 1).background(view.background());
   renderer.render((view.scenegraph() as unknown as { root: unknown }).root);
   const svg = renderer.svg();
   view.finalize();
-  return svg;
+  return ownIds(svg);
+}
+
+/**
+ * Vega numbers an SVG's clip paths and gradients from 1 in each process (clip1, gradient_0…):
+ * charts of two processes shown in one page (a notebook, a card) would share ids and clip each
+ * other. Prefixed with the picture's own hash, the ids are unique and the same for the same chart.
+ */
+function ownIds(svg: string): string {
+  const prefix = `v${createHash("sha256").update(svg).digest("hex").slice(0, 8)}`;
+  return svg.replace(/(id="|url\(#)((?:p_)?(?:clip|gradient_)\d+)/g, `$1${prefix}-$2`);
 }
 
 /** The asynchronous, public way (for tests that check vegaLiteSvg against it). */
 export async function vegaLiteSvgAsync(spec: object): Promise<string> {
   const { vega, vl } = load();
-  const view = new vega.View(vega.parse(vl.compile(spec as Parameters<VegaLite["compile"]>[0]).spec), { renderer: "none" });
+  const view = new vega.View(vega.parse(vl.compile(structuredClone(spec) as Parameters<VegaLite["compile"]>[0]).spec), {
+    renderer: "none",
+  });
+  await view.runAsync();
+  vega.resetSVGDefIds();
   const svg = await view.toSVG();
   view.finalize();
-  return svg;
+  return ownIds(svg);
 }
