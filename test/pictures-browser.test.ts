@@ -5,12 +5,15 @@
  * following a running task.
  */
 import type { ChildProcess } from "node:child_process";
+import { copyFileSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserMissing, launchBrowser, openPage } from "./helpers/browser.js";
-import { Project, runIdOf } from "./helpers/cli.js";
+import { cardPage } from "../runtime/cards/index.js";
+import { parseFlowFile } from "../runtime/graph/index.js";
+import { Project, ROOT, runIdOf } from "./helpers/cli.js";
 
 if (browserMissing) console.warn("pictures-browser tests skipped: /usr/bin/chromium is not installed (apt-get install chromium)");
 
@@ -144,5 +147,56 @@ describe.skipIf(browserMissing)("cards and pictures in a browser", () => {
       expect(await missing.page.locator("pre").textContent()).toContain(`Task DisplayFlow/${runId}/join/99 was not found`);
       expect([...errors, ...index.errors]).toEqual([]);
     }, 120_000);
+  });
+
+  describe("the classifier example", () => {
+    let classifier: Project;
+    beforeAll(async () => {
+      classifier = new Project();
+      const example = path.join(ROOT, "notebooks", "examples", "classifier");
+      for (const f of ["classifier_train.ts", "classifier_predict.ts"]) copyFileSync(path.join(example, f), path.join(classifier.dir, f));
+      symlinkSync(path.join(ROOT, "node_modules"), path.join(classifier.dir, "node_modules"), "dir");
+      // The walkthrough's fix (README, step 2), so that every step runs.
+      const train = path.join(classifier.dir, "classifier_train.ts");
+      writeFileSync(train, readFileSync(train, "utf8").replace("this.train_labels.slice(1)", "this.train_labels"));
+      expect((await classifier.run(["classifier_train.ts", "run"])).code).toBe(0);
+      expect((await classifier.run(["classifier_predict.ts", "run", "--vector", "[6.7, 3.0, 5.2, 2.3]"])).code).toBe(0);
+    }, 300_000);
+    afterAll(async () => classifier?.cleanup());
+
+    it("every step of both flows has a card with its artifacts, the DAG, and the models' chart", async () => {
+      const reader = classifier.reader();
+      let cards = 0;
+      for (const [flow, file] of [
+        ["ClassifierTrainFlow", "classifier_train.ts"],
+        ["ClassifierPredictFlow", "classifier_predict.ts"],
+      ] as const) {
+        const run = reader.listRuns(flow)[0]!;
+        const graph = parseFlowFile(path.join(classifier.dir, file));
+        for (const task of reader.listRunTasks(flow, run.runId)) {
+          const html = path.join(classifier.dir, `${task.step}.html`);
+          writeFileSync(html, cardPage(reader, task, { graph }));
+          const { page, errors } = await openPage(browser, pathToFileURL(html).href);
+          const shown = await page.locator("section.artifact").evaluateAll((s) => s.map((e) => e.getAttribute("data-artifact")));
+          expect(shown, `${task.step}'s card`).toEqual(Object.keys(task.artifacts).sort());
+          expect(await page.locator("svg.steplab-dag g.node").count()).toBe(graph.steps.length);
+          expect(await page.locator("svg.steplab-dag g.node.marked").getAttribute("data-step")).toBe(task.step);
+          if (task.step === "choose_model") {
+            expect(await page.locator("figure.display.chart svg .mark-rect path").count()).toBe(2);
+            expect(await page.locator('section.artifact[data-artifact="model"] .summary').textContent()).toMatch(
+              /an instance of (KNN|GaussianNB)/,
+            );
+          }
+          if (task.step === "start" && flow === "ClassifierTrainFlow")
+            expect(await page.locator('section.artifact[data-artifact="train_labels"] .summary').textContent()).toMatch(
+              /^120 numbers: min 0 · max 2/,
+            );
+          expect(errors, `${task.step}'s card`).toEqual([]);
+          await page.close();
+          cards++;
+        }
+      }
+      expect(cards).toBe(5 + 2);
+    }, 180_000);
   });
 });
