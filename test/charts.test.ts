@@ -48,7 +48,8 @@ describe("vegaLiteSvg", () => {
   });
 
   test("names its clip paths after the picture, so two charts in one page do not share them", () => {
-    const [a, b] = [specs[3]![1], { ...(specs[3]![1] as object), width: 300 }].map((s) => vegaLiteSvg(s)!);
+    const a = vegaLiteSvg(specs[3]![1])!;
+    const b = vegaLiteSvg({ ...(specs[3]![1] as object), width: 300 })!;
     const ids = (svg: string) => [...svg.matchAll(/id="([^"]*clip[^"]*)"/g)].map((m) => m[1]!);
     expect(ids(a).length).toBeGreaterThan(0);
     expect(ids(a).every((id) => a.includes(`url(#${id})`))).toBe(true);
