@@ -39,7 +39,8 @@ export function findTask(reader: StoreReader, place: TaskPlace): TaskRecord {
 function logHtml(name: string, text: string): string {
   if (text === "") return `<details class="log"><summary>${name} <span class="muted">(empty)</span></summary></details>`;
   const shown = text.length > LOG_CHARS ? `… (${text.length - LOG_CHARS} earlier characters not shown)\n${text.slice(-LOG_CHARS)}` : text;
-  return `<details class="log ${name}" open><summary>${name} <span class="muted">(${text.split("\n").length - (text.endsWith("\n") ? 1 : 0)} lines)</span></summary><pre>${escapeHtml(shown)}</pre></details>`;
+  const lines = text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
+  return `<details class="log ${name}" open><summary>${name} <span class="muted">(${lines} line${lines === 1 ? "" : "s"})</span></summary><pre>${escapeHtml(shown)}</pre></details>`;
 }
 
 function header(task: TaskRecord): string {
