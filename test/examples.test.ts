@@ -245,7 +245,8 @@ describe("the example flow files", () => {
         moduleResolution: "Bundler",
         paths: { steplab: [path.join(ROOT, "runtime", "index.ts")] },
       },
-      include: EXAMPLE_FLOWS.map((e) => path.join(EXAMPLES, `${e.name}.ts`)),
+      // The declarations the examples ship for packages without types (ml-knn) come along.
+      include: [...EXAMPLE_FLOWS.map((e) => path.join(EXAMPLES, `${e.name}.ts`)), path.join(EXAMPLES, "types", "*.d.ts")],
       exclude: [],
     };
     const file = project.write("tsconfig.examples.json", JSON.stringify(config));

