@@ -85,6 +85,20 @@ describe.skipIf(browserMissing)("cards and pictures in a browser", () => {
     expect(child.stdout).toContain("foreach item 2 of 4");
   });
 
+  it("a task reused by run --cache keeps what its source displayed, and its card says it was reused", async () => {
+    const cached = await project.run(["displays.ts", "run", "--cache"]);
+    expect(cached.code, cached.stderr).toBe(0);
+    const reused = runIdOf(cached.stdout);
+    const reader = project.reader();
+    const join = reader.listTasks("DisplayFlow", reused, "join")[0]!;
+    expect(join.reusedFrom).toBe(`DisplayFlow/${runId}/join/6`);
+    expect(join.displays).toEqual(reader.getTask("DisplayFlow", runId, "join", "6")!.displays);
+    const card = await project.run(["displays.ts", "card", `${reused}/join/${join.taskId}`, "-o", "-"]);
+    expect(card.stdout).toContain(`reused the results of DisplayFlow/${runId}/join/6`);
+    expect(card.stdout).toContain('<figure class="display chart">');
+    expect(card.stdout).toMatch(/<g class="node state-reused marked" data-step="join">/);
+  });
+
   it("show --svg draws the flow's DAG", async () => {
     const shown = await project.run(["displays.ts", "show", "--svg", "-o", "dag.svg"]);
     expect(shown.code, shown.stderr).toBe(0);

@@ -50,7 +50,8 @@ function header(task: TaskRecord): string {
     `started ${formatTime(task.startedAt)}`,
     task.finishedAt !== undefined ? `took ${formatDuration(task.startedAt, task.finishedAt)}` : "running",
     task.stack.at(-1)?.kind === "foreach" ? `foreach item ${task.stack.at(-1)!.index + 1} of ${task.stack.at(-1)!.count}` : "",
-    task.originPathspec ? `reused from ${escapeHtml(task.originPathspec)}` : "",
+    task.reusedFrom ? `reused the results of ${escapeHtml(task.reusedFrom)}` : "",
+    task.originPathspec ? `cloned from ${escapeHtml(task.originPathspec)}` : "",
   ].filter(Boolean);
   return `<header><h1>${escapeHtml(task.flow)} <span class="muted">/ ${escapeHtml(task.runId)} /</span> ${escapeHtml(task.step)} <span class="muted">/ ${escapeHtml(task.taskId)}</span></h1><p class="facts">${facts.join(" · ")}</p></header>`;
 }

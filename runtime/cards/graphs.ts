@@ -33,12 +33,17 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
-/** One state for a step's tasks: any running, else any failed, else reused (all cloned), else succeeded. */
+/** A task whose results came from another run's: cloned by `resume`, or reused by `run --cache`. */
+export function isReused(task: TaskRecord): boolean {
+  return task.reusedFrom !== undefined || task.originPathspec !== undefined;
+}
+
+/** One state for a step's tasks: any running, else any failed, else reused (all of them), else succeeded. */
 export function stepState(tasks: readonly TaskRecord[]): StepState {
   if (tasks.length === 0) return "pending";
   if (tasks.some((t) => t.status === "running")) return "running";
   if (tasks.some((t) => t.status === "failed")) return "failed";
-  if (tasks.every((t) => t.originPathspec !== undefined)) return "reused";
+  if (tasks.every(isReused)) return "reused";
   return "succeeded";
 }
 

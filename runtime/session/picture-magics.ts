@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { UsageError } from "../../errors/index.js";
 import { taskPathspec, type StoreReader, type TaskPlace, type TaskRecord } from "../../store/index.js";
-import { cardFragment, cardPage, dagSvg, findTask, type Dag, type StepState } from "../cards/index.js";
+import { cardFragment, cardPage, dagSvg, findTask, isReused, type Dag, type StepState } from "../cards/index.js";
 import type { MimeBundle, SessionState } from "./types.js";
 
 /** What the %dag and %card magics read of a session. */
@@ -28,7 +28,7 @@ function notebookState(step: SessionState["steps"][number], stored: TaskRecord[]
   if (step.stale) return "stale";
   if (shown.size === 0) return "pending";
   const latest = stored.filter((t) => shown.has(t.taskId));
-  return latest.length > 0 && latest.every((t) => t.originPathspec !== undefined) ? "reused" : "fresh";
+  return latest.length > 0 && latest.every(isReused) ? "reused" : "fresh";
 }
 
 /** The notebook's steps as a DAG, each step in its state. */
