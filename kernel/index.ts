@@ -1,5 +1,6 @@
 /** steplab's Jupyter kernel: the wire protocol over zeromq, in front of a NotebookSession. */
 export { startKernel, type Kernel, type KernelOptions, type SessionFactory } from "./kernel.js";
+export { watchParent } from "./parent-watch.js";
 export {
   parseConnection,
   readConnectionFile,

@@ -190,6 +190,28 @@ export async function bundleSource(source: string, resolveDir: string, sourcefil
 }
 
 /**
+ * Bundles generated source (a notebook cell's module) for a child process, as bundleFlow does a
+ * flow file: npm packages stay external (resolved from `resolveDir`), "steplab" is bundled in.
+ */
+export async function bundleSourceForProcess(source: string, resolveDir: string, sourcefile: string): Promise<FlowBundle> {
+  const filename = path.join(resolveDir, `${sourcefile}.process.bundle.mjs`);
+  try {
+    const out = await build({
+      ...commonOptions(),
+      platform: "node",
+      format: "esm",
+      sourcemap: "inline",
+      outfile: filename,
+      plugins: [externalPackagesPlugin(resolveDir)],
+      stdin: { contents: source, resolveDir, sourcefile, loader: "ts" },
+    });
+    return { target: "process", code: out.outputFiles![0]!.text, filename };
+  } catch (err) {
+    throw bundleError(err);
+  }
+}
+
+/**
  * Compiles a module that imports nothing but "steplab" (read from the prebuilt guest runtime):
  * a notebook cell without imports needs no bundling, only TypeScript -> JavaScript.
  */

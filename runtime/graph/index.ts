@@ -6,3 +6,13 @@ export { checkFlowFile, formatLint, lintGraph, LINT_RULES, RESERVED_STEP_NAMES, 
 export { formatShow } from "./show.js";
 export { analyzeSplits, parentsOf, splitParents, splitStacks, type SplitFrame, type SplitStructure } from "./split-structure.js";
 export { reachableFrom } from "./walk.js";
+export { isValueReference, lazyFreeChecker, rebindsThis } from "./scope.js";
+export {
+  isStepOptionKey,
+  STEP_OPTION_KEYS,
+  stepOptionProblem,
+  toStepOptions,
+  type StepOptionKey,
+  type StepOptionProblem,
+} from "./step-options.js";
+export { NOTEBOOK_ONLY, STEPLAB_VALUE_NAMES } from "./lint-names.js";

@@ -7,7 +7,7 @@ import path from "node:path";
 import { SteplabError } from "../../errors/index.js";
 import { formatLint, lintGraph, parseFlowFile, type ParameterNode } from "../graph/index.js";
 import { runFlow, RunConsole } from "../scheduler/index.js";
-import type { Session } from "./session.js";
+import type { Store } from "../../store/index.js";
 import type { CellSink } from "./types.js";
 
 export class RunFlowError extends SteplabError {
@@ -30,7 +30,7 @@ function parameterValue(p: ParameterNode, params: Record<string, unknown>, dir: 
   return undefined;
 }
 
-export async function runFlowFromCell(session: Session, file: string, params: Record<string, unknown>, sink: CellSink): Promise<string> {
+export async function runFlowFromCell(store: Store, file: string, params: Record<string, unknown>, sink: CellSink): Promise<string> {
   const graph = parseFlowFile(file);
   const problems = lintGraph(graph, readFileSync(file, "utf8"));
   if (problems.length) throw new RunFlowError(`runFlow: ${path.basename(file)} is not a valid flow:\n${formatLint(problems, file)}`);
@@ -49,7 +49,7 @@ export async function runFlowFromCell(session: Session, file: string, params: Re
   const startedAt = Date.now();
   const label = `${graph.name}`;
   const outcome = await runFlow({
-    store: session.store,
+    store,
     graph,
     parameters: values,
     console: new RunConsole({ stdout: (t) => sink.stdout(t), stderr: (t) => sink.stderr(t), colour: false }),

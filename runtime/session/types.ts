@@ -26,6 +26,8 @@ export interface Progress {
   total: number;
   startedAt: number;
   finished: boolean;
+  /** Set with `finished` when a task failed: `done` stops short of `total`. */
+  failed?: boolean;
 }
 
 export interface CellError {
@@ -45,6 +47,8 @@ export interface ExecuteOptions {
   silent?: boolean;
   /** Jupyter's store_history: false keeps the cell out of the input history. */
   storeHistory?: boolean;
+  /** Ids of cells deleted in the front end since its last request (JupyterLab's `deletedCells`): they leave the graph. */
+  deletedCells?: string[];
 }
 
 export interface ExecuteOutcome {
@@ -80,7 +84,18 @@ export interface SessionState {
   runId?: string;
   currentStep?: string;
   stale: string[];
-  steps: { name: string; parents: string[]; foreach?: string; taskId?: string; stale: boolean }[];
+  steps: {
+    name: string;
+    parents: string[];
+    foreach?: string;
+    /** The ids of the step's newest tasks, comma-separated. */
+    taskId?: string;
+    stale: boolean;
+    /** Its newest run failed: its children cannot run until it succeeds. */
+    failed?: boolean;
+    /** Its cell as the front end names it: `In [3]`. */
+    cell?: string;
+  }[];
 }
 
 export interface NotebookSession {

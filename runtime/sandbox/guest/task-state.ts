@@ -4,6 +4,7 @@
  */
 // store/portable, not store/index: the guest is bundled into isolates, without LMDB.
 import { fromEnvelopes, toEnvelopes } from "../../../store/portable.js";
+import { refuseClientObjects } from "./client-values.js";
 import { MissingArtifactError, StepUsageError, UnstorableArtifactError } from "./errors.js";
 import { currentHost } from "./host-bridge.js";
 import { planMerge } from "./merge.js";
@@ -48,6 +49,8 @@ export class TaskState {
       try {
         host.emit(name, toEnvelopes(value));
       } catch (err) {
+        // A client object added after the assignment (self.runs.push(run)): say that, not what the copy saw.
+        refuseClientObjects(name, this.request.step, value);
         throw new UnstorableArtifactError(name, this.request.step, (err as Error).message);
       }
       emitted.push(name);
@@ -177,6 +180,7 @@ export class TaskState {
         if (key === "input" || key === "index" || key in proto) {
           throw new StepUsageError(`'${key}' is reserved by steplab and cannot be assigned in step '${req.step}'`);
         }
+        refuseClientObjects(key, req.step, value);
         this.deleted.delete(key);
         this.written.set(key, value);
         return true;

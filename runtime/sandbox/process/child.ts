@@ -6,10 +6,15 @@ import { pathToFileURL } from "node:url";
 import { encodeArtifact, openStore, typeName } from "../../../store/index.js";
 import { storeReader } from "../../../store/index.js";
 import { displayBundle } from "../../display/index.js";
-import type { ChildMessage, DisplayMessage, RunMessage } from "./protocol.js";
+import type { ChildMessage, ChildNotice, RunMessage } from "./protocol.js";
 
-function send(message: ChildMessage | DisplayMessage): Promise<void> {
+function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()));
+}
+
+/** Sent at once: a value that cannot be cloned throws in the step's own code. */
+function notify(notice: ChildNotice): void {
+  process.send!(notice);
 }
 
 process.once("message", async (message: RunMessage) => {
@@ -21,8 +26,10 @@ process.once("message", async (message: RunMessage) => {
     emit: (name, value) => void artifacts.push([name, { bytes: encodeArtifact(value), type: typeName(value) }]),
     log: (stream, args) => (stream === "stdout" ? console.log(...args) : console.error(...args)),
     reader,
-    // Made into a bundle here, so a display the step got wrong throws in the step's own code.
-    display: (kind, data, options) => void send({ type: "display", bundle: displayBundle(kind, data), options }),
+    // What the step shows goes to the host (a notebook cell's output, a task's card). Made into a
+    // bundle here, so a display the step got wrong throws in the step's own code.
+    display: (kind, data, options) => notify({ type: "display", bundle: displayBundle(kind, data), options }),
+    result: (value) => notify({ type: "value", value }),
   };
   try {
     const mod = await import(pathToFileURL(message.bundlePath).href);

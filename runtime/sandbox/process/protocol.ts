@@ -10,12 +10,12 @@ export interface RunMessage {
   request: TaskRequest;
 }
 
-/** display() in the step, already a MIME bundle (shown as display kind "bundle"); any number before the reply. */
-export interface DisplayMessage {
-  type: "display";
-  bundle: MimeBundle;
-  options: DisplayOptions;
-}
+/**
+ * Sent while the step runs, any number before the reply: what the step displays (already a MIME
+ * bundle, made in the child so a display the step got wrong throws in the step's own code; shown
+ * as display kind "bundle") and, for a notebook cell, the value of its last expression.
+ */
+export type ChildNotice = { type: "display"; bundle: MimeBundle; options: DisplayOptions } | { type: "value"; value: unknown };
 
 /** The child's one reply: how the step ended. */
 export type ChildMessage =

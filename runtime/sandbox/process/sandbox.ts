@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { createHash } from "node:crypto";
 import type { FlowBundle } from "../../bundle/index.js";
+import { displayLine } from "../../display/index.js";
 import {
   TaskCrashedError,
   TaskInterruptedError,
@@ -20,7 +21,7 @@ import { rebuildUserError } from "../rebuild-error.js";
 import { StackMapper } from "../stack.js";
 import type { Sandbox, TaskIO, TaskLimits, TaskRequest, TaskResult } from "../types.js";
 import { childScript } from "./child-script.js";
-import type { ChildMessage, DisplayMessage, RunMessage } from "./protocol.js";
+import type { ChildMessage, ChildNotice, RunMessage } from "./protocol.js";
 
 export class ProcessSandbox implements Sandbox {
   readonly kind = "process" as const;
@@ -70,8 +71,11 @@ export class ProcessSandbox implements Sandbox {
     try {
       const reply = await new Promise<ChildMessage>((resolve, reject) => {
         let answer: ChildMessage | undefined;
-        child.on("message", (m: ChildMessage | DisplayMessage) => {
-          if (m.type === "display") io.display?.("bundle", m.bundle, m.options);
+        child.on("message", (m: ChildMessage | ChildNotice) => {
+          if (m.type === "display") {
+            if (io.display) io.display("bundle", m.bundle, m.options);
+            else io.output("stdout", displayLine(m.bundle));
+          } else if (m.type === "value") io.result?.(m.value);
           else answer = m;
         });
         child.on("error", reject);
@@ -92,6 +96,7 @@ export class ProcessSandbox implements Sandbox {
         const mapped = this.mapper.format(reply.name, reply.message, reply.stack);
         throw withPartialArtifacts(new UserCodeError(reply.name, reply.message, mapped, reply.code), new Map(reply.artifacts));
       }
+      if (reply.outcome.value) io.result?.(reply.outcome.value.primitive);
       return {
         outcome: reply.outcome,
         artifacts: new Map(reply.artifacts.map(([n, b]) => [n, b])),
