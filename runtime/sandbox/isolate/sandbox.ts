@@ -9,7 +9,7 @@ import { encodeArtifact, typeName } from "../../../store/index.js";
 import { guestRuntimeCode, type FlowBundle } from "../../bundle/index.js";
 import { TaskInterruptedError, TaskMemoryError, TaskTimeoutError, withPartialArtifacts } from "../errors.js";
 import { rebuildUserError } from "../rebuild-error.js";
-import { StackMapper } from "../stack.js";
+import { CONTEXT_SCRIPT, StackMapper } from "../stack.js";
 import type { EncodedArtifact, Sandbox, TaskIO, TaskLimits, TaskRequest, TaskResult } from "../types.js";
 import { BRIDGE_CALL, BRIDGE_WAIT, READER_METHODS, type BridgeCalls, type BridgeWaits } from "./bridge.js";
 import { preludeCode } from "./prelude-code.js";
@@ -110,7 +110,7 @@ export class IsolateSandbox implements Sandbox {
     const setupKey = withRuntime ? "setupWithRuntime" : "setup";
     if (!scripts[setupKey]) {
       const code = [await preludeCode(), withRuntime ? await guestRuntimeCode() : "", ENTRY_CODE].join("\n");
-      scripts[setupKey] = await compileCached(this.isolate, code, "steplab:context");
+      scripts[setupKey] = await compileCached(this.isolate, code, CONTEXT_SCRIPT);
     }
     if (!scripts.bundle) {
       scripts.bundle = await compileCached(this.isolate, this.bundle.code, this.bundle.filename);
