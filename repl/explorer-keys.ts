@@ -1,7 +1,7 @@
 /**
  * The explorer's keys: one binding per line, each a command and the help it shows. A new key is a
  * binding here; if it acts outside the browser (like "leave"), the Explorer component hands it to
- * a callback prop.
+ * a callback prop or the source.
  */
 import type { Key } from "ink";
 import type { ExplorerCommand } from "./explorer-model.js";
@@ -20,11 +20,12 @@ const BINDINGS: Binding[] = [
   { command: { type: "move", rows: -Infinity }, matches: (i, k) => i === "g" || !!k.home },
   { command: { type: "move", rows: Infinity }, matches: (i, k) => i === "G" || !!k.end },
   { command: { type: "open" }, matches: (i, k) => !!k.return || !!k.rightArrow || i === "l" },
+  { command: { type: "card" }, matches: (i) => i === "o" },
   { command: { type: "back" }, matches: (i, k) => !!k.leftArrow || !!k.backspace || !!k.delete || i === "h" },
 ];
 
-export const LIST_HELP = "↑↓/jk move · Enter/→ open · ←/Backspace back · q/Esc leave";
-export const DETAIL_HELP = "↑↓/jk scroll · ←/Backspace back · q/Esc leave";
+export const LIST_HELP = "↑↓/jk move · Enter/→ open · ←/Backspace back · o card · q/Esc leave";
+export const DETAIL_HELP = "↑↓/jk scroll · ←/Backspace back · o card · q/Esc leave";
 
 export function explorerCommand(input: string, key: Partial<Key>): ExplorerCommand | undefined {
   return BINDINGS.find((b) => b.matches(input, key))?.command;

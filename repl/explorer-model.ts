@@ -37,6 +37,7 @@ export type ExplorerCommand =
   | { type: "page"; pages: number }
   | { type: "open" }
   | { type: "back" }
+  | { type: "card" } // the Explorer writes the card of cardTask(); the stack stays
   | { type: "leave" };
 
 export interface ExplorerView {
@@ -87,7 +88,26 @@ export function navigate(stack: readonly Frame[], cmd: ExplorerCommand, view: Ex
     }
     case "back":
       return stack.length > 1 ? stack.slice(0, -1) : stack;
+    case "card":
     case "leave":
       return stack;
   }
+}
+
+export interface TaskAddress {
+  flow: string;
+  run: string;
+  step: string;
+  task: string;
+}
+
+/** The task whose card `o` opens: the one shown (or one of its artifacts or logs), or the one selected in a step's list. */
+export function cardTask(stack: readonly Frame[], taskIds: (flow: string, run: string, step: string) => string[]): TaskAddress | undefined {
+  const { level, selected } = top(stack);
+  if (level.kind === "tasks") {
+    const task = taskIds(level.flow, level.run, level.step)[selected];
+    return task === undefined ? undefined : { flow: level.flow, run: level.run, step: level.step, task };
+  }
+  if ("task" in level) return { flow: level.flow, run: level.run, step: level.step, task: level.task };
+  return undefined;
 }

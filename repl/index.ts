@@ -13,4 +13,6 @@ export { directiveTags, loadNotebook, saveNotebook } from "./notebook-file.js";
 export { isReplMagic, parseReplMagic, type NotebookCell, type ReplMagic } from "./model/index.js";
 export { formatTable, isRecordArray } from "./table.js";
 export { bundleText } from "./mime.js";
+export { withChartFiles, chartsDir } from "./chart-files.js";
+export { openCard, cardsDir } from "./open-card.js";
 export { highlight, tokenize } from "./highlight.js";

@@ -85,6 +85,12 @@ export interface TaskRecord {
   reusedFrom?: string;
   /** The task read the datastore through the client API (Flow, Run, Task ...): its results may depend on other runs. */
   clientRead?: boolean;
+  /**
+   * What the task displayed (display() in a step or cell), for its card: a blob holding the MIME
+   * bundles in order (`{ data, metadata?, displayId? }[]`, encoded like an artifact). Not an
+   * artifact: no later step reads it. A blob that a task references this way is in use.
+   */
+  displays?: ArtifactRef;
 }
 
 /** Where the results for a task cache key are (the newest task that ran, or reused them, with that key). */

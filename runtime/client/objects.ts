@@ -112,6 +112,11 @@ export class Task {
     const r = this.record;
     return this.reader.getLogs(r.flow, r.runId, r.step, r.taskId)?.stderr ?? "";
   }
+  /** What the task displayed (display() in its step or cell), as MIME bundles, in order. */
+  get displays(): { data: Record<string, unknown>; metadata?: Record<string, unknown> }[] {
+    const ref = this.record.displays;
+    return ref ? (this.reader.loadBlob(ref.sha) as { data: Record<string, unknown>; metadata?: Record<string, unknown> }[]) : [];
+  }
   get artifacts(): DataArtifact[] {
     return Object.entries(this.record.artifacts)
       .sort(([a], [b]) => a.localeCompare(b))

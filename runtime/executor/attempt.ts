@@ -17,6 +17,7 @@ import {
 } from "../../store/index.js";
 import { partialArtifacts, type EncodedArtifact, type Sandbox, type TaskIO, type TaskLimits, type TaskRequest } from "../sandbox/index.js";
 import { watchClientReads } from "./client-reads.js";
+import { AttemptDisplays, LiveCommits } from "./attempt-displays.js";
 import { TaskLog } from "./task-log.js";
 import type { TaskExecution, TaskOutcome, TaskSpec } from "./types.js";
 
@@ -97,6 +98,12 @@ function sandboxRequest(spec: TaskSpec): TaskRequest {
   };
 }
 
+/** The record's `displays` field, when the task displayed anything. */
+function shownBy(displays: AttemptDisplays, store: Store, blobs: Map<string, Uint8Array>): Pick<TaskRecord, "displays"> {
+  const ref = displays.reference(store, blobs);
+  return ref ? { displays: ref } : {};
+}
+
 /** Runs attempt `attempt` of the task and commits it, succeeded or failed. */
 export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEnv): Promise<TaskOutcome> {
   const { store, io } = env;
@@ -108,6 +115,18 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
 
   // Results that depend on other runs are not reused unless the step says so (see reuse.ts).
   let clientRead = false;
+  const displays = new AttemptDisplays(io, (text) => {
+    log.add("stdout", text);
+    io.onOutput("stdout", text);
+  });
+  // A flow task's card follows it while it runs; a notebook cell's is watched in the notebook.
+  const live =
+    env.recordRunning !== false
+      ? new LiveCommits(store, () => {
+          const blobs = new Map<string, Uint8Array>();
+          return { task: { ...base, ...shownBy(displays, store, blobs) }, blobs, logs: log.logs() };
+        })
+      : undefined;
   const sandboxIO: TaskIO = {
     ...io.notebook,
     reader: watchClientReads(env.reader, () => {
@@ -120,6 +139,11 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
     output: (stream, text) => {
       log.add(stream, text);
       io.onOutput(stream, text);
+      live?.changed();
+    },
+    display: (kind, data, options) => {
+      displays.show(kind, data, options);
+      live?.changed();
     },
   };
   try {
@@ -141,7 +165,9 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       finishedAt: Date.now(),
       next: result.outcome.next ? { ...result.outcome.next } : undefined,
       ...(clientRead ? { clientRead } : {}),
+      ...shownBy(displays, store, blobs),
     };
+    await live?.settle();
     await store.commitTask({ task: record, blobs, logs: log.logs() });
     return { record };
   } catch (err) {
@@ -158,7 +184,9 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       finishedAt: Date.now(),
       error: toTaskError(err),
       ...(clientRead ? { clientRead } : {}),
+      ...shownBy(displays, store, blobs),
     };
+    await live?.settle();
     try {
       await store.commitTask({ task: record, blobs, logs: log.logs() });
     } catch {

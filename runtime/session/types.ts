@@ -4,8 +4,10 @@
  */
 import type { InputHistory } from "./input-history.js";
 
+import type { MimeBundle } from "../display/index.js";
+
 /** A Jupyter-style MIME bundle: "text/plain" is always present. */
-export type MimeBundle = Record<string, unknown> & { "text/plain": string };
+export type { MimeBundle };
 
 export interface CellSink {
   stdout(text: string): void;

@@ -6,7 +6,7 @@ import ivm from "isolated-vm";
 import { guestRuntimeCode, type FlowBundle } from "../../bundle/index.js";
 import { TaskInterruptedError, TaskMemoryError, TaskStalledError, TaskTimeoutError, withPartialArtifacts } from "../errors.js";
 import { rebuildUserError } from "../rebuild-error.js";
-import { StackMapper } from "../stack.js";
+import { CONTEXT_SCRIPT, StackMapper } from "../stack.js";
 import type { EncodedArtifact, Sandbox, TaskIO, TaskLimits, TaskRequest, TaskResult } from "../types.js";
 import { BRIDGE_COPY_LIMIT } from "./copy-bound.js";
 import { installBridge, type TaskHooks } from "./host-calls.js";
@@ -101,7 +101,7 @@ export class IsolateSandbox implements Sandbox {
     const setupKey = withRuntime ? "setupWithRuntime" : "setup";
     if (!scripts[setupKey]) {
       const code = [await preludeCode(), withRuntime ? await guestRuntimeCode() : "", ENTRY_CODE].join("\n");
-      scripts[setupKey] = await compileCached(this.isolate, code, "steplab:context");
+      scripts[setupKey] = await compileCached(this.isolate, code, CONTEXT_SCRIPT);
     }
     if (!scripts.bundle) {
       scripts.bundle = await compileCached(this.isolate, this.bundle.code, this.bundle.filename);

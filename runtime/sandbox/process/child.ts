@@ -5,6 +5,7 @@
 import { pathToFileURL } from "node:url";
 import { encodeArtifact, openStore, typeName } from "../../../store/index.js";
 import { storeReader } from "../../../store/index.js";
+import { displayBundle } from "../../display/index.js";
 import { dieWithParent } from "./parent-watch.js";
 import type { ChildMessage, ChildNotice, RunMessage } from "./protocol.js";
 
@@ -12,6 +13,11 @@ const watching = dieWithParent();
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()));
+}
+
+/** Sent at once: a value that cannot be cloned throws in the step's own code. */
+function notify(notice: ChildNotice): void {
+  process.send!(notice);
 }
 
 /** Resolves once everything written to the stream so far has reached the pipe (writes complete in order). */
@@ -38,9 +44,10 @@ process.once("message", async (message: RunMessage) => {
     emit: (name, value) => void artifacts.push([name, { bytes: encodeArtifact(value), type: typeName(value) }]),
     log: (stream, args) => (stream === "stdout" ? console.log(...args) : console.error(...args)),
     reader,
-    // A notebook cell run as a process: what it shows goes to the host, which shows it in the cell.
-    display: (kind, data, options) => void process.send!({ type: "display", kind, data, options } satisfies ChildNotice),
-    result: (value) => void process.send!({ type: "value", value } satisfies ChildNotice),
+    // What the step shows goes to the host (a notebook cell's output, a task's card). Made into a
+    // bundle here, so a display the step got wrong throws in the step's own code.
+    display: (kind, data, options) => notify({ type: "display", bundle: displayBundle(kind, data), options }),
+    result: (value) => notify({ type: "value", value }),
   };
   // Nothing left to do while the step's promise is pending: nothing can settle it any more.
   const stalled = () => void send({ type: "stalled" }).then(exit);

@@ -4,8 +4,8 @@
  * and its output has been read to the end.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { formatWithOptions } from "node:util";
 import type { FlowBundle } from "../../bundle/index.js";
+import { displayLine } from "../../display/index.js";
 import {
   TaskCrashedError,
   TaskInterruptedError,
@@ -92,11 +92,11 @@ export class ProcessSandbox implements Sandbox {
       stopped = reason;
       kill();
     });
-    // A notebook cell run as a process: what it displays, and its value, reach the cell.
+    // What the step displays reaches a notebook cell (or the task's record); a cell's value, the cell.
     const ended = childEnd(child, (notice) => {
       if (notice.type === "value") io.result?.(notice.value);
-      else if (io.display) io.display(notice.kind, notice.data, notice.options);
-      else io.output("stdout", `${formatWithOptions({ colors: false, depth: 4 }, notice.data)}\n`);
+      else if (io.display) io.display("bundle", notice.bundle, notice.options);
+      else io.output("stdout", displayLine(notice.bundle));
     });
     let guard: MemoryGuard | undefined;
     if (limits.memoryMb && child.pid) guard = guardMemory(child.pid, limits.memoryMb, kill, this.options.memoryGuard);
