@@ -39,8 +39,9 @@ export {
 export { toWire, fromWire, type WireValue } from "./wire.js";
 export { childBlobs, DEFAULT_CHUNK_BYTES } from "./chunks.js";
 export type { LmdbStoreOptions } from "./lmdb-store.js";
-export { ArtifactEncodeError } from "./errors.js";
+export { ArtifactEncodeError, BlobDamagedError, StoreDamagedError, StoreFullError } from "./errors.js";
 export { storeReader, type StoreReader } from "./reader.js";
 export { registerArtifactClass, toEnvelopes, fromEnvelopes, isEnvelope } from "./envelope.js";
 export { runPathspec, taskPathspec, type TaskPlace } from "./pathspec.js";
 export { ScratchStore } from "./scratch-store.js";
+export { runOwner, ownerGone } from "./run-owner.js";

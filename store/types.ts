@@ -4,7 +4,11 @@
  * list a run's steps and tasks.
  */
 
-export type RunStatus = "running" | "succeeded" | "failed";
+/**
+ * "killed": the run was stopped from outside (SIGINT, SIGTERM), or its process is gone while it
+ * was still running (kill -9, a crash); its tasks did not all finish.
+ */
+export type RunStatus = "running" | "succeeded" | "failed" | "killed";
 export type TaskStatus = "running" | "succeeded" | "failed";
 
 export interface RunRecord {
@@ -20,7 +24,11 @@ export interface RunRecord {
   originRunId?: string;
   /** Absolute path of the flow file or notebook, for `resume` and the REPL. */
   source?: string;
+  /** The process running the run (its owner) and its machine. */
   pid?: number;
+  host?: string;
+  /** The signal that stopped the run, when status is killed by one. */
+  killedBy?: string;
   /** Step name that failed, when status is failed. */
   failedStep?: string;
 }
@@ -77,6 +85,12 @@ export interface TaskRecord {
   reusedFrom?: string;
   /** The task read the datastore through the client API (Flow, Run, Task ...): its results may depend on other runs. */
   clientRead?: boolean;
+  /**
+   * What the task displayed (display() in a step or cell), for its card: a blob holding the MIME
+   * bundles in order (`{ data, metadata?, displayId? }[]`, encoded like an artifact). Not an
+   * artifact: no later step reads it. A blob that a task references this way is in use.
+   */
+  displays?: ArtifactRef;
 }
 
 /** Where the results for a task cache key are (the newest task that ran, or reused them, with that key). */

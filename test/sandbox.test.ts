@@ -137,6 +137,9 @@ describe.each(kinds)("%s sandbox", (kind, make) => {
     expect(stack).toMatch(/at explode \(.*sandbox-probe\.ts:4:\d+\)/);
     expect(stack).toMatch(/at fails \(.*sandbox-probe\.ts:47:\d+\)/);
     expect(stack).not.toMatch(/runtime\/sandbox|node_modules/);
+    // Only the user's frames: none of the runtime's (its context script, its entry function).
+    const frames = stack.split("\n").filter((l) => /^\s+at /.test(l));
+    expect(frames.filter((l) => !/sandbox-probe\.ts:\d+:\d+\)?$/.test(l))).toEqual([]);
   });
 
   it("a missing artifact is Flow X has no attribute 'y'", async () => {

@@ -260,7 +260,8 @@ describe.each(kinds)("%s datastore", (_name, kind, skip) => {
     await commit(store, { warmUp: "the databases and the bucket prefix exist" });
     const first = noise(32 * CHUNK);
     const second = first.slice();
-    second[second.length - 1] ^= 0xff; // differs in its last chunk only
+    const last = second.length - 1;
+    second[last] = (second[last] ?? 0) ^ 0xff; // differs in its last chunk only
     const before = await kind.storedBytes(store);
     const a = await commit(store, { first });
     const afterFirst = await kind.storedBytes(store);

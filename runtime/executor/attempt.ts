@@ -17,6 +17,8 @@ import {
 } from "../../store/index.js";
 import { partialArtifacts, type EncodedArtifact, type Sandbox, type TaskIO, type TaskLimits, type TaskRequest } from "../sandbox/index.js";
 import { watchClientReads } from "./client-reads.js";
+import { AttemptDisplays, LiveCommits } from "./attempt-displays.js";
+import { TaskLog } from "./task-log.js";
 import type { TaskExecution, TaskOutcome, TaskSpec } from "./types.js";
 
 export interface AttemptEnv {
@@ -95,10 +97,16 @@ function sandboxRequest(spec: TaskSpec): TaskRequest {
   };
 }
 
+/** The record's `displays` field, when the task displayed anything. */
+function shownBy(displays: AttemptDisplays, store: Store, blobs: Map<string, BlobBytes>): Pick<TaskRecord, "displays"> {
+  const ref = displays.reference(store, blobs);
+  return ref ? { displays: ref } : {};
+}
+
 /** Runs attempt `attempt` of the task and commits it, succeeded or failed. */
 export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEnv): Promise<TaskOutcome> {
   const { store, io } = env;
-  const logs = { stdout: "", stderr: "" };
+  const log = new TaskLog();
   const base: TaskRecord = { ...startingRecord(spec, "running", attempt), pid: process.pid };
   // Visible as running (finished = false) while it runs; not awaited: LMDB keeps write order.
   // A failure here (a remote datastore out of reach) surfaces in the final commit below.
@@ -106,6 +114,18 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
 
   // Results that depend on other runs are not reused unless the step says so (see reuse.ts).
   let clientRead = false;
+  const displays = new AttemptDisplays(io, (text) => {
+    log.add("stdout", text);
+    io.onOutput("stdout", text);
+  });
+  // A flow task's card follows it while it runs; a notebook cell's is watched in the notebook.
+  const live =
+    env.recordRunning !== false
+      ? new LiveCommits(store, () => {
+          const blobs = new Map<string, BlobBytes>();
+          return { task: { ...base, ...shownBy(displays, store, blobs) }, blobs, logs: log.logs() };
+        })
+      : undefined;
   const sandboxIO: TaskIO = {
     ...io.notebook,
     reader: watchClientReads(env.reader, () => {
@@ -116,8 +136,13 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       io.onStarted?.(pid);
     },
     output: (stream, text) => {
-      logs[stream] += text;
+      log.add(stream, text);
       io.onOutput(stream, text);
+      live?.changed();
+    },
+    display: (kind, data, options) => {
+      displays.show(kind, data, options);
+      live?.changed();
     },
   };
   try {
@@ -139,16 +164,18 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       finishedAt: Date.now(),
       next: result.outcome.next ? { ...result.outcome.next } : undefined,
       ...(clientRead ? { clientRead } : {}),
+      ...shownBy(displays, store, blobs),
     };
+    await live?.settle();
     try {
-      await store.commitTask({ task: record, blobs, logs });
+      await store.commitTask({ task: record, blobs, logs: log.logs() });
     } finally {
       result.release?.();
     }
     return { record };
   } catch (err) {
     // The error ends the task's stderr, where `logs` and `task.stderr` show it (as Metaflow keeps the traceback).
-    logs.stderr += `${logs.stderr === "" || logs.stderr.endsWith("\n") ? "" : "\n"}${describeFailure(err)}\n`;
+    log.append("stderr", `${describeFailure(err)}\n`);
     const artifacts: Record<string, ArtifactRef> = { ...spec.initial };
     const blobs = new Map<string, BlobBytes>();
     const partial = partialArtifacts(err);
@@ -160,8 +187,14 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       finishedAt: Date.now(),
       error: toTaskError(err),
       ...(clientRead ? { clientRead } : {}),
+      ...shownBy(displays, store, blobs),
     };
-    await store.commitTask({ task: record, blobs, logs });
+    await live?.settle();
+    try {
+      await store.commitTask({ task: record, blobs, logs: log.logs() });
+    } catch {
+      // The store refused the failed record too (its disk is full): the task's error says why.
+    }
     return { record, error: err as Error };
   }
 }

@@ -7,8 +7,12 @@ import path from "node:path";
 
 const FRAME = /^\s*at (?:(.*?) \()?(.*?):(\d+):(\d+)\)?$/;
 
+/** The file name of the script that sets up an isolate's context (prelude, guest runtime, entry). */
+export const CONTEXT_SCRIPT = "steplab:context";
+
 function isRuntimeSource(source: string): boolean {
   return (
+    source === CONTEXT_SCRIPT ||
     source.includes("/node_modules/") ||
     source.includes("/runtime/sandbox/") ||
     source.includes("/runtime/client/") ||

@@ -206,6 +206,8 @@ const ops: Record<string, Op> = {
     if (!key) throw new BridgeError("NOT_FOUND", `artifact data ${sha} is not in the datastore ${settings.root}`);
     return withS3((store) => store.get(key));
   },
+  forgetBlob: (sha: string) => withDb((db) => db.forgetBlob(sha)),
+  blobOwners: (sha: string, limit: number) => withDb((db) => db.blobOwners(sha, limit)),
   putBlobs: async (entries: [string, BlobBytes][]) => {
     const rows = await upload(entries, undefined);
     await withDb((db) => db.indexBlobs(rows));
