@@ -48,6 +48,9 @@ export function withChartFiles(session: NotebookSession, dir: string = chartsDir
     inspect: (code, cursor, detail) => session.inspect(code, cursor, detail),
     isComplete: (code) => session.isComplete(code),
     cells: () => session.cells(),
+    get history() {
+      return session.history;
+    },
     close: () => session.close(),
   };
 }
