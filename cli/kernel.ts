@@ -3,7 +3,14 @@
  * The CLI dispatcher routes `kernel ...` here with the arguments after `kernel`.
  */
 import { resolve } from "node:path";
-import { type KernelspecLocation, type SessionFactory, installKernelspec, readConnectionFile, startKernel } from "../kernel/index.js";
+import {
+  type KernelspecLocation,
+  type SessionFactory,
+  installKernelspec,
+  readConnectionFile,
+  startKernel,
+  watchParent,
+} from "../kernel/index.js";
 import { SteplabError, UsageError } from "../errors/index.js";
 
 export interface KernelCommandIo {
@@ -14,6 +21,8 @@ export interface KernelCommandIo {
   /** Overrides the real notebook session (tests, embedding). */
   createSession?: SessionFactory;
 }
+
+const ORPHAN_EXIT_GRACE_MS = 2000;
 
 const USAGE = `Usage:
   steplab kernel install [--user | --sys-prefix | --prefix DIR]
@@ -98,8 +107,18 @@ export async function kernelCommand(args: string[], io: KernelCommandIo): Promis
       handleSignals: true,
       log: (line) => void io.stderr.write(`${line}\n`),
     });
+    // Like ipykernel: when the process that started the kernel is gone, the kernel goes too.
+    let orphaned = false;
+    const stopWatching = watchParent(env, () => {
+      orphaned = true;
+      io.stderr.write("steplab kernel: the process that started this kernel (JPY_PARENT_PID) is gone; shutting down\n");
+      void kernel.shutdown();
+    });
     await kernel.finished;
+    stopWatching();
     process.off("unhandledRejection", onRejection);
+    // Nobody waits for this process any more: do not let a stray handle (a child, a timer) keep it.
+    if (orphaned) setTimeout(() => process.exit(0), ORPHAN_EXIT_GRACE_MS).unref();
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {

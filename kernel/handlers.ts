@@ -2,9 +2,10 @@
  * One function per request type. Handlers only translate between Jupyter messages and
  * `NotebookSession`; sockets, busy/idle and the request queue belong to kernel.ts.
  */
-import type { CellError, CellSink, ExecuteOutcome, NotebookSession, Progress } from "../runtime/session/index.js";
+import { type CellError, cellError, type ExecuteOutcome, type NotebookSession } from "../runtime/session/index.js";
 import { codePointToUtf16, utf16ToCodePoint } from "./cursor.js";
-import { type HistoryQuery, type KernelHistory, queryHistory } from "./history.js";
+import { type HistoryQuery, type HistoryRow, queryHistory } from "./history.js";
+import { iopubSink, silentSink } from "./iopub-sink.js";
 import { PROTOCOL_VERSION, type JupyterMessage } from "./wire.js";
 
 export type ReplyChannel = "shell" | "control";
@@ -17,7 +18,6 @@ export interface KernelIdentity {
 /** What kernel.ts gives the handlers. */
 export interface HandlerContext {
   readonly identity: KernelIdentity;
-  readonly history: KernelHistory;
   session(): Promise<NotebookSession>;
   executionCount: number;
   reply(req: JupyterMessage, channel: ReplyChannel, content: Record<string, unknown>, metadata?: Record<string, unknown>): void;
@@ -42,37 +42,6 @@ function errorContent(e: CellError): Record<string, unknown> {
   return { ename: e.ename, evalue: e.evalue, traceback: e.traceback };
 }
 
-function errorOf(e: unknown): CellError {
-  const err = e instanceof Error ? e : new Error(String(e));
-  return { ename: err.name || "Error", evalue: err.message, traceback: (err.stack ?? `${err.name}: ${err.message}`).split("\n") };
-}
-
-const silentSink: CellSink = { stdout() {}, stderr() {}, display() {}, clearOutput() {} };
-
-/** The CellSink a running cell writes to: each call becomes an IOPub message parented to `req`. */
-function iopubSink(ctx: HandlerContext, req: JupyterMessage, allowStdin: boolean): CellSink {
-  const shownProgress = new Set<string>();
-  const sink: CellSink = {
-    stdout: (text) => ctx.publish(req, "stream", { name: "stdout", text }),
-    stderr: (text) => ctx.publish(req, "stream", { name: "stderr", text }),
-    display: (data, opts) => {
-      const transient = opts?.displayId !== undefined ? { display_id: opts.displayId } : {};
-      const type = opts?.update && opts.displayId !== undefined ? "update_display_data" : "display_data";
-      ctx.publish(req, type, { data, metadata: opts?.metadata ?? {}, transient });
-    },
-    clearOutput: (wait) => ctx.publish(req, "clear_output", { wait }),
-    // Progress is an ordinary display updated in place, so every front end can show it.
-    progress: (p: Progress) => {
-      const id = `steplab-progress-${p.label}-${p.startedAt}`;
-      const text = `${p.label}: ${p.done}/${p.total}${p.finished ? " done" : ""}`;
-      sink.display({ "text/plain": text }, { displayId: id, update: shownProgress.has(id) });
-      shownProgress.add(id);
-    },
-  };
-  if (allowStdin) sink.input = (prompt, password) => ctx.askInput(req, prompt, password);
-  return sink;
-}
-
 async function evaluateUserExpressions(session: NotebookSession, exprs: Record<string, unknown>): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   for (const [name, expr] of Object.entries(exprs)) {
@@ -83,9 +52,9 @@ async function evaluateUserExpressions(session: NotebookSession, exprs: Record<s
       out[name] =
         r.status === "ok"
           ? { status: "ok", data: r.result ?? { "text/plain": "undefined" }, metadata: {} }
-          : { status: "error", ...errorContent(r.error ?? errorOf(new Error("aborted"))) };
+          : { status: "error", ...errorContent(r.error ?? cellError(new Error("aborted"))) };
     } catch (e) {
-      out[name] = { status: "error", ...errorContent(errorOf(e)) };
+      out[name] = { status: "error", ...errorContent(cellError(e)) };
     }
   }
   return out;
@@ -105,22 +74,27 @@ const execute: Handler = async (ctx, req, channel) => {
   const meta = req.metadata;
   const tags = Array.isArray(meta.tags) ? meta.tags.filter((t): t is string => typeof t === "string") : undefined;
   const cellId = str(meta.cellId ?? meta.cell_id) || undefined;
+  // JupyterLab lists the cells deleted since its last request: their steps leave the graph.
+  const deletedCells = Array.isArray(meta.deletedCells) ? meta.deletedCells.filter((d): d is string => typeof d === "string") : [];
   const started = new Date().toISOString();
   let outcome: ExecuteOutcome;
   let session: NotebookSession | undefined;
+  const sink = silent ? undefined : iopubSink(ctx, req, allowStdin);
   try {
     session = await ctx.session();
     outcome = await session.execute(code, {
-      sink: silent ? silentSink : iopubSink(ctx, req, allowStdin),
+      sink: sink ?? silentSink,
       ...(tags ? { tags } : {}),
       ...(cellId ? { cellId } : {}),
+      ...(deletedCells.length ? { deletedCells } : {}),
       executionCount: count,
       silent,
+      storeHistory,
     });
   } catch (e) {
-    outcome = { status: "error", error: errorOf(e) };
+    outcome = { status: "error", error: cellError(e) };
   }
-  if (storeHistory) ctx.history.append(count, code);
+  sink?.finish();
 
   const metadata: Record<string, unknown> = { started, status: outcome.status === "ok" ? "ok" : "error" };
   if (outcome.step !== undefined) metadata.steplab = { step: outcome.step, task: outcome.taskPathspec };
@@ -198,7 +172,7 @@ const inspect: Handler = async (ctx, req, channel) => {
     const r = (await ctx.session()).inspect(code, cursor, detail);
     ctx.reply(req, channel, { status: "ok", found: r.found, data: r.found ? r.data : {}, metadata: {} });
   } catch (e) {
-    ctx.reply(req, channel, { status: "error", ...errorContent(errorOf(e)) });
+    ctx.reply(req, channel, { status: "error", ...errorContent(cellError(e)) });
   }
 };
 
@@ -214,7 +188,13 @@ const isComplete: Handler = async (ctx, req, channel) => {
 
 const history: Handler = async (ctx, req, channel) => {
   const c = req.content as HistoryQuery & { output?: boolean };
-  const entries = queryHistory(ctx.history, c);
+  let entries: HistoryRow[];
+  try {
+    entries = queryHistory((await ctx.session()).history, c);
+  } catch (e) {
+    ctx.log(`steplab kernel: history_request failed: ${(e as Error).message}`);
+    entries = [];
+  }
   // Outputs are not kept: with output=true each input pairs with null, as IPython does for none.
   const rows = entries.map((e) => (c.output ? [e.session, e.line, [e.input, null]] : [e.session, e.line, e.input]));
   ctx.reply(req, channel, { status: "ok", history: rows });

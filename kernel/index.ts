@@ -1,12 +1,13 @@
 /** steplab's Jupyter kernel: the wire protocol over zeromq, in front of a NotebookSession. */
 export { startKernel, type Kernel, type KernelOptions, type SessionFactory } from "./kernel.js";
+export { watchParent } from "./parent-watch.js";
 export {
   parseConnection,
   readConnectionFile,
   ConnectionFileError,
   type ConnectionInfo,
 } from "./connection.js";
-export { MemoryHistory, queryHistory, type KernelHistory, type HistoryEntry, type HistoryQuery } from "./history.js";
+export { queryHistory, type HistoryQuery, type HistoryRow } from "./history.js";
 export {
   installKernelspec,
   kernelSpec,

@@ -25,9 +25,16 @@
  *   Magic cells other than `%flow` are dropped.
  * - A notebook without `start` or `end` gets an empty one. The flow must then pass the graph
  *   lint; each problem is reported with the cell it comes from.
+ * - Step options travel both ways: `//% step NAME isolation=process memoryMb=2048` is
+ *   `@step({ isolation: "process", memoryMb: 2048 })`.
+ * - The helpers a cell has in scope and uses (`display`, `Flow`, `Run`, ...) are imported from
+ *   "steplab" in the flow file; `runFlow()` and `prompt()`, which need a notebook's front end, are
+ *   problems naming the cell (move them to a skip cell).
+ * - `%scratch on` makes the following cells that declare no step scratch (skip) cells, until
+ *   `%scratch off`.
  * - Not expressible in a notebook (flowToNotebook says so): a linear step inside a foreach (the
- *   cell after a foreach step is its join). Lost: `@step({...})` options, IncludeFile fields,
- *   class members other than steps and parameters (kept as comments in the setup cell).
+ *   cell after a foreach step is its join). Lost: IncludeFile fields, class members other than
+ *   steps and parameters (kept as comments in the setup cell).
  */
 export { flowNameFromFile, notebookToFlow, type NotebookToFlowOptions } from "./to-flow.js";
 export { flowToNotebook } from "./to-notebook.js";

@@ -2,12 +2,15 @@
  * Cell directives: what a notebook cell says about itself, from its leading `//% ...` lines and
  * its Jupyter tags. Pure functions, shared by convert, the kernel and the REPL session.
  *
- *   //% step NAME [foreach X] [prev A B …]   tag step:NAME
+ *   //% step NAME [foreach X] [prev A B …] [OPTION=VALUE …]   tag step:NAME
+ *        options are the step's, as @step({...}) takes them: isolation=process memoryMb=2048
+ *        timeoutSeconds=60 retries=2 catch=NAME cache=false
  *   //% prev A [B …]                         tags prev:A prev:B, or prev:A,B
  *   //% foreach X                            tag foreach:X
  *   //% setup | //% parameters | //% skip    tags setup, parameters, skip
  *   %name args                               a magic (%dag %stale %rerun %runs %export %flow …)
  */
+import { isStepOptionKey, STEP_OPTION_KEYS, stepOptionProblem, type StepOptions } from "../runtime/graph/index.js";
 import { DirectiveError } from "./errors.js";
 
 export type CellKind = "step" | "setup" | "parameters" | "skip" | "magic";
@@ -20,6 +23,8 @@ export interface CellDirectives {
   prev?: string[];
   /** This step runs once per item of its parent's list artifact `foreach`. */
   foreach?: string;
+  /** Step options written on the step line (`//% step NAME memoryMb=2048`), as `@step({...})` takes them. */
+  options?: StepOptions;
   /** The leading `/** … *\/` comment of the body, as plain text (the step's docstring). */
   doc?: string;
   /** The cell without its directive lines (the doc comment, if any, is still in it). */
@@ -34,7 +39,8 @@ export interface CellDirectives {
 
 const IDENT = /^[A-Za-z_$][\w$]*$/;
 
-export const DIRECTIVE_HELP = "//% step NAME, //% prev A [B ...], //% foreach X, //% setup, //% parameters, //% skip";
+export const DIRECTIVE_HELP =
+  "//% step NAME [isolation=process memoryMb=N timeoutSeconds=N retries=N catch=NAME], //% prev A [B ...], //% foreach X, //% setup, //% parameters, //% skip";
 
 const DIRECTIVE_LINE = /^\s*\/\/%(.*)$/;
 const MAGIC_LINE = /^\s*%(%?[A-Za-z_][\w-]*)(?:\s+(.*))?$/;
@@ -44,6 +50,7 @@ interface Collected {
   step?: string;
   prev?: string[];
   foreach?: string;
+  options?: Record<string, unknown>;
 }
 
 function ident(word: string | undefined, what: string, line?: number): string {
@@ -77,6 +84,29 @@ function addPrev(c: Collected, names: string[], line?: number): void {
   }
 }
 
+/** `memoryMb=2048` -> 2048, `cache=false` -> false, `isolation=process` -> "process". */
+function optionValue(text: string): unknown {
+  if (text === "true" || text === "false") return text === "true";
+  if (/^-?\d+(?:\.\d+)?$/.test(text)) return Number(text);
+  return text;
+}
+
+function setOption(c: Collected, step: string, word: string, line: number): void {
+  const eq = word.indexOf("=");
+  const key = word.slice(0, eq);
+  const text = word.slice(eq + 1);
+  if (!isStepOptionKey(key)) {
+    throw new DirectiveError(`//% step ${step} has an unknown option ${key}: the options are ${STEP_OPTION_KEYS.join(", ")}`, line);
+  }
+  const value = optionValue(text);
+  const problem = stepOptionProblem(key, value);
+  if (problem) {
+    const eg = problem.example === undefined ? "" : `, e.g. ${key}=${problem.example}`;
+    throw new DirectiveError(`${key} of //% step ${step} must ${problem.must}${eg} (got "${text}")`, line);
+  }
+  (c.options ??= {})[key] = value;
+}
+
 /** Reads one `//% ...` line (without the `//%`) into `c`. */
 function readDirective(text: string, c: Collected, line: number): void {
   const words = text
@@ -97,10 +127,16 @@ function readDirective(text: string, c: Collected, line: number): void {
         } else if (kw === "prev") {
           const names: string[] = [];
           i += 1;
-          while (i < rest.length && rest[i] !== "foreach") names.push(rest[i++]!);
+          while (i < rest.length && rest[i] !== "foreach" && !rest[i]!.includes("=")) names.push(rest[i++]!);
           addPrev(c, names, line);
+        } else if (kw?.includes("=")) {
+          setOption(c, rest[0]!, kw, line);
+          i += 1;
         } else {
-          throw new DirectiveError(`unexpected "${kw}" after //% step ${rest[0]}: write //% step NAME [foreach X] [prev A B ...]`, line);
+          throw new DirectiveError(
+            `unexpected "${kw}" after //% step ${rest[0]}: write //% step NAME [foreach X] [prev A B ...] [OPTION=VALUE ...]`,
+            line,
+          );
         }
       }
       return;
@@ -206,6 +242,29 @@ export function parseCell(source: string, tags: readonly string[] = []): CellDir
     ...(c.step !== undefined ? { step: c.step } : {}),
     ...(c.prev !== undefined ? { prev: c.prev } : {}),
     ...(c.foreach !== undefined ? { foreach: c.foreach } : {}),
+    ...(c.options !== undefined ? { options: c.options as StepOptions } : {}),
     ...base,
   };
+}
+
+/** True when the cell names its place in the graph (a step name, parents or a foreach). */
+export function declaresStep(d: CellDirectives): boolean {
+  return d.kind === "step" && (d.step !== undefined || d.prev !== undefined || d.foreach !== undefined);
+}
+
+/**
+ * The magic that makes cells without directives scratch (`%scratch on`) or steps again (`%scratch
+ * off`): its new setting, or undefined when the cell is not that magic.
+ */
+export function scratchSetting(d: CellDirectives): boolean | undefined {
+  if (d.kind !== "magic" || d.magic?.name !== "scratch") return undefined;
+  const arg = d.magic.args.trim().toLowerCase();
+  if (arg === "on" || arg === "") return true;
+  if (arg === "off") return false;
+  throw new DirectiveError(`%scratch takes on or off (got "${d.magic.args}")`);
+}
+
+/** What a cell is while `%scratch on` holds: a cell that declares no step is a skip cell. */
+export function underScratch(d: CellDirectives, scratch: boolean): CellDirectives {
+  return scratch && d.kind === "step" && !declaresStep(d) ? { ...d, kind: "skip" } : d;
 }

@@ -8,7 +8,7 @@
  * foreach and has no other child (the cell after a foreach step closes that foreach).
  */
 import { RESERVED_STEP_NAMES, STEP_NAME_PATTERN, type StepType } from "../runtime/graph/index.js";
-import { parseCell, type CellDirectives } from "./directives.js";
+import { parseCell, scratchSetting, underScratch, type CellDirectives } from "./directives.js";
 import { DirectiveError } from "./errors.js";
 import { parseParametersCell, type ParameterSpec } from "./parameters.js";
 import { memoize } from "../runtime/support/index.js";
@@ -100,6 +100,8 @@ export function buildNotebookGraph(cells: readonly NotebookCellInput[]): Noteboo
   const byName = new Map<string, NotebookStep>();
   const parameters: ParameterSpec[] = [];
   let flowName: string | undefined;
+  // `%scratch on` makes the cells after it that declare no step scratch, until `%scratch off`.
+  let scratch = false;
   const fail = (cell: number, step: string | undefined, msg: string): void => {
     errors.push({ cell, ...(step !== undefined ? { step } : {}), message: `${where(cell, step)}: ${msg}` });
   };
@@ -114,6 +116,8 @@ export function buildNotebookGraph(cells: readonly NotebookCellInput[]): Noteboo
     let d: CellDirectives;
     try {
       d = c.directives ?? parseCell(c.source, c.tags);
+      scratch = scratchSetting(d) ?? scratch;
+      d = underScratch(d, scratch);
     } catch (e) {
       if (!(e instanceof DirectiveError)) throw e;
       fail(index, undefined, (e.line !== undefined ? `line ${e.line}: ` : "") + e.message);

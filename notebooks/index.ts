@@ -18,7 +18,14 @@ export {
   type Notebook,
   type NotebookCell,
 } from "./ipynb.js";
-export { DIRECTIVE_HELP, docText, parseCell, type CellDirectives, type CellKind } from "./directives.js";
+export {
+  DIRECTIVE_HELP,
+  docText,
+  parseCell,
+  underScratch,
+  type CellDirectives,
+  type CellKind,
+} from "./directives.js";
 export { parseParametersCell, type ParameterSpec, type ParameterType } from "./parameters.js";
 export {
   buildNotebookGraph,

@@ -3,6 +3,10 @@
  * applied as text edits so the user's formatting and comments survive.
  */
 import ts from "typescript";
+import { isValueReference, lazyFreeChecker, NOTEBOOK_ONLY, rebindsThis, STEPLAB_VALUE_NAMES } from "../runtime/graph/index.js";
+
+/** The helpers a cell has in scope that a flow file must import (or cannot use). */
+const HELPER_NAMES = new Set<string>([...STEPLAB_VALUE_NAMES, ...Object.keys(NOTEBOOK_ONLY)]);
 
 interface Edit {
   start: number;
@@ -18,123 +22,6 @@ function applyEdits(text: string, edits: Edit[]): string {
 
 export function parse(code: string): ts.SourceFile {
   return ts.createSourceFile("cell.ts", code, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-}
-
-/** Nodes inside which `this` means something other than the step's flow object. */
-function rebindsThis(n: ts.Node): boolean {
-  return (
-    ts.isFunctionDeclaration(n) ||
-    ts.isFunctionExpression(n) ||
-    ts.isMethodDeclaration(n) ||
-    ts.isConstructorDeclaration(n) ||
-    ts.isGetAccessorDeclaration(n) ||
-    ts.isSetAccessorDeclaration(n) ||
-    ts.isClassDeclaration(n) ||
-    ts.isClassExpression(n) ||
-    ts.isClassStaticBlockDeclaration(n)
-  );
-}
-
-/** True for an identifier used as a value (not a property name, declaration name, label or type). */
-function isValueReference(id: ts.Identifier): boolean {
-  const p = id.parent;
-  if (ts.isPropertyAccessExpression(p) && p.name === id) return false;
-  if (ts.isQualifiedName(p)) return false;
-  if (ts.isBindingElement(p) && (p.propertyName === id || p.name === id)) return false;
-  if (
-    (ts.isPropertyAssignment(p) ||
-      ts.isMethodDeclaration(p) ||
-      ts.isPropertyDeclaration(p) ||
-      ts.isGetAccessorDeclaration(p) ||
-      ts.isSetAccessorDeclaration(p) ||
-      ts.isPropertySignature(p) ||
-      ts.isMethodSignature(p) ||
-      ts.isEnumMember(p) ||
-      ts.isVariableDeclaration(p) ||
-      ts.isParameter(p) ||
-      ts.isFunctionDeclaration(p) ||
-      ts.isFunctionExpression(p) ||
-      ts.isClassDeclaration(p) ||
-      ts.isClassExpression(p) ||
-      ts.isInterfaceDeclaration(p) ||
-      ts.isTypeAliasDeclaration(p) ||
-      ts.isEnumDeclaration(p) ||
-      ts.isModuleDeclaration(p) ||
-      ts.isTypeParameterDeclaration(p) ||
-      ts.isImportSpecifier(p) ||
-      ts.isImportClause(p) ||
-      ts.isNamespaceImport(p) ||
-      ts.isImportEqualsDeclaration(p) ||
-      ts.isExportSpecifier(p) ||
-      ts.isLabeledStatement(p) ||
-      ts.isBreakOrContinueStatement(p) ||
-      ts.isJsxAttribute(p)) &&
-    (p as { name?: ts.Node }).name === id
-  ) {
-    return false;
-  }
-  if (ts.isLabeledStatement(p) || ts.isBreakOrContinueStatement(p) || ts.isMetaProperty(p)) return false;
-  for (let n: ts.Node = p; !ts.isSourceFile(n); n = n.parent) {
-    if (ts.isTypeNode(n) && !ts.isExpressionWithTypeArguments(n)) return false;
-  }
-  return true;
-}
-
-/**
- * Resolves identifiers against the cell's own declarations. With no lib loaded, a reference
- * with no symbol is free: it names something outside the cell (`self`, a parameter, a global).
- */
-function freeChecker(sf: ts.SourceFile): (id: ts.Identifier) => boolean {
-  const host: ts.CompilerHost = {
-    getSourceFile: (name) => (name === sf.fileName ? sf : undefined),
-    getDefaultLibFileName: () => "lib.d.ts",
-    writeFile: () => {},
-    getCurrentDirectory: () => "/",
-    getCanonicalFileName: (f) => f,
-    useCaseSensitiveFileNames: () => true,
-    getNewLine: () => "\n",
-    fileExists: (f) => f === sf.fileName,
-    readFile: () => undefined,
-  };
-  const program = ts.createProgram({
-    rootNames: [sf.fileName],
-    options: { noLib: true, noResolve: true, types: [], target: ts.ScriptTarget.Latest },
-    host,
-  });
-  const checker = program.getTypeChecker();
-  return (id) => {
-    const p = id.parent;
-    const sym =
-      ts.isShorthandPropertyAssignment(p) && p.name === id ? checker.getShorthandAssignmentValueSymbol(p) : checker.getSymbolAtLocation(id);
-    return sym === undefined;
-  };
-}
-
-/** Names the cell declares anywhere (variables, parameters, functions, classes, imports). */
-function declaredNames(sf: ts.SourceFile): Set<string> {
-  const names = new Set<string>();
-  const visit = (n: ts.Node): void => {
-    const name = (n as { name?: ts.Node }).name;
-    if (name && ts.isIdentifier(name) && !isValueReference(name)) names.add(name.text);
-    ts.forEachChild(n, visit);
-  };
-  visit(sf);
-  return names;
-}
-
-/**
- * Resolving scopes needs a type checker (~15 ms a cell); most cells never declare the names
- * that matter, so it is only built when a name is both referenced and declared.
- */
-function lazyFreeChecker(sf: ts.SourceFile): (id: ts.Identifier) => boolean {
-  let declared: Set<string> | undefined;
-  let checker: ((id: ts.Identifier) => boolean) | undefined;
-  return (id) => {
-    declared ??= declaredNames(sf);
-    if (!declared.has(id.text)) return true;
-    checker ??= freeChecker(sf);
-    return checker(id);
-  };
 }
 
 /** Strips parentheses, `as`, `!` and `satisfies` around an expression. */
@@ -165,6 +52,8 @@ export interface CellToMethod {
   usesAwait: boolean;
   /** Import declarations found (they belong in a setup cell), as 1-based lines. */
   importLines: number[];
+  /** Names "steplab" exports (display, Flow, runFlow, ...) the cell uses without declaring them, sorted. */
+  helpers: string[];
   /** The first syntax error of the code, if any. */
   syntaxError?: { line: number; message: string };
 }
@@ -187,6 +76,7 @@ export function cellToMethodBody(code: string, parameters: ReadonlySet<string> =
   const edits: Edit[] = [];
   const assigns = new Set<string>();
   const importLines: number[] = [];
+  const helpers = new Set<string>();
   let needsAlias = false;
   let usesAwait = false;
 
@@ -212,6 +102,7 @@ export function cellToMethodBody(code: string, parameters: ReadonlySet<string> =
   const visit = (n: ts.Node, inner: boolean, inFunction: boolean): void => {
     if (ts.isImportDeclaration(n) || ts.isImportEqualsDeclaration(n))
       importLines.push(sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1);
+    if (ts.isIdentifier(n) && HELPER_NAMES.has(n.text) && isValueReference(n) && isFree(n)) helpers.add(n.text);
     if (ts.isAwaitExpression(n) && !inFunction) usesAwait = true;
     if (ts.isForOfStatement(n) && n.awaitModifier && !inFunction) usesAwait = true;
     if (
@@ -252,7 +143,14 @@ export function cellToMethodBody(code: string, parameters: ReadonlySet<string> =
   // `function () { self.x }` cannot say `this`: keep `self` as an alias of the flow object there.
   if (needsAlias) body = `const self = this;\n${body}`;
   const error = syntaxError(sf);
-  return { body: trimBlankLines(body), assigns: [...assigns].sort(), usesAwait, importLines, ...(error ? { syntaxError: error } : {}) };
+  return {
+    body: trimBlankLines(body),
+    assigns: [...assigns].sort(),
+    usesAwait,
+    importLines,
+    helpers: [...helpers].sort(),
+    ...(error ? { syntaxError: error } : {}),
+  };
 }
 
 /**

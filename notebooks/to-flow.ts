@@ -1,7 +1,7 @@
 /** Notebook -> flow file. The conventions are listed at the top of convert.ts. */
 import { basename } from "node:path";
 import ts from "typescript";
-import { GraphError, lintGraph, parseFlowSource } from "../runtime/graph/index.js";
+import { GraphError, lintGraph, NOTEBOOK_ONLY, parseFlowSource, STEP_OPTION_KEYS, type StepOptions } from "../runtime/graph/index.js";
 import { ConvertError, type ConvertProblem } from "./errors.js";
 import { buildNotebookGraph, type NotebookCellInput, type NotebookGraph, type NotebookStep } from "./graph.js";
 import { cellSource, cellTags, type Notebook } from "./ipynb.js";
@@ -41,6 +41,13 @@ function graphOf(inputs: NotebookCellInput[]): NotebookGraph {
     throw new ConvertError(graph.errors.map((e) => problem(e.cell, e.step, e.message.replace(/^cell -?\d+( \(step \w+\))?: /, ""))));
   }
   return graph;
+}
+
+/** `@step`, or `@step({ isolation: "process", memoryMb: 2048 })` for a cell's `//% step NAME OPTION=VALUE ...`. */
+function stepDecorator(options: StepOptions | undefined): string {
+  const set = STEP_OPTION_KEYS.filter((k) => options?.[k] !== undefined);
+  if (set.length === 0) return "@step";
+  return `@step({ ${set.map((k) => `${k}: ${JSON.stringify(options![k])}`).join(", ")} })`;
 }
 
 function jsDoc(doc: string, pad: string): string {
@@ -136,6 +143,8 @@ export function notebookToFlow(nb: Notebook, options: NotebookToFlowOptions = {}
   const stepOf = new Map(graph.steps.map((s) => [s.cell === ADDED ? `+${s.name}` : String(s.cell), s]));
   const methods = new Map<NotebookStep, { head: string; body: string }>();
   const artifacts = new Set<string>();
+  // Helpers a cell has in scope (display, Flow, ...) that the flow file has to import.
+  const helpers = new Set<string>();
   for (const s of graph.steps) {
     const m = cellToMethodBody(s.directives.code, paramNames);
     const { body: cellBody, code } = s.directives;
@@ -152,6 +161,11 @@ export function notebookToFlow(nb: Notebook, options: NotebookToFlowOptions = {}
         ),
       );
     }
+    for (const h of m.helpers) {
+      const only = NOTEBOOK_ONLY[h];
+      if (only !== undefined) problems.push(problem(s.cell, s.name, `${only}: move that code to a skip cell (//% skip)`));
+      else helpers.add(h);
+    }
     for (const a of m.assigns) if (!paramNames.has(a) && !FLOW_MEMBERS.has(a)) artifacts.add(a);
     const args = s.isJoin ? `inputs: Inputs<${flowName}>` : "";
     let next = "";
@@ -159,7 +173,7 @@ export function notebookToFlow(nb: Notebook, options: NotebookToFlowOptions = {}
       next = `this.next(this.${s.next[0]}, { foreach: ${JSON.stringify(s.foreach)} });`;
     else if (s.next.length > 0) next = `this.next(${s.next.map((n) => `this.${n}`).join(", ")});`;
     const body = [m.body, next].filter((x) => x !== "").join("\n");
-    methods.set(s, { head: `@step ${m.usesAwait ? "async " : ""}${s.name}(${args})`, body });
+    methods.set(s, { head: `${stepDecorator(s.directives.options)} ${m.usesAwait ? "async " : ""}${s.name}(${args})`, body });
   }
   if (problems.length > 0) throw new ConvertError(problems);
 
@@ -172,7 +186,7 @@ export function notebookToFlow(nb: Notebook, options: NotebookToFlowOptions = {}
     ...(usesJson ? ["JSONType"] : []),
     ...(usesJoin ? ["type Inputs"] : []),
   ];
-  for (const n of steplabNames) if (!header.includes(n) && !header.includes(n.replace(/^type /, ""))) header.push(n);
+  for (const n of [...steplabNames, ...helpers]) if (!header.includes(n) && !header.includes(n.replace(/^type /, ""))) header.push(n);
 
   // The notebook's first markdown cell, when nothing but magics comes before it, describes the
   // flow: it becomes the class's JSDoc (what `show` prints), as flowToNotebook writes it.

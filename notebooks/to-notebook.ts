@@ -1,6 +1,6 @@
 /** Flow file -> notebook. The conventions are listed at the top of convert.ts. */
 import ts from "typescript";
-import { parseFlowSource, type FlowGraph, type ParameterNode, type StepNode } from "../runtime/graph/index.js";
+import { parseFlowSource, STEP_OPTION_KEYS, type FlowGraph, type ParameterNode, type StepNode } from "../runtime/graph/index.js";
 import { ConvertError, type ConvertProblem } from "./errors.js";
 import { buildNotebookGraph } from "./graph.js";
 import { cellSource, cellTags, codeCell, markdownCell, newNotebook, type Notebook, type NotebookCell } from "./ipynb.js";
@@ -195,7 +195,8 @@ export function flowToNotebook(source: string, file: string): Notebook {
     const parents = s.inFuncs;
     const foreach = parents.length === 1 ? byName.get(parents[0]!)?.foreach : undefined;
     const needsPrev = !(parents.length === 0 ? above === undefined : parents.length === 1 && parents[0] === above);
-    const directives = [`//% step ${s.name}${foreach !== undefined ? ` foreach ${foreach}` : ""}`];
+    const options = STEP_OPTION_KEYS.filter((k) => s.options[k] !== undefined).map((k) => ` ${k}=${s.options[k]}`);
+    const directives = [`//% step ${s.name}${foreach !== undefined ? ` foreach ${foreach}` : ""}${options.join("")}`];
     const tags = [`step:${s.name}`];
     if (foreach !== undefined) tags.push(`foreach:${foreach}`);
     if (needsPrev && parents.length > 0) {

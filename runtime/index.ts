@@ -8,8 +8,16 @@ import { setDefaultReader, setDefaultUser, type Task } from "./client/index.js";
 import { storeReader } from "../store/index.js";
 import { currentUsername } from "./support/index.js";
 
-export { FlowSpec, step, Parameter, IncludeFile, JSONType, current } from "./sandbox/guest/index.js";
-export type { Inputs, ParameterOptions, IncludeFileOptions, MergeOptions, StepOptions, Current } from "./sandbox/guest/index.js";
+export { FlowSpec, step, Parameter, IncludeFile, JSONType, current, display } from "./sandbox/guest/index.js";
+export type {
+  Inputs,
+  ParameterOptions,
+  IncludeFileOptions,
+  MergeOptions,
+  StepOptions,
+  Current,
+  DisplayOptions,
+} from "./sandbox/guest/index.js";
 export { registerArtifactClass } from "../store/index.js";
 export {
   Flow,

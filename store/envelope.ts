@@ -14,6 +14,7 @@ import {
   UnstorableClassError,
   type ArtifactClass,
 } from "./artifact-classes.js";
+import { isFlatRecordArray } from "./records.js";
 
 export interface Envelope {
   __steplabClass: string;
@@ -62,6 +63,8 @@ function propPath(path: string, key: string): string {
 export function toEnvelopes(value: unknown, seen = new Map<object, unknown>(), path = ""): unknown {
   if (typeof value !== "object" || value === null) return value;
   if (seen.has(value)) return seen.get(value);
+  // A million rows of plain data hold no instance: walking and copying them would cost seconds.
+  if (isFlatRecordArray(value)) return value;
   if (Array.isArray(value)) {
     const out: unknown[] = [];
     seen.set(value, out);
@@ -196,6 +199,7 @@ export function fromEnvelopes(value: unknown, options: RebuildOptions = {}, seen
     seen.set(value, restored);
     return restored;
   }
+  if (isFlatRecordArray(value)) return value;
   seen.set(value, value);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) value[i] = again(value[i]);

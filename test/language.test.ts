@@ -4,6 +4,7 @@
  */
 import { beforeAll, describe, expect, test } from "vitest";
 import { CellLanguageService, typeOfValue, type CellContext } from "../runtime/session/language/index.js";
+import { MAGIC_NAMES } from "../runtime/session/index.js";
 import { decodeArtifact, encodeArtifact } from "../store/index.js";
 
 /** An artifact as a cell's `self` sees it: stored by the real codec and read back. */
@@ -58,7 +59,7 @@ function complete(svc: CellLanguageService, cell: string, ctx = context()) {
 
 let svc: CellLanguageService;
 beforeAll(() => {
-  svc = new CellLanguageService();
+  svc = new CellLanguageService({ magics: MAGIC_NAMES });
   svc.complete("", 0, context()); // the first request loads the lib files
 });
 
@@ -171,7 +172,7 @@ describe("complete", () => {
 
   test("magics and directives", () => {
     expect(complete(svc, "%d|").matches).toEqual(["%dag"]);
-    expect(complete(svc, "%r|").matches).toEqual(["%rerun", "%runs"]);
+    expect(complete(svc, "%r|").matches).toEqual(["%rerun", "%runs", "%rm", "%reset", "%run", "%runall"]);
     expect(complete(svc, "//% st|").matches).toEqual(["step"]);
     // a magic line does not stop the code below it from completing
     expect(complete(svc, "%flow Hello\nself.cou|").matches).toEqual(["counts"]);

@@ -50,6 +50,12 @@ export function guestEntry(): string {
   return existsSync(js) ? js : js.replace(/\.js$/, ".ts");
 }
 
+/** Where `import ... from "tslab"` points: tslab's display API over steplab's (tslab notebooks run unchanged). */
+export function tslabEntry(): string {
+  const js = fileURLToPath(new URL("../sandbox/guest/tslab.js", import.meta.url));
+  return existsSync(js) ? js : js.replace(/\.js$/, ".ts");
+}
+
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 function builtinShim(name: string): string {
@@ -90,7 +96,7 @@ function externalPackagesPlugin(fromDir: string): Plugin {
     name: "steplab-external-packages",
     setup(build) {
       build.onResolve({ filter: /^[^./]/ }, (args) => {
-        if (args.path === "steplab" || builtins.has(args.path)) return undefined;
+        if (args.path === "steplab" || args.path === "tslab" || builtins.has(args.path)) return undefined;
         try {
           return { path: require.resolve(args.path), external: true };
         } catch {
@@ -106,7 +112,7 @@ function commonOptions(): BuildOptions {
     bundle: true,
     write: false,
     target: "es2022",
-    alias: { steplab: guestEntry() },
+    alias: { steplab: guestEntry(), tslab: tslabEntry() },
     logLevel: "silent",
     keepNames: true,
     define: { "process.env.NODE_ENV": '"production"' },
@@ -162,9 +168,10 @@ function externalRuntimePlugin(): Plugin {
   return {
     name: "steplab-external-runtime",
     setup(build) {
-      build.onResolve({ filter: /^steplab$/ }, () => ({ path: "steplab", namespace: "steplab-runtime" }));
-      build.onLoad({ filter: /.*/, namespace: "steplab-runtime" }, () => ({
-        contents: "module.exports = globalThis.__steplabRuntime;",
+      build.onResolve({ filter: /^(steplab|tslab)$/ }, (args) => ({ path: args.path, namespace: "steplab-runtime" }));
+      build.onLoad({ filter: /.*/, namespace: "steplab-runtime" }, (args) => ({
+        contents:
+          args.path === "tslab" ? "module.exports = globalThis.__steplabRuntime.tslab;" : "module.exports = globalThis.__steplabRuntime;",
         loader: "js",
       }));
     },
@@ -191,6 +198,28 @@ export async function bundleSource(source: string, resolveDir: string, sourcefil
       },
     });
     return { ...isolateBundle(out, filename), externalRuntime: true };
+  } catch (err) {
+    throw bundleError(err);
+  }
+}
+
+/**
+ * Bundles generated source (a notebook cell's module) for a child process, as bundleFlow does a
+ * flow file: npm packages stay external (resolved from `resolveDir`), "steplab" is bundled in.
+ */
+export async function bundleSourceForProcess(source: string, resolveDir: string, sourcefile: string): Promise<FlowBundle> {
+  const filename = path.join(resolveDir, `${sourcefile}.process.bundle.mjs`);
+  try {
+    const out = await build({
+      ...commonOptions(),
+      platform: "node",
+      format: "esm",
+      sourcemap: "inline",
+      outfile: filename,
+      plugins: [externalPackagesPlugin(resolveDir)],
+      stdin: { contents: source, resolveDir, sourcefile, loader: "ts" },
+    });
+    return { target: "process", code: out.outputFiles![0]!.text, filename };
   } catch (err) {
     throw bundleError(err);
   }

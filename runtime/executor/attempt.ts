@@ -7,10 +7,10 @@
 import { SteplabError } from "../../errors/index.js";
 import {
   artifactNameProblem,
-  sha256,
   showName,
   taskPathspec,
   type ArtifactRef,
+  type BlobBytes,
   type Store,
   type StoreReader,
   type TaskError,
@@ -21,6 +21,8 @@ import { currentUsername, usernameOfTags } from "../support/index.js";
 import { partialArtifacts, type EncodedArtifact, type Sandbox, type TaskIO, type TaskLimits, type TaskRequest } from "../sandbox/index.js";
 import { watchClientReads } from "./client-reads.js";
 import { ArtifactNameError } from "./errors.js";
+import { AttemptDisplays, LiveCommits } from "./attempt-displays.js";
+import { TaskLog } from "./task-log.js";
 import type { TaskExecution, TaskOutcome, TaskSpec } from "./types.js";
 
 export interface AttemptEnv {
@@ -77,12 +79,11 @@ export function referenceArtifacts(
   store: Store,
   encoded: Map<string, EncodedArtifact>,
   into: Record<string, ArtifactRef>,
-  blobs: Map<string, Uint8Array>,
+  blobs: Map<string, BlobBytes>,
 ): void {
-  for (const [name, { bytes, type }] of encoded) {
-    const sha = sha256(bytes);
-    into[name] = { sha, size: bytes.byteLength, type };
-    if (!blobs.has(sha) && !store.hasBlob(sha)) blobs.set(sha, bytes);
+  for (const [name, { sha, size, type, parts }] of encoded) {
+    into[name] = { sha, size, type };
+    if (!blobs.has(sha) && !store.hasBlob(sha)) blobs.set(sha, parts);
   }
 }
 
@@ -125,10 +126,16 @@ function withValidNames(artifacts: Map<string, EncodedArtifact>): Map<string, En
   return new Map([...artifacts].filter(([name]) => artifactNameProblem(name) === undefined));
 }
 
+/** The record's `displays` field, when the task displayed anything. */
+function shownBy(displays: AttemptDisplays, store: Store, blobs: Map<string, BlobBytes>): Pick<TaskRecord, "displays"> {
+  const ref = displays.reference(store, blobs);
+  return ref ? { displays: ref } : {};
+}
+
 /** Runs attempt `attempt` of the task and commits it, succeeded or failed. */
 export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEnv): Promise<TaskOutcome> {
   const { store, io } = env;
-  const logs = { stdout: "", stderr: "" };
+  const log = new TaskLog();
   const base: TaskRecord = { ...startingRecord(spec, "running", attempt), pid: process.pid };
   // Visible as running (finished = false) while it runs; not awaited: LMDB keeps write order.
   // A failure here (a remote datastore out of reach) surfaces in the final commit below.
@@ -136,6 +143,18 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
 
   // Results that depend on other runs are not reused unless the step says so (see reuse.ts).
   let clientRead = false;
+  const displays = new AttemptDisplays(io, (text) => {
+    log.add("stdout", text);
+    io.onOutput("stdout", text);
+  });
+  // A flow task's card follows it while it runs; a notebook cell's is watched in the notebook.
+  const live =
+    env.recordRunning !== false
+      ? new LiveCommits(store, () => {
+          const blobs = new Map<string, BlobBytes>();
+          return { task: { ...base, ...shownBy(displays, store, blobs) }, blobs, logs: log.logs() };
+        })
+      : undefined;
   const sandboxIO: TaskIO = {
     ...io.notebook,
     reader: watchClientReads(env.reader, () => {
@@ -146,8 +165,13 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       io.onStarted?.(pid);
     },
     output: (stream, text) => {
-      logs[stream] += text;
+      log.add(stream, text);
       io.onOutput(stream, text);
+      live?.changed();
+    },
+    display: (kind, data, options) => {
+      displays.show(kind, data, options);
+      live?.changed();
     },
   };
   try {
@@ -160,7 +184,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       const from = spec.inputs.map((t) => t.artifacts[name]).find((r) => r?.sha === sha);
       if (from) artifacts[name] = from;
     }
-    const blobs = new Map<string, Uint8Array>();
+    const blobs = new Map<string, BlobBytes>();
     referenceArtifacts(store, result.artifacts, artifacts, blobs);
     const record: TaskRecord = {
       ...base,
@@ -170,14 +194,20 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       finishedAt: Date.now(),
       next: result.outcome.next ? { ...result.outcome.next } : undefined,
       ...(clientRead ? { clientRead } : {}),
+      ...shownBy(displays, store, blobs),
     };
-    await store.commitTask({ task: record, blobs, logs });
+    await live?.settle();
+    try {
+      await store.commitTask({ task: record, blobs, logs: log.logs() });
+    } finally {
+      result.release?.();
+    }
     return { record };
   } catch (err) {
     // The error ends the task's stderr, where `logs` and `task.stderr` show it (as Metaflow keeps the traceback).
-    logs.stderr += `${logs.stderr === "" || logs.stderr.endsWith("\n") ? "" : "\n"}${describeFailure(err)}\n`;
+    log.append("stderr", `${describeFailure(err)}\n`);
     const artifacts: Record<string, ArtifactRef> = { ...spec.initial };
-    const blobs = new Map<string, Uint8Array>();
+    const blobs = new Map<string, BlobBytes>();
     const partial = partialArtifacts(err);
     if (partial) referenceArtifacts(store, withValidNames(partial), artifacts, blobs);
     const record: TaskRecord = {
@@ -187,8 +217,14 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       finishedAt: Date.now(),
       error: toTaskError(err),
       ...(clientRead ? { clientRead } : {}),
+      ...shownBy(displays, store, blobs),
     };
-    await store.commitTask({ task: record, blobs, logs });
+    await live?.settle();
+    try {
+      await store.commitTask({ task: record, blobs, logs: log.logs() });
+    } catch {
+      // The store refused the failed record too (its disk is full): the task's error says why.
+    }
     return { record, error: err as Error };
   }
 }

@@ -6,4 +6,14 @@ export { parseFlowFile, parseFlowSource } from "./parse.js";
 export { checkFlowFile, formatLint, lintGraph, LINT_RULES, RESERVED_STEP_NAMES, STEP_NAME_PATTERN, type LintRule } from "./lint.js";
 export { formatShow } from "./show.js";
 export { analyzeSplits, parentsOf, splitParents, splitStacks, type SplitFrame, type SplitStructure } from "./split-structure.js";
-export { reachableFrom } from "./walk.js";
+export { reachableFrom } from "../support/index.js";
+export { isValueReference, lazyFreeChecker, rebindsThis } from "./scope.js";
+export {
+  isStepOptionKey,
+  STEP_OPTION_KEYS,
+  stepOptionProblem,
+  toStepOptions,
+  type StepOptionKey,
+  type StepOptionProblem,
+} from "./step-options.js";
+export { NOTEBOOK_ONLY, STEPLAB_VALUE_NAMES } from "./lint-names.js";

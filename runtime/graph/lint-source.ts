@@ -2,11 +2,11 @@
  * Lint rules that need the source, not just the graph: where `this.next` sits in a body, its
  * form, how many parameters a join declares, and the literal options of `@step`.
  */
-// store/portable: the rule for artifact names, without the datastore (LMDB) behind it.
-import { artifactNameProblem } from "../../store/portable.js";
 import ts from "typescript";
+import { lintNames } from "./lint-names.js";
 import { evaluateLiteral, propertyKey } from "./literal.js";
 import { findFlowClass, lineAt, nextCalls, parseSource, stepMethods, tailNextCall, thisMember, type StepMethod } from "./syntax.js";
+import { isStepOptionKey, STEP_OPTION_KEYS, stepOptionProblem } from "./step-options.js";
 import type { LintProblem } from "./types.js";
 
 export function lintSource(source: string, file: string, flowName: string): LintProblem[] {
@@ -23,6 +23,7 @@ export function lintSource(source: string, file: string, flowName: string): Lint
     for (const call of nextCalls(m.body)) nextForm(sf, m.name, call, add);
     stepOptions(sf, m, add);
   }
+  problems.push(...lintNames(sf));
   return problems;
 }
 
@@ -106,8 +107,6 @@ function nextForm(sf: ts.SourceFile, step: string, call: ts.CallExpression, add:
   });
 }
 
-const OPTION_KEYS = ["isolation", "memoryMb", "timeoutSeconds", "retries", "catch", "cache"];
-
 function stepOptions(_sf: ts.SourceFile, m: StepMethod, add: Add): void {
   const e = m.step.expression;
   if (!ts.isCallExpression(e)) return;
@@ -121,19 +120,15 @@ function stepOptions(_sf: ts.SourceFile, m: StepMethod, add: Add): void {
     return;
   }
   for (const [key, value] of Object.entries(v.value as Record<string, unknown>)) {
-    if (!OPTION_KEYS.includes(key)) {
-      add("step-options", `@step on ${m.name} has an unknown option ${key}: the options are ${OPTION_KEYS.join(", ")}.`);
-    } else if (key === "isolation" && value !== "isolate" && value !== "process") {
-      add("step-options", `isolation of step ${m.name} must be "isolate" (the default) or "process".`);
-    } else if (key === "catch" && !(typeof value === "string" && artifactNameProblem(value) === undefined)) {
-      const why = typeof value === "string" ? `; ${artifactNameProblem(value)}` : "";
-      add("step-options", `catch of step ${m.name} must name the artifact that keeps the exception, e.g. catch: "error"${why}.`);
-    } else if (key === "cache" && typeof value !== "boolean") {
-      add("step-options", `cache of step ${m.name} must be true or false.`);
-    } else if (key === "retries" && !(typeof value === "number" && Number.isInteger(value) && value >= 0)) {
-      add("step-options", `retries of step ${m.name} must be a whole number, 0 or more.`);
-    } else if ((key === "memoryMb" || key === "timeoutSeconds") && !(typeof value === "number" && value > 0 && Number.isFinite(value))) {
-      add("step-options", `${key} of step ${m.name} must be a positive number.`);
+    if (!isStepOptionKey(key)) {
+      add("step-options", `@step on ${m.name} has an unknown option ${key}: the options are ${STEP_OPTION_KEYS.join(", ")}.`);
+      continue;
+    }
+    const problem = stepOptionProblem(key, value);
+    if (problem) {
+      const eg = problem.example === undefined ? "" : `, e.g. ${key}: ${JSON.stringify(problem.example)}`;
+      const why = key === "catch" && problem.why && typeof value === "string" ? `; ${problem.why}` : "";
+      add("step-options", `${key} of step ${m.name} must ${problem.must}${eg}${why}.`);
     }
   }
 }

@@ -41,6 +41,8 @@ export const LINT_RULES = [
   "foreach-missing-artifact",
   "duplicate-parameter",
   "parameter-clash",
+  "not-imported",
+  "notebook-only",
 ] as const;
 
 export type LintRule = (typeof LINT_RULES)[number];

@@ -16,6 +16,7 @@ import {
   tailNextCall,
   type StepMethod,
 } from "./syntax.js";
+import { toStepOptions } from "./step-options.js";
 import type { FlowGraph, ParameterNode, ParameterType, StepNode, StepOptions, StepType } from "./types.js";
 
 export function parseFlowFile(file: string): FlowGraph {
@@ -111,16 +112,7 @@ function stepOptions(d: ts.Decorator): StepOptions {
   if (!arg) return {};
   const v = evaluateLiteral(arg);
   if (!v.ok || typeof v.value !== "object" || v.value === null) return {};
-  const raw = v.value as Record<string, unknown>;
-  const out: StepOptions = {};
-  if (raw.isolation === "isolate" || raw.isolation === "process") out.isolation = raw.isolation;
-  for (const key of ["memoryMb", "timeoutSeconds", "retries"] as const) {
-    const n = raw[key];
-    if (typeof n === "number" && Number.isFinite(n) && n >= 0) out[key] = n;
-  }
-  if (typeof raw.catch === "string" && raw.catch !== "") out.catch = raw.catch;
-  if (typeof raw.cache === "boolean") out.cache = raw.cache;
-  return out;
+  return toStepOptions(v.value as Record<string, unknown>);
 }
 
 const PARAMETER_TYPES: readonly ParameterType[] = ["String", "Number", "Boolean", "JSONType"];

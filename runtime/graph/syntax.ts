@@ -5,6 +5,7 @@
  */
 import ts from "typescript";
 import { GraphError } from "./errors.js";
+import { rebindsThis } from "./scope.js";
 
 export function parseSource(source: string, file: string): ts.SourceFile {
   const kind = /\.[cm]?tsx$/.test(file) ? ts.ScriptKind.TSX : ts.ScriptKind.TS;
@@ -159,18 +160,7 @@ export function walkThisScope(body: ts.Node, visit: (node: ts.Node) => void): vo
   const go = (node: ts.Node): void => {
     visit(node);
     ts.forEachChild(node, (child) => {
-      if (
-        ts.isFunctionDeclaration(child) ||
-        ts.isFunctionExpression(child) ||
-        ts.isClassDeclaration(child) ||
-        ts.isClassExpression(child) ||
-        ts.isMethodDeclaration(child) ||
-        ts.isGetAccessor(child) ||
-        ts.isSetAccessor(child)
-      ) {
-        return;
-      }
-      go(child);
+      if (!rebindsThis(child)) go(child);
     });
   };
   ts.forEachChild(body, go);

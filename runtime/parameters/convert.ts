@@ -19,7 +19,9 @@ export function convertString(type: ParameterType, raw: string, what: string): u
   switch (type) {
     case "Number": {
       const n = Number(raw);
-      if (raw.trim() === "" || !Number.isFinite(n)) throw new UsageError(`Invalid value for ${what}: '${raw}' is not a valid number`);
+      if (raw.trim() === "" || Number.isNaN(n)) throw new UsageError(`Invalid value for ${what}: '${raw}' is not a valid number`);
+      // 1e999 parses as Infinity, which no step expects from a number option (and JSON cannot hold).
+      if (!Number.isFinite(n)) throw new UsageError(`Invalid value for ${what}: '${raw}' is not a finite number`);
       return n;
     }
     case "Boolean": {

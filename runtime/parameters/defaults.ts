@@ -4,7 +4,7 @@
  * the start step runs in (so an isolate flow sees the isolate's globals, a process flow all of
  * Node), once per command. What the flow prints while it loads goes to `output`.
  */
-import { decodeArtifact, openStore, storeReader, type Store, type StoreReader } from "../../store/index.js";
+import { decodeArtifact, joinParts, openStore, storeReader, type Store, type StoreReader } from "../../store/index.js";
 import { describeFailure, SandboxPool } from "../executor/index.js";
 import type { FlowGraph } from "../graph/index.js";
 import type { TaskIO } from "../sandbox/index.js";
@@ -57,7 +57,7 @@ export async function evaluateDefaults(graph: FlowGraph, opts: EvaluateOptions):
     );
     const values = new Map<string, unknown>();
     // Kept as decoded (class envelopes and all): they are stored as the run's parameter artifacts.
-    for (const [field, { bytes }] of result.artifacts) values.set(field, decodeArtifact(bytes));
+    for (const [field, { parts }] of result.artifacts) values.set(field, decodeArtifact(joinParts(parts)));
     return values;
   } catch (err) {
     throw new ParameterDefaultsError(graph.name, describeFailure(err));

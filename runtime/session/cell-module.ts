@@ -22,6 +22,8 @@ export interface CellModuleInput {
   lineOffset: number;
   body: string;
   isJoin: boolean;
+  /** The module runs in a child process (`//% step NAME isolation=process`): "steplab" is bundled in. */
+  forProcess?: boolean;
 }
 
 export interface LineOrigin {
@@ -53,26 +55,31 @@ function isAssignment(expr: ts.Expression): boolean {
  * Moves the cell's imports to module scope (replacing them by blank lines so line numbers stay)
  * and turns a last bare expression into `return (...)`.
  */
-export const transformBody = memoize((body: string): { readonly body: string; readonly imports: readonly string[] } => {
-  const sf = ts.createSourceFile("cell.ts", body, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-  const edits: { start: number; end: number; text: string }[] = [];
-  const imports: string[] = [];
-  for (const stmt of sf.statements) {
-    if (ts.isImportDeclaration(stmt) || ts.isImportEqualsDeclaration(stmt)) {
-      const text = body.slice(stmt.getStart(sf), stmt.end);
-      imports.push(text);
-      edits.push({ start: stmt.getStart(sf), end: stmt.end, text: text.replace(/[^\n]/g, "") });
+export const transformBody = memoize(
+  (body: string): { readonly body: string; readonly imports: readonly string[]; readonly importLines: readonly number[] } => {
+    const sf = ts.createSourceFile("cell.ts", body, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+    const edits: { start: number; end: number; text: string }[] = [];
+    const imports: string[] = [];
+    const importLines: number[] = [];
+    for (const stmt of sf.statements) {
+      if (ts.isImportDeclaration(stmt) || ts.isImportEqualsDeclaration(stmt)) {
+        const text = body.slice(stmt.getStart(sf), stmt.end);
+        imports.push(text);
+        importLines.push(sf.getLineAndCharacterOfPosition(stmt.getStart(sf)).line + 1);
+        edits.push({ start: stmt.getStart(sf), end: stmt.end, text: text.replace(/[^\n]/g, "") });
+      }
     }
-  }
-  const last = sf.statements.at(-1);
-  if (last && ts.isExpressionStatement(last) && !isAssignment(last.expression)) {
-    const exprText = last.expression.getText(sf);
-    edits.push({ start: last.getStart(sf), end: last.end, text: `return (${exprText});` });
-  }
-  let out = body;
-  for (const e of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
-  return { body: out, imports };
-}, 256);
+    const last = sf.statements.at(-1);
+    if (last && ts.isExpressionStatement(last) && !isAssignment(last.expression)) {
+      const exprText = last.expression.getText(sf);
+      edits.push({ start: last.getStart(sf), end: last.end, text: `return (${exprText});` });
+    }
+    let out = body;
+    for (const e of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+    return { body: out, imports, importLines };
+  },
+  256,
+);
 
 function lineCount(text: string): number {
   return text === "" ? 0 : text.split("\n").length;
@@ -88,7 +95,8 @@ export function buildCellModule(input: CellModuleInput): CellModule {
     });
   };
   const { body, imports } = transformBody(input.body);
-  const importsPackages = imports.length > 0 || input.setup.some((s) => /\bimport\b|\brequire\s*\(/.test(s.code));
+  const importsPackages =
+    input.forProcess === true || imports.length > 0 || input.setup.some((s) => /\bimport\b|\brequire\s*\(/.test(s.code));
   push(importsPackages ? `import * as __steplab from "steplab";` : `const __steplab: any = (globalThis as any).__steplabRuntime;`);
   for (const s of input.setup) push(s.code, (i) => ({ cell: s.cell, setup: true, line: s.lineOffset + i + 1 }));
   for (const imp of imports) push(imp, () => ({ cell: input.cell, setup: false, line: 0 }));
@@ -107,18 +115,3 @@ export function buildCellModule(input: CellModuleInput): CellModule {
     origin: (line) => origins[line],
   };
 }
-
-/** Names a cell declares at its top level (its locals, invisible to other cells). */
-export const topLevelNames = memoize((code: string): readonly string[] => {
-  const sf = ts.createSourceFile("cell.ts", code, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-  const names: string[] = [];
-  const bind = (name: ts.BindingName) => {
-    if (ts.isIdentifier(name)) names.push(name.text);
-    else for (const el of name.elements) if (!ts.isOmittedExpression(el)) bind(el.name);
-  };
-  for (const stmt of sf.statements) {
-    if (ts.isVariableStatement(stmt)) for (const d of stmt.declarationList.declarations) bind(d.name);
-    else if ((ts.isFunctionDeclaration(stmt) || ts.isClassDeclaration(stmt)) && stmt.name) names.push(stmt.name.text);
-  }
-  return names;
-}, 256);

@@ -4,9 +4,14 @@
  * declared which local (for the "local of another cell" error).
  */
 import type { ArtifactRef } from "../../store/index.js";
+import type { CellLocals } from "./cell-locals.js";
+import { MAGICS } from "./magics.js";
 import type { StoreReader } from "../../store/index.js";
 import { CellLanguageService, typeOfValue, type CellContext } from "./language/index.js";
 import type { CompletionResult, InspectResult, IsCompleteResult } from "./types.js";
+
+/** What `%` completes to: the session's magics, and the REPL's own (%save, %run, %runall, %explore). */
+export const MAGIC_NAMES: readonly string[] = [...MAGICS.map((m) => m.name), "save", "run", "runall", "explore"];
 
 /** Artifacts bigger than this are typed from their stored type name, not by loading them. */
 const TYPE_FROM_VALUE_MAX_BYTES = 1 << 20;
@@ -23,11 +28,11 @@ const SIMPLE_TYPES = new Set(["number", "string", "boolean", "bigint", "null", "
 export class LanguageSupport {
   private service?: CellLanguageService;
   private setupCode = "";
-  private readonly locals = new Map<number, { step?: string; names: readonly string[] }>();
+  private readonly locals = new Map<number, { step?: string; locals: CellLocals }>();
   private readonly typeCache = new Map<string, string>();
 
   private ts(): CellLanguageService {
-    this.service ??= new CellLanguageService();
+    this.service ??= new CellLanguageService({ magics: MAGIC_NAMES });
     return this.service;
   }
 
@@ -35,13 +40,19 @@ export class LanguageSupport {
     this.setupCode = code;
   }
 
-  rememberLocals(cell: number, step: string | undefined, names: readonly string[]): void {
-    this.locals.set(cell, { step, names });
+  rememberLocals(cell: number, step: string | undefined, locals: CellLocals): void {
+    this.locals.set(cell, { step, locals });
   }
 
-  ownerOf(name: string, exceptCell: number): { cell: number; step?: string } | undefined {
-    for (const [cell, entry] of this.locals) {
-      if (cell !== exceptCell && entry.names.includes(name)) return { cell, step: entry.step };
+  forgetLocals(cell: number): void {
+    this.locals.delete(cell);
+  }
+
+  ownerOf(name: string, exceptCell: number): { cell: number; step?: string; clientExpression?: string } | undefined {
+    for (const [cell, { step, locals }] of this.locals) {
+      if (cell === exceptCell || !locals.names.includes(name)) continue;
+      const clientExpression = locals.clientExpressions[name];
+      return { cell, ...(step !== undefined ? { step } : {}), ...(clientExpression !== undefined ? { clientExpression } : {}) };
     }
     return undefined;
   }

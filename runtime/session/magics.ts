@@ -1,95 +1,42 @@
 /**
- * The session's magics: %flow, %dag, %stale, %rerun, %runs, %export. (%save, %run, %runall and
- * %explore belong to the REPL, which handles them before a cell reaches the session.)
+ * The session's magics, one file each (magic-NAME.ts). To add one: write a `Magic` in magic-NAME.ts and list it
+ * here. (%save, %run, %runall and %explore belong to the REPL, which handles them before a cell
+ * reaches the session.)
  */
 import { UsageError } from "../../errors/index.js";
-import { runPathspec } from "../../store/index.js";
-import { tableBundle } from "./display.js";
-import type { Session } from "./session.js";
-import type { ExecuteOptions, ExecuteOutcome, MimeBundle } from "./types.js";
+import type { ExecuteOptions, ExecuteOutcome } from "./types.js";
+import { cardMagic } from "./magic-card.js";
+import { dagMagic } from "./magic-dag.js";
+import { exportMagic } from "./magic-export.js";
+import { flowMagic } from "./magic-flow.js";
+import { rerunMagic } from "./magic-rerun.js";
+import { resetMagic } from "./magic-reset.js";
+import { rmMagic } from "./magic-rm.js";
+import { runsMagic } from "./magic-runs.js";
+import { scratchMagic } from "./magic-scratch.js";
+import { staleMagic } from "./magic-stale.js";
+import type { Magic, MagicContext } from "./magic.js";
 
-export const MAGICS = ["%flow NAME", "%dag", "%stale", "%rerun", "%runs [FLOW]", "%export FLOW.ts"];
+export type { Magic, MagicContext, NotUpToDate } from "./magic.js";
 
-function text(t: string): MimeBundle {
-  return { "text/plain": t };
-}
+export const MAGICS: readonly Magic[] = [
+  flowMagic,
+  dagMagic,
+  staleMagic,
+  rerunMagic,
+  runsMagic,
+  exportMagic,
+  rmMagic,
+  resetMagic,
+  scratchMagic,
+  cardMagic,
+];
 
-function dag(session: Session): string {
-  const state = session.state;
-  if (state.steps.length === 0) return `${state.flow}: no steps yet. A code cell becomes a step; name it with //% step NAME.`;
-  const lines = [`${state.flow}${state.runId ? ` (run ${state.runId})` : ""}`];
-  const children = new Map<string, string[]>();
-  for (const s of state.steps) for (const p of s.parents) children.set(p, [...(children.get(p) ?? []), s.name]);
-  for (const s of state.steps) {
-    const status = s.stale ? "stale" : s.taskId ? `task ${s.taskId}` : "not run";
-    const next = children.get(s.name) ?? [];
-    const foreach = state.steps.find((c) => c.parents.includes(s.name) && c.foreach)?.foreach;
-    const arrow = next.length ? ` => ${next.join(", ")}${foreach ? ` (foreach ${foreach})` : ""}` : "";
-    lines.push(`  ${s.name} [${status}]${arrow}`);
-  }
-  return lines.join("\n");
-}
+/** How each magic is typed, for help and completion. */
+export const MAGIC_USAGE: readonly string[] = MAGICS.map((m) => m.usage);
 
-function durationOf(created: number, finished?: number): string {
-  if (finished === undefined) return "running";
-  const ms = finished - created;
-  return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`;
-}
-
-export async function runMagic(session: Session, magic: { name: string; args: string }, opts: ExecuteOptions): Promise<ExecuteOutcome> {
-  const args = magic.args.trim();
-  switch (magic.name) {
-    case "flow":
-      if (!/^[A-Za-z_$][\w$]*$/.test(args)) throw new UsageError("%flow takes a class name, e.g. %flow WordScoresFlow");
-      session.setFlowName(args);
-      return { status: "ok", result: text(`Flow ${args}: the next step cell starts a new run of it.`) };
-    case "dag":
-      return { status: "ok", result: text(dag(session)) };
-    case "stale": {
-      const stale = session.staleSteps();
-      return {
-        status: "ok",
-        result: text(stale.length ? `Stale steps: ${stale.join(", ")} (re-run them with %rerun)` : "No stale steps."),
-      };
-    }
-    case "rerun": {
-      const stale = session.staleSteps();
-      if (stale.length === 0) return { status: "ok", result: text("No stale steps.") };
-      const done = await session.rerunStale(opts.sink);
-      const left = session.staleSteps();
-      return left.length
-        ? {
-            status: "error",
-            error: {
-              ename: "RerunError",
-              evalue: `Stopped with steps still stale: ${left.join(", ")}`,
-              traceback: [`RerunError: stopped with steps still stale: ${left.join(", ")}`],
-            },
-          }
-        : { status: "ok", result: text(`Re-ran ${done.join(", ")}.`) };
-    }
-    case "runs": {
-      const reader = session.storeReader;
-      const flows = args ? [args] : reader.listFlows();
-      const rows = flows
-        .flatMap((f) => reader.listRuns(f))
-        .sort((a, b) => b.createdAt - a.createdAt)
-        .slice(0, 20)
-        .map((r) => ({
-          run: runPathspec(r),
-          status: r.status,
-          duration: durationOf(r.createdAt, r.finishedAt),
-          started: new Date(r.createdAt).toISOString().replace("T", " ").slice(0, 19),
-          tags: r.tags.join(","),
-        }));
-      return { status: "ok", result: rows.length ? tableBundle(rows) : text(args ? `No runs of ${args}.` : "No runs yet.") };
-    }
-    case "export": {
-      if (!args.endsWith(".ts")) throw new UsageError("%export takes the flow file to write, e.g. %export word_scores_flow.ts");
-      const file = session.exportFlow(args);
-      return { status: "ok", result: text(`Exported ${session.flow} to ${file}`) };
-    }
-    default:
-      throw new UsageError(`Unknown magic %${magic.name}. Magics: ${MAGICS.join(", ")}`);
-  }
+export function runMagic(ctx: MagicContext, magic: { name: string; args: string }, opts: ExecuteOptions): Promise<ExecuteOutcome> {
+  const found = MAGICS.find((m) => m.name === magic.name);
+  if (!found) throw new UsageError(`Unknown magic %${magic.name}. Magics: ${MAGIC_USAGE.join(", ")}`);
+  return found.run(ctx, magic.args.trim(), opts);
 }

@@ -8,7 +8,7 @@ import { SteplabError, UsageError } from "../../errors/index.js";
 import { formatLint, lintGraph, parseFlowFile } from "../graph/index.js";
 import { resolveParameters } from "../parameters/index.js";
 import { runFlow, RunConsole } from "../scheduler/index.js";
-import type { Session } from "./session.js";
+import type { Store } from "../../store/index.js";
 import type { CellSink } from "./types.js";
 
 export class RunFlowError extends SteplabError {
@@ -17,7 +17,7 @@ export class RunFlowError extends SteplabError {
   }
 }
 
-export async function runFlowFromCell(session: Session, file: string, params: Record<string, unknown>, sink: CellSink): Promise<string> {
+export async function runFlowFromCell(store: Store, file: string, params: Record<string, unknown>, sink: CellSink): Promise<string> {
   const graph = parseFlowFile(file);
   const problems = lintGraph(graph, readFileSync(file, "utf8"));
   if (problems.length) throw new RunFlowError(`runFlow: ${path.basename(file)} is not a valid flow:\n${formatLint(problems, file)}`);
@@ -29,7 +29,7 @@ export async function runFlowFromCell(session: Session, file: string, params: Re
       given: params,
       env: process.env,
       cwd: path.dirname(file),
-      storeRoot: session.store.root,
+      storeRoot: store.root,
       output: (stream, text) => (stream === "stdout" ? sink.stdout(text) : sink.stderr(text)),
     }));
   } catch (err) {
@@ -39,7 +39,7 @@ export async function runFlowFromCell(session: Session, file: string, params: Re
   const startedAt = Date.now();
   const label = `${graph.name}`;
   const outcome = await runFlow({
-    store: session.store,
+    store,
     graph,
     parameters: values,
     console: new RunConsole({ stdout: (t) => sink.stdout(t), stderr: (t) => sink.stderr(t), colour: false }),

@@ -2,9 +2,12 @@
  * The contract between notebook front ends (kernel/, repl/) and runtime/session.
  * Front ends only translate: every cell semantic lives behind this interface.
  */
+import type { InputHistory } from "./input-history.js";
+
+import type { MimeBundle } from "../display/index.js";
 
 /** A Jupyter-style MIME bundle: "text/plain" is always present. */
-export type MimeBundle = Record<string, unknown> & { "text/plain": string };
+export type { MimeBundle };
 
 export interface CellSink {
   stdout(text: string): void;
@@ -24,6 +27,8 @@ export interface Progress {
   total: number;
   startedAt: number;
   finished: boolean;
+  /** Set with `finished` when a task failed: `done` stops short of `total`. */
+  failed?: boolean;
 }
 
 export interface CellError {
@@ -43,6 +48,8 @@ export interface ExecuteOptions {
   silent?: boolean;
   /** Jupyter's store_history: false keeps the cell out of the input history. */
   storeHistory?: boolean;
+  /** Ids of cells deleted in the front end since its last request (JupyterLab's `deletedCells`): they leave the graph. */
+  deletedCells?: string[];
 }
 
 export interface ExecuteOutcome {
@@ -78,7 +85,18 @@ export interface SessionState {
   runId?: string;
   currentStep?: string;
   stale: string[];
-  steps: { name: string; parents: string[]; foreach?: string; taskId?: string; stale: boolean }[];
+  steps: {
+    name: string;
+    parents: string[];
+    foreach?: string;
+    /** The ids of the step's newest tasks, comma-separated. */
+    taskId?: string;
+    stale: boolean;
+    /** Its newest run failed: its children cannot run until it succeeds. */
+    failed?: boolean;
+    /** Its cell as the front end names it: `In [3]`. */
+    cell?: string;
+  }[];
 }
 
 export interface NotebookSession {
@@ -91,5 +109,7 @@ export interface NotebookSession {
   isComplete(code: string): IsCompleteResult;
   /** The cells executed so far in this session, as notebook cells (for %save / export). */
   cells(): { source: string; tags: string[] }[];
+  /** Input history shared by every session on the store; the session records what it executes. */
+  readonly history: InputHistory;
   close(): Promise<void>;
 }

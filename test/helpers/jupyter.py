@@ -4,7 +4,9 @@ Run with /usr/bin/python3 (the system Python that has python3-jupyter-client), n
 The kernelspec is found through JUPYTER_PATH, as Jupyter itself would find it.
 
   jupyter.py scenario KERNEL CELLS.json   -> JSON report of a scripted session (see run_scenario)
-  jupyter.py nbclient KERNEL IN.ipynb OUT.ipynb
+  jupyter.py script KERNEL ACTIONS.json   -> {"results": [...]}, one per action (see run_script)
+  jupyter.py orphan KERNEL                -> {"kernel_pid": N} once the kernel is ready, then waits to be killed
+  jupyter.py nbclient KERNEL IN.ipynb OUT.ipynb [--allow-errors]
   jupyter.py bench KERNEL CODE N          -> {"startup_ms": ..., "median_ms": ..., "samples_ms": [...]}
 
 Every command prints one JSON document on stdout; diagnostics go to stderr.
@@ -77,7 +79,8 @@ def forged_execute(km, code):
 
 def run_scenario(kernel_name, cells):
     """cells: {"ok": code, "error": code, "loop": code, "complete": {code, cursor}, "inspect": {...},
-    "incomplete": code, "forged": code}. Each key present is exercised."""
+    "incomplete": code, "unstored": code, "forged": code}. Each key present is exercised
+    ("unstored" runs with store_history=False)."""
     km, kc = start(kernel_name)
     report = {}
     try:
@@ -113,6 +116,8 @@ def run_scenario(kernel_name, cells):
                 "incomplete": collect(kc, kc.is_complete(cells["incomplete"]))["reply"],
                 "complete": collect(kc, kc.is_complete(cells["ok"][0]))["reply"] if "ok" in cells else None,
             }
+        if "unstored" in cells:
+            report["unstored"] = execute(kc, cells["unstored"], store_history=False)
         report["history"] = {
             "tail": collect(kc, kc.history(hist_access_type="tail", n=100, output=False, raw=True))["reply"],
             "search": collect(kc, kc.history(hist_access_type="search", pattern="*", n=100, output=False, raw=True))["reply"],
@@ -142,12 +147,49 @@ def run_scenario(kernel_name, cells):
     return report
 
 
-def run_nbclient(kernel_name, src, dst):
+def execute_with_metadata(kc, code, metadata, stop_on_error):
+    """execute_request with request metadata (a front end's cellId, tags, deletedCells)."""
+    content = {"code": code, "silent": False, "store_history": True, "user_expressions": {},
+               "allow_stdin": False, "stop_on_error": stop_on_error}
+    msg = kc.session.msg("execute_request", content, metadata=metadata)
+    kc.shell_channel.send(msg)
+    return collect(kc, msg["header"]["msg_id"])
+
+
+def run_script(kernel_name, actions):
+    """actions: [{"execute": code, "metadata"?: {...}}, {"is_complete": code}, ...], run in order
+    against one kernel. Each execute gives {reply, outputs}; each is_complete its reply."""
+    km, kc = start(kernel_name)
+    results = []
+    try:
+        for action in actions:
+            if "execute" in action:
+                results.append(execute_with_metadata(kc, action["execute"], action.get("metadata", {}), False))
+            elif "is_complete" in action:
+                results.append(collect(kc, kc.is_complete(action["is_complete"]))["reply"])
+            else:
+                raise SystemExit("unknown action %r" % action)
+    finally:
+        stop(km, kc)
+    return {"results": results}
+
+
+def run_orphan(kernel_name):
+    """Starts a kernel, says its pid, and waits: the test kills this process as a terminal's close would."""
+    km, kc = start(kernel_name)
+    json.dump({"kernel_pid": km.provisioner.process.pid}, sys.stdout)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+    while True:
+        time.sleep(60)
+
+
+def run_nbclient(kernel_name, src, dst, allow_errors=False):
     import nbformat
     from nbclient import NotebookClient
 
     nb = nbformat.read(src, as_version=4)
-    NotebookClient(nb, kernel_name=kernel_name, timeout=TIMEOUT, allow_errors=False).execute()
+    NotebookClient(nb, kernel_name=kernel_name, timeout=TIMEOUT, allow_errors=allow_errors).execute()
     nbformat.write(nb, dst)
     return {"cells": [{"source": c.source, "outputs": c.get("outputs", [])} for c in nb.cells]}
 
@@ -185,8 +227,14 @@ def main(argv):
     if cmd == "scenario":
         with open(argv[3]) as f:
             out = run_scenario(argv[2], json.load(f))
+    elif cmd == "script":
+        with open(argv[3]) as f:
+            out = run_script(argv[2], json.load(f))
+    elif cmd == "orphan":
+        run_orphan(argv[2])
+        return
     elif cmd == "nbclient":
-        out = run_nbclient(argv[2], argv[3], argv[4])
+        out = run_nbclient(argv[2], argv[3], argv[4], allow_errors="--allow-errors" in argv[5:])
     elif cmd == "bench":
         out = run_bench(argv[2], argv[3], int(argv[4]))
     else:

@@ -9,7 +9,9 @@ export * from "./index.js";
 export { registerArtifactClass } from "../../../store/portable.js";
 /** Called by the bundle at the end of each of the flow's own modules (runtime/bundle/own-classes.ts). */
 export { registerOwnClasses as __steplabOwnClasses } from "../../../store/portable.js";
-export { display, runFlow, prompt, type DisplayOptions } from "./notebook-helpers.js";
+export { runFlow, prompt } from "./notebook-helpers.js";
+/** `import * as tslab from "tslab"` resolves here (runtime/bundle). */
+export * as tslab from "./tslab.js";
 export {
   Flow,
   Run,

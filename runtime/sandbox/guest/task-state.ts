@@ -4,6 +4,7 @@
  */
 // store/portable, not store/index: the guest is bundled into isolates, without LMDB.
 import { artifactNameProblem, fromEnvelopes, showName, toEnvelopes, UnstorableClassError } from "../../../store/portable.js";
+import { refuseClientObjects } from "./client-values.js";
 import { InvalidArtifactNameError, MissingArtifactError, StepUsageError, UnstorableArtifactError } from "./errors.js";
 import { currentHost } from "./host-bridge.js";
 import { planMerge } from "./merge.js";
@@ -47,6 +48,8 @@ export class TaskState {
       try {
         host.emit(name, toEnvelopes(value));
       } catch (err) {
+        // A client object added after the assignment (self.runs.push(run)): say that, not what the copy saw.
+        refuseClientObjects(name, this.request.step, value);
         const fix = err instanceof UnstorableClassError ? undefined : STORABLE_FIX;
         throw new UnstorableArtifactError(name, this.request.step, (err as Error).message, fix);
       }
@@ -186,6 +189,7 @@ export class TaskState {
       set: (_target, key, value) => {
         if (typeof key === "symbol") return false;
         this.checkAssignable(key);
+        refuseClientObjects(key, req.step, value);
         this.deleted.delete(key);
         this.written.set(key, value);
         return true;
@@ -197,6 +201,7 @@ export class TaskState {
         if (!("value" in descriptor)) {
           throw new StepUsageError(`Artifact '${showName(key)}' in step '${req.step}' must be set to a value, not a getter or setter`);
         }
+        refuseClientObjects(key, req.step, descriptor.value);
         this.deleted.delete(key);
         this.written.set(key, descriptor.value);
         return true;

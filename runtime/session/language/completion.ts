@@ -4,7 +4,6 @@ import { lineBefore, wordAt } from "./cell-text.js";
 import type { CellCompletion } from "./types.js";
 import { CELL_FUNCTION, type VirtualFile } from "./virtual-file.js";
 
-const MAGICS = ["dag", "stale", "rerun", "runs", "export", "flow", "save", "explore"];
 const DIRECTIVES = ["step", "prev", "foreach", "setup", "parameters", "skip"];
 
 const PREFERENCES: ts.GetCompletionsAtPositionOptions = {
@@ -70,14 +69,14 @@ function answer(matches: { text: string; type: string }[], start: number, end: n
 }
 
 /** `%da` completes magics, `//% st` completes directive words. */
-export function completeMagicOrDirective(code: string, cursor: number): CellCompletion | undefined {
+export function completeMagicOrDirective(code: string, cursor: number, magics: readonly string[]): CellCompletion | undefined {
   const line = lineBefore(code, cursor);
   const magic = /^([ \t]*)(%[A-Za-z_]*)$/.exec(line.text);
   const word = wordAt(code, cursor);
   if (magic) {
     const start = line.start + magic[1]!.length;
     const typed = magic[2]!.slice(1);
-    const found = MAGICS.filter((m) => m.startsWith(typed)).map((m) => ({ text: `%${m}`, type: "magic" }));
+    const found = magics.filter((m) => m.startsWith(typed)).map((m) => ({ text: `%${m}`, type: "magic" }));
     return answer(found, start, word.end);
   }
   if (/^[ \t]*\/\/%[ \t]*[A-Za-z]*$/.test(line.text)) {

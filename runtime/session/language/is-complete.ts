@@ -118,9 +118,16 @@ function parseErrors(text: string): readonly ts.DiagnosticWithLocation[] {
   return (source as unknown as { parseDiagnostics: ts.DiagnosticWithLocation[] }).parseDiagnostics ?? [];
 }
 
+/** Only `//% ...` directive lines so far: the cell says what it is, but not yet what it does. */
+function onlyDirectives(text: string): boolean {
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  return lines.length > 0 && lines.every((l) => /^\s*\/\/%/.test(l));
+}
+
 export function isComplete(code: string): CellCompleteness {
   const text = blankMagics(code);
   if (text.trim() === "") return { status: "complete" };
+  if (onlyDirectives(text)) return { status: "incomplete", indent: "" };
   const scanned = scan(text);
   if (scanned.verdict) return scanned.verdict;
   const errors = parseErrors(text);

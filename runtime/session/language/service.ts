@@ -20,6 +20,8 @@ export interface CellLanguageServiceOptions {
    * @types/node is installed; otherwise cells see only what the isolate sandbox provides.
    */
   nodeTypes?: boolean;
+  /** Magic names `%` completes to (without the `%`): the session's and its front end's. */
+  magics?: readonly string[];
 }
 
 function compilerOptions(typesRoot: string | undefined): ts.CompilerOptions {
@@ -49,11 +51,13 @@ export class CellLanguageService {
   private readonly host: VirtualHost;
   private readonly service: ts.LanguageService;
   private readonly sandboxGlobals: boolean;
+  private readonly magics: readonly string[];
 
   constructor(options: CellLanguageServiceOptions = {}) {
     const baseDir = options.baseDir ?? process.cwd();
     const typesRoot = options.nodeTypes === false ? undefined : findNodeTypesRoot([baseDir, moduleDir()]);
     this.sandboxGlobals = typesRoot === undefined;
+    this.magics = options.magics ?? [];
     this.host = new VirtualHost(join(baseDir, "__steplab_cell__.ts"), compilerOptions(typesRoot), baseDir);
     this.service = ts.createLanguageService(this.host, ts.createDocumentRegistry());
   }
@@ -66,7 +70,7 @@ export class CellLanguageService {
 
   complete(code: string, cursor: number, ctx: CellContext): CellCompletion {
     const at = clamp(cursor, code);
-    const special = completeMagicOrDirective(code, at);
+    const special = completeMagicOrDirective(code, at, this.magics);
     if (special) return special;
     const file = this.load(code, ctx);
     return completeAt(this.service, file, this.host.fileName, code, at);
