@@ -124,7 +124,10 @@ describe("current outside steps", () => {
       );
       expect(a.error).toBeUndefined();
       expect(printed.join("")).toBe("start true nb-user user:nb-user\n");
-      const b = await session.execute(`//% step second\nimport { current as c } from "steplab";\nself.where = c.pathspec;`, { sink });
+      // Imported in a setup cell (imports in a step cell are refused), current is the same object.
+      const setup = await session.execute(`//% setup\nimport { current as c } from "steplab";`, { sink });
+      expect(setup.error).toBeUndefined();
+      const b = await session.execute(`//% step second\nself.where = c.pathspec;`, { sink });
       expect(b.error).toBeUndefined();
       // A scratch cell is no task, but reads past runs in its user's namespace, as step cells do.
       const scratch = await session.execute(`//% skip\nnamespace() + " " + current.isRunningFlow`, { sink });

@@ -22,7 +22,7 @@ const startOf = (runId: string) =>
 
 describe("computed defaults", () => {
   it("help evaluates them and shows each parameter's type", async () => {
-    const r = await project.run([file, "help"], { env: { STEPLAB_TEST_N: "7" } });
+    const r = await project.run([file, "help"], { env: { STEPLAB_FIXTURE_N: "7" } });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('--bucket STRING  Where to write; default: "s3://default"; env STEPLAB_RUN_BUCKET');
     expect(r.stdout).toContain("--n NUMBER  default: 7; env STEPLAB_RUN_N");
@@ -31,7 +31,7 @@ describe("computed defaults", () => {
   });
 
   it("run evaluates them when the flow loads, with the environment it runs in", async () => {
-    const r = await project.run([file, "run"], { env: { STEPLAB_TEST_BUCKET: "s3://mine", STEPLAB_TEST_N: "7" } });
+    const r = await project.run([file, "run"], { env: { STEPLAB_FIXTURE_BUCKET: "s3://mine", STEPLAB_FIXTURE_N: "7" } });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const start = startOf(runIdOf(r.stdout));
     expect(start.data.seen).toEqual({ bucket: "s3://mine", n: 7, width: 4, config: { some: "default" }, configKeys: ["some"] });

@@ -5,6 +5,7 @@
  * known only when the flow loads (runtime/parameters evaluates it).
  */
 import ts from "typescript";
+import { typeOfValue } from "../support/index.js";
 import { evaluateLiteral } from "./literal.js";
 import type { ParameterType } from "./types.js";
 
@@ -12,14 +13,6 @@ export interface StaticDefault {
   /** Set when the value is known without running anything. */
   value?: { of: unknown };
   type?: ParameterType;
-}
-
-export function typeOfValue(value: unknown): ParameterType | undefined {
-  if (typeof value === "number") return "Number";
-  if (typeof value === "boolean") return "Boolean";
-  if (typeof value === "string") return "String";
-  if (typeof value === "object" && value !== null) return "JSONType";
-  return undefined;
 }
 
 /** The initializer of a top-level `const NAME = ...`, if the module has one. */

@@ -2,7 +2,8 @@
 import { readFileSync } from "node:fs";
 import ts from "typescript";
 import { GraphError } from "./errors.js";
-import { staticDefault, typeOfValue } from "./default-expr.js";
+import { typeOfValue } from "../support/index.js";
+import { staticDefault } from "./default-expr.js";
 import { evaluateLiteral, propertyKey } from "./literal.js";
 import {
   assignedNames,

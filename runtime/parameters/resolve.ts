@@ -7,7 +7,8 @@
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { UsageError } from "../../errors/index.js";
-import { typeOfValue, type FlowGraph, type ParameterNode, type ParameterType } from "../graph/index.js";
+import type { FlowGraph, ParameterNode, ParameterType } from "../graph/index.js";
+import { typeOfValue } from "../support/index.js";
 import { convertValue } from "./convert.js";
 import { evaluateDefaults } from "./defaults.js";
 

@@ -3,3 +3,4 @@ export { cacheDir, packageRoot, packageVersion } from "./package.js";
 export { memoize } from "./memo.js";
 export { currentUsername, usernameOfTags } from "./user.js";
 export { reachableFrom } from "./reachable.js";
+export { typeOfValue } from "./value-type.js";
