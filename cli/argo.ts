@@ -13,7 +13,7 @@ import { resolveStoreRoot } from "../store/index.js";
 import { DEFAULT_MAX_WORKERS } from "../runtime/scheduler/index.js";
 import { EXIT, type CliIO } from "./io.js";
 import { integerOption, parseOptions, single, type OptionSpec } from "./options.js";
-import { lintMessages } from "./validate.js";
+import { lintPasses } from "./validate.js";
 import { VERSION } from "./version.js";
 
 export const ARGO_OPTIONS: OptionSpec[] = [
@@ -67,11 +67,7 @@ export async function argoCommand(graph: FlowGraph, args: string[], io: CliIO): 
     return EXIT.usage;
   }
 
-  const lint = lintMessages(graph, io.cwd);
-  if (lint) {
-    io.stderr(`${lint}\n`);
-    return EXIT.failed;
-  }
+  if (!lintPasses(graph, io)) return EXIT.failed;
   // The container runs from the project's root, as this command does here.
   const flowFile = path.relative(io.cwd, graph.file).split(path.sep).join("/") || path.basename(graph.file);
   const image = single(parsed, "image") ?? DEFAULT_IMAGE;

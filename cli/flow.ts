@@ -7,7 +7,7 @@ import { flowUsage } from "./help.js";
 import { EXIT, type CliIO } from "./io.js";
 import { logsCommand } from "./logs.js";
 import { resumeCommand, runCommand } from "./run.js";
-import { lintMessages, loadGraph } from "./validate.js";
+import { lintPasses, loadGraph } from "./validate.js";
 
 export async function flowCommand(file: string, args: string[], io: CliIO): Promise<number> {
   const graph = await loadGraph(file, io.cwd);
@@ -33,11 +33,7 @@ export async function flowCommand(file: string, args: string[], io: CliIO): Prom
 async function flowSubcommand(graph: FlowGraph, command: string, rest: string[], io: CliIO): Promise<number> {
   switch (command) {
     case "check": {
-      const lint = lintMessages(graph, io.cwd);
-      if (lint) {
-        io.stderr(`${lint}\n`);
-        return EXIT.failed;
-      }
+      if (!lintPasses(graph, io)) return EXIT.failed;
       io.stdout("The graph looks good!\n");
       return EXIT.ok;
     }

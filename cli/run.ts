@@ -8,7 +8,9 @@ import {
   resolveResume,
   runFlow,
   RunConsole,
+  type RunFlowOptions,
 } from "../runtime/scheduler/index.js";
+import type { Store } from "../store/index.js";
 import { UsageError } from "../errors/index.js";
 import type { FlowGraph } from "../runtime/graph/index.js";
 import { EXIT, type CliIO } from "./io.js";
@@ -18,7 +20,7 @@ import { openUserStore } from "./store-access.js";
 import { REMOTE_RUN_OPTIONS, remoteRun } from "./remote-run.js";
 import { CACHE_OPTION, cacheMode } from "./cache-option.js";
 import { stopOnSignals } from "./stop-signals.js";
-import { lintMessages } from "./validate.js";
+import { lintPasses } from "./validate.js";
 import { VERSION } from "./version.js";
 import { currentUsername } from "../runtime/support/index.js";
 
@@ -37,11 +39,7 @@ export const RESUME_OPTIONS: OptionSpec[] = [
 function header(graph: FlowGraph, io: CliIO): boolean {
   io.stderr(`steplab ${VERSION} executing ${graph.name} for user:${currentUsername(io.env)}\n`);
   io.stderr("Validating your flow...\n");
-  const lint = lintMessages(graph, io.cwd);
-  if (lint) {
-    io.stderr(`${lint}\n`);
-    return false;
-  }
+  if (!lintPasses(graph, io)) return false;
   io.stderr("    The graph looks good!\n");
   return true;
 }
@@ -59,6 +57,41 @@ function limits(parsed: ReturnType<typeof parseOptions>, io: CliIO) {
   };
 }
 
+type RunSettings = Pick<RunFlowOptions, "maxNumSplits" | "tags" | "cache"> &
+  Partial<Pick<RunFlowOptions, "parameters">> & { maxWorkers: number };
+
+/**
+ * Runs the flow on the datastore (or the queue and S3 + PostgreSQL with --with queue), stopping
+ * on signals; `plan` reads what a resume needs from the store first. The command's exit code.
+ */
+async function execute(
+  graph: FlowGraph,
+  parsed: ReturnType<typeof parseOptions>,
+  io: CliIO,
+  settings: RunSettings,
+  plan?: (store: Store) => Pick<RunFlowOptions, "parameters" | "resume">,
+): Promise<number> {
+  const remote = await remoteRun(parsed, io, settings.maxWorkers, graph);
+  const store = remote?.store ?? openUserStore(io);
+  const stop = stopOnSignals(io);
+  try {
+    const outcome = await runFlow({
+      store,
+      graph,
+      parameters: {},
+      ...settings,
+      ...plan?.(store),
+      console: runConsole(io),
+      executor: remote?.executor,
+      signal: stop.signal,
+    });
+    return outcome.status === "succeeded" ? EXIT.ok : (stop.exitCode() ?? EXIT.failed);
+  } finally {
+    stop.dispose();
+    await (remote ? remote.close() : store.close());
+  }
+}
+
 function runConsole(io: CliIO): RunConsole {
   return new RunConsole({ stdout: io.stdout, stderr: io.stderr, colour: io.isTTY && io.env.NO_COLOR === undefined });
 }
@@ -71,27 +104,7 @@ export async function runCommand(graph: FlowGraph, args: string[], io: CliIO): P
   if (!header(graph, io)) return EXIT.failed;
   for (const f of included) io.stderr(`Including file ${f.file} of ${f.bytes} bytes\n`);
   // --with queue / --datastore s3: tasks on workers, data in S3 + PostgreSQL.
-  const remote = await remoteRun(parsed, io, maxWorkers, graph);
-  const store = remote?.store ?? openUserStore(io);
-  const stop = stopOnSignals(io);
-  try {
-    const outcome = await runFlow({
-      store,
-      graph,
-      parameters: values,
-      console: runConsole(io),
-      maxWorkers,
-      maxNumSplits,
-      tags,
-      executor: remote?.executor,
-      cache,
-      signal: stop.signal,
-    });
-    return outcome.status === "succeeded" ? EXIT.ok : (stop.exitCode() ?? EXIT.failed);
-  } finally {
-    stop.dispose();
-    await (remote ? remote.close() : store.close());
-  }
+  return execute(graph, parsed, io, { parameters: values, maxWorkers, maxNumSplits, tags, cache });
 }
 
 export async function resumeCommand(graph: FlowGraph, args: string[], io: CliIO): Promise<number> {
@@ -111,28 +124,9 @@ export async function resumeCommand(graph: FlowGraph, args: string[], io: CliIO)
   const request = { step: parsed.positionals[0], originRunId: single(parsed, "origin-run-id") };
   checkResumeStep(graph, request.step);
   if (!header(graph, io)) return EXIT.failed;
-  const remote = await remoteRun(parsed, io, maxWorkers, graph);
-  const store = remote?.store ?? openUserStore(io);
-  const stop = stopOnSignals(io);
-  try {
+  return execute(graph, parsed, io, { maxWorkers, maxNumSplits, tags, cache }, (store) => {
     const { plan, parameters } = resolveResume(store, graph, request);
     io.stderr(`Resuming ${graph.name}/${plan.originRunId} from step ${plan.fromStep}\n`);
-    const outcome = await runFlow({
-      store,
-      graph,
-      parameters,
-      console: runConsole(io),
-      maxWorkers,
-      maxNumSplits,
-      tags,
-      resume: plan,
-      executor: remote?.executor,
-      cache,
-      signal: stop.signal,
-    });
-    return outcome.status === "succeeded" ? EXIT.ok : (stop.exitCode() ?? EXIT.failed);
-  } finally {
-    stop.dispose();
-    await (remote ? remote.close() : store.close());
-  }
+    return { parameters, resume: plan };
+  });
 }

@@ -41,7 +41,7 @@ import { integerOption, parseOptions, single, type OptionSpec } from "./options.
 import { commandLineParameters, parameterOptions } from "./parameters.js";
 import { derivedTaskId, parseInputPaths, type InputPath } from "./step-paths.js";
 import { openUserStore } from "./store-access.js";
-import { lintMessages } from "./validate.js";
+import { lintPasses } from "./validate.js";
 import { currentUsername } from "../runtime/support/index.js";
 
 export const STEP_OPTIONS: OptionSpec[] = [
@@ -180,11 +180,7 @@ function writeOutput(dir: string | undefined, name: string, text: string): void 
 
 export async function stepCommand(graph: FlowGraph, args: string[], io: CliIO): Promise<number> {
   const a = await parseStepArgs(graph, args, io);
-  const lint = lintMessages(graph, io.cwd);
-  if (lint) {
-    io.stderr(`${lint}\n`);
-    return EXIT.failed;
-  }
+  if (!lintPasses(graph, io)) return EXIT.failed;
   const store = openUserStore(io);
   try {
     return await runStep(store, graph, a, io);

@@ -14,5 +14,5 @@ export {
   type ArtifactClass,
 } from "./artifact-classes.js";
 export { artifactNameProblem, showName, RECORDED_NAMES } from "./artifact-names.js";
-export { toWire, fromWire, type WireValue } from "./wire.js";
+export { toWire, fromWire, VIEW_TYPES, type WireValue } from "./wire.js";
 export type { RecordColumn, RecordTable } from "./records.js";
