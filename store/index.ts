@@ -30,3 +30,18 @@ export { storeReader, type StoreReader } from "./reader.js";
 export { registerArtifactClass, toEnvelopes, fromEnvelopes, isEnvelope } from "./envelope.js";
 export { runPathspec, taskPathspec, type TaskPlace } from "./pathspec.js";
 export { ScratchStore } from "./scratch-store.js";
+export {
+  collectGarbage,
+  runSizes,
+  MissingBlobError,
+  GcBusyError,
+  CompactBusyError,
+  KEEP_TAG,
+  PENDING_GRACE_MS,
+  ownerAlive,
+  type CollectOptions,
+  type CollectReport,
+  type StoreCollector,
+  type CompactResult,
+  type RunKey,
+} from "./gc/index.js";

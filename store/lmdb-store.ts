@@ -7,8 +7,10 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
-import { NotFoundError, StoreError } from "../errors/index.js";
+import { NotFoundError, SteplabError, StoreError } from "../errors/index.js";
 import { packBlob, packBlobSync, unpackBlob } from "./blob-pack.js";
+import type { StoreCollector } from "./collector.js";
+import { guardReferences, LmdbCollector, notePending, openGcDbs, pinIfCollecting, type GcDbs } from "./gc/index.js";
 import { compareIds, KEY_MAX, runKey, taskKey } from "./keys.js";
 import { runPathspec, taskPathspec } from "./pathspec.js";
 import { resolveStoreRoot } from "./root.js";
@@ -42,6 +44,7 @@ interface Dbs {
   meta: Database<MetaValue, string>;
   /** Task cache index (`run --cache`): [flow, key] -> the task holding those results. */
   taskCache: Database<CachedTask, string[]>;
+  gc: GcDbs;
 }
 
 interface SharedEnv {
@@ -93,6 +96,7 @@ function openShared(root: string): SharedEnv {
     history: env.openDB("history", RECORD_OPTIONS),
     meta: env.openDB("meta", RECORD_OPTIONS),
     taskCache: env.openDB("taskCache", RECORD_OPTIONS),
+    gc: openGcDbs(env, RECORD_OPTIONS),
   };
   const shared = { env, dbs, refs: 1 };
   openEnvs.set(root, shared);
@@ -132,6 +136,8 @@ class LmdbStore implements Store {
       // rolled back (a plain `transaction` callback that throws still commits what it wrote).
       await this.#env.childTransaction(body);
     } catch (err) {
+      // A commit refused by the gc protocol says so itself (MissingBlobError).
+      if (err instanceof SteplabError) throw err;
       throw new StoreError(`could not write ${what} to the steplab datastore at ${this.root}: ${message(err)}`);
     }
   }
@@ -141,6 +147,8 @@ class LmdbStore implements Store {
     try {
       this.#env.transactionSync(body);
     } catch (err) {
+      // A commit refused by the gc protocol says so itself (MissingBlobError).
+      if (err instanceof SteplabError) throw err;
       throw new StoreError(`could not write ${what} to the steplab datastore at ${this.root}: ${message(err)}`);
     }
   }
@@ -159,9 +167,13 @@ class LmdbStore implements Store {
   }
 
   async putRun(run: RunRecord): Promise<void> {
-    const { runs } = this.#dbs;
+    const { runs, gc } = this.#dbs;
     await this.#write(`run ${runPathspec(run)}`, () => {
       void runs.put(runKey(run.flow, run.runId), run);
+      pinIfCollecting(
+        gc,
+        Object.values(run.parameters).map((p) => p.sha),
+      );
     });
   }
 
@@ -195,11 +207,13 @@ class LmdbStore implements Store {
     const fresh = [...blobs].filter(([sha]) => !dbs.blobs.doesExist(sha));
     const key = taskKey(task.flow, task.runId, task.step, task.taskId);
     const what = `task ${taskPathspec(task)}`;
+    const refs = Object.entries(task.artifacts).map(([name, ref]): [string, string] => [name, ref.sha]);
     const bytes = fresh.reduce((n, [, b]) => n + b.byteLength, 0) + (logs ? logs.stdout.length + logs.stderr.length : 0);
     if (bytes <= SYNC_COMMIT_BYTES) {
       const packed = fresh.map(([sha, bytes]): [string, Uint8Array] => [sha, packBlobSync(bytes)]);
       this.#writeSync(what, () => {
         for (const [sha, data] of packed) if (!dbs.blobs.doesExist(sha)) dbs.blobs.putSync(sha, data);
+        guardReferences(dbs, what, refs, blobs);
         dbs.tasks.putSync(key, task);
         if (logs) dbs.logs.putSync(key, logs);
       });
@@ -208,6 +222,7 @@ class LmdbStore implements Store {
     const packed = await this.#packNew(blobs);
     await this.#write(what, () => {
       for (const [sha, data] of packed) if (!dbs.blobs.doesExist(sha)) void dbs.blobs.put(sha, data);
+      guardReferences(dbs, what, refs, blobs);
       void dbs.tasks.put(key, task);
       if (logs) void dbs.logs.put(key, logs);
     });
@@ -254,11 +269,13 @@ class LmdbStore implements Store {
   }
 
   async putBlobs(blobs: Map<string, Uint8Array>): Promise<void> {
-    const { blobs: db } = this.#dbs;
+    const { blobs: db, gc } = this.#dbs;
     const packed = await this.#packNew(blobs);
-    if (packed.length === 0) return;
-    await this.#write(`${packed.length} artifact blob(s)`, () => {
+    if (blobs.size === 0) return;
+    await this.#write(`${blobs.size} artifact blob(s)`, () => {
       for (const [sha, data] of packed) if (!db.doesExist(sha)) void db.put(sha, data);
+      // Pending until the run record or task that uses them is written (see store/gc).
+      notePending(gc, blobs.keys());
     });
   }
 
@@ -293,6 +310,21 @@ class LmdbStore implements Store {
     if (limit === undefined) return [...history.getRange({}).map((e) => e.value)];
     if (limit <= 0) return [];
     return [...history.getRange({ reverse: true, limit }).map((e) => e.value)].reverse();
+  }
+
+  collector(): StoreCollector {
+    return new LmdbCollector(this.root, this.#live(), () => this.#closeEnvForCompaction());
+  }
+
+  /** Closes the environment for every handle in this process (compaction replaces its file). */
+  async #closeEnvForCompaction(): Promise<void> {
+    const shared = this.#live();
+    if (shared.refs > 1) {
+      throw new StoreError(`the datastore at ${this.root} is open ${shared.refs} times in this process; close the other handles first`);
+    }
+    this.#shared = undefined;
+    openEnvs.delete(this.root);
+    await shared.env.close();
   }
 
   async close(): Promise<void> {

@@ -68,9 +68,12 @@ export function startingRecord(spec: TaskSpec, status: TaskStatus, attempt = spe
   };
 }
 
-/** Hashes encoded artifacts into references, collecting the blobs the store does not have yet. */
+/**
+ * Hashes encoded artifacts into references and collects their bytes for the commit. Every blob
+ * goes to the commit, which skips those the store has inside its own transaction: checking here
+ * ("already have it") and committing later would race with `steplab gc` deleting the blob.
+ */
 export function referenceArtifacts(
-  store: Store,
   encoded: Map<string, EncodedArtifact>,
   into: Record<string, ArtifactRef>,
   blobs: Map<string, Uint8Array>,
@@ -78,7 +81,7 @@ export function referenceArtifacts(
   for (const [name, { bytes, type }] of encoded) {
     const sha = sha256(bytes);
     into[name] = { sha, size: bytes.byteLength, type };
-    if (!blobs.has(sha) && !store.hasBlob(sha)) blobs.set(sha, bytes);
+    blobs.set(sha, bytes);
   }
 }
 
@@ -131,7 +134,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       if (from) artifacts[name] = from;
     }
     const blobs = new Map<string, Uint8Array>();
-    referenceArtifacts(store, result.artifacts, artifacts, blobs);
+    referenceArtifacts(result.artifacts, artifacts, blobs);
     const record: TaskRecord = {
       ...base,
       status: "succeeded",
@@ -149,7 +152,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
     const artifacts: Record<string, ArtifactRef> = { ...spec.initial };
     const blobs = new Map<string, Uint8Array>();
     const partial = partialArtifacts(err);
-    if (partial) referenceArtifacts(store, partial, artifacts, blobs);
+    if (partial) referenceArtifacts(partial, artifacts, blobs);
     const record: TaskRecord = {
       ...base,
       status: "failed",

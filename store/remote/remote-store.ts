@@ -13,8 +13,10 @@ import os from "node:os";
 import path from "node:path";
 import { unpackBlob } from "../blob-pack.js";
 import type { CachedTask, HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord } from "../types.js";
+import type { StoreCollector } from "../collector.js";
 import { BlobCache, cacheMaxBytes } from "./blob-cache.js";
 import { loadRemoteConfig, type RemoteConfig } from "./config.js";
+import { RemoteCollector } from "./remote-collector.js";
 import { DEFAULT_TIMEOUT_MS, SyncBridge } from "./sync-bridge.js";
 import { formatS3Root, parseS3Root } from "../s3/index.js";
 
@@ -125,6 +127,10 @@ export class RemoteStore implements Store {
 
   listHistory(limit?: number): HistoryEntry[] {
     return this.#bridge.callSync("listHistory", [limit]);
+  }
+
+  collector(): StoreCollector {
+    return new RemoteCollector(this.#bridge);
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,7 @@
  * with different bytes, so any copy of one is good.
  */
 import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import { deleteObjects } from "./delete.js";
 import type { S3Settings } from "./settings.js";
 import type { S3Location } from "./url.js";
 
@@ -65,6 +66,10 @@ export class S3Blobs {
     const out = await this.client.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: key }));
     if (!out.Body) throw new Error(`S3 returned no body for ${key}`);
     return out.Body.transformToByteArray();
+  }
+
+  async deleteMany(keys: string[]): Promise<void> {
+    await deleteObjects(this.client, this.location.bucket, keys);
   }
 
   destroy(): void {

@@ -1,0 +1,132 @@
+/**
+ * The gc protocol (types.ts) over the LMDB store. Every change is one write transaction; LMDB has
+ * one writer at a time across processes, so a commit comes wholly before or after each of them.
+ */
+import type { Database, RootDatabase } from "lmdb";
+import type { RunRecord, TaskLogs, TaskRecord } from "../types.js";
+import { KEY_MAX, runKey } from "../keys.js";
+import { compactEnvironment } from "./lmdb-compact.js";
+import { LEASE_KEY, type GcDbs } from "./lmdb-dbs.js";
+import { GcBusyError } from "../collector-errors.js";
+import { ownerAlive } from "./owner.js";
+import type { CompactResult, GcOwner, PendingBlob, RunKey, StoreCollector, SweepResult, TaskReferences } from "../collector.js";
+
+type Key = (string | number)[];
+
+export interface LmdbHandles {
+  env: RootDatabase;
+  dbs: {
+    blobs: Database<Uint8Array, string>;
+    runs: Database<RunRecord, Key>;
+    tasks: Database<TaskRecord, Key>;
+    logs: Database<TaskLogs, Key>;
+    gc: GcDbs;
+  };
+}
+
+function describeOwner(owner: GcOwner): string {
+  return `pid ${owner.pid} on ${owner.host}, since ${new Date(owner.at).toISOString()}`;
+}
+
+export class LmdbCollector implements StoreCollector {
+  readonly kind = "lmdb";
+
+  constructor(
+    readonly root: string,
+    private readonly handles: LmdbHandles,
+    /** Closes the environment in this process, for compaction. */
+    private readonly closeEnv: () => Promise<void>,
+  ) {}
+
+  private get dbs() {
+    return this.handles.dbs;
+  }
+
+  taskReferences(): TaskReferences[] {
+    const refs: TaskReferences[] = [];
+    for (const { value: task } of this.dbs.tasks.getRange({})) {
+      refs.push({ flow: task.flow, runId: task.runId, shas: Object.values(task.artifacts).map((a) => a.sha) });
+    }
+    return refs;
+  }
+
+  blobShas(): string[] {
+    return [...this.dbs.blobs.getKeys({})];
+  }
+
+  storedSizes(shas: Iterable<string>): Map<string, number> {
+    const sizes = new Map<string, number>();
+    for (const sha of shas) {
+      // A view on the mapped page, not a copy: cheap even for a 100 MB blob.
+      const stored = this.dbs.blobs.getBinaryFast(sha);
+      if (stored) sizes.set(sha, stored.length);
+    }
+    return sizes;
+  }
+
+  pendingBlobs(): PendingBlob[] {
+    return [...this.dbs.gc.pending.getRange({})].map(({ key, value }) => ({ sha: key, at: value.at, pid: value.pid }));
+  }
+
+  async acquireLease(owner: GcOwner): Promise<void> {
+    const { state, pins } = this.dbs.gc;
+    this.handles.env.transactionSync(() => {
+      const held = state.get(LEASE_KEY);
+      if (held && ownerAlive(held.pid, held.at)) throw new GcBusyError(describeOwner(held));
+      // A lease left by a gc that died: its pins are stale.
+      for (const sha of pins.getKeys({})) pins.removeSync(sha);
+      state.putSync(LEASE_KEY, owner);
+    });
+  }
+
+  async releaseLease(): Promise<void> {
+    const { state, pins } = this.dbs.gc;
+    this.handles.env.transactionSync(() => {
+      state.removeSync(LEASE_KEY);
+      for (const sha of pins.getKeys({})) pins.removeSync(sha);
+    });
+  }
+
+  async deleteRuns(runs: RunKey[]): Promise<number> {
+    const { runs: runDb, tasks, logs } = this.dbs;
+    let deleted = 0;
+    this.handles.env.transactionSync(() => {
+      for (const { flow, runId } of runs) {
+        const prefix = runKey(flow, runId);
+        const range = { start: prefix, end: [...prefix, KEY_MAX] };
+        for (const key of [...tasks.getKeys(range)]) {
+          tasks.removeSync(key);
+          deleted++;
+        }
+        for (const key of [...logs.getKeys(range)]) logs.removeSync(key);
+        runDb.removeSync(prefix);
+      }
+    });
+    return deleted;
+  }
+
+  async sweep(candidates: string[], forget: string[], protect: (pinned: Set<string>) => Set<string>): Promise<SweepResult> {
+    const { blobs, gc } = this.dbs;
+    const result: SweepResult = { blobs: 0, bytes: 0, pinned: 0 };
+    this.handles.env.transactionSync(() => {
+      const keep = protect(new Set(gc.pins.getKeys({})));
+      for (const sha of candidates) {
+        if (keep.has(sha)) {
+          result.pinned++;
+          continue;
+        }
+        const stored = blobs.getBinaryFast(sha);
+        if (!stored) continue;
+        result.bytes += stored.length;
+        result.blobs++;
+        blobs.removeSync(sha);
+      }
+      for (const sha of forget) if (!keep.has(sha)) gc.pending.removeSync(sha);
+    });
+    return result;
+  }
+
+  compact(): Promise<CompactResult> {
+    return compactEnvironment(this.root, this.handles.env, this.closeEnv);
+  }
+}
