@@ -8,7 +8,7 @@ import prettyBytes from "pretty-bytes";
 import { NotFoundError, UsageError } from "../errors/index.js";
 import { collectGarbage, KEEP_TAG, runPathspec, type CollectReport, type RunKey, type Store } from "../store/index.js";
 import { EXIT, type CliIO } from "./io.js";
-import { integerOption, parseOptions, single, type OptionSpec } from "./options.js";
+import { parseOptions, single, type OptionSpec } from "./options.js";
 import { formatStarted } from "./runs.js";
 import { openUserStore } from "./store-access.js";
 
@@ -27,6 +27,14 @@ const OPTIONS: OptionSpec[] = [
   { name: "compact", kind: "flag", help: "Rewrite the LMDB datastore file so freed space returns to the disk" },
   { name: "help", kind: "flag" },
 ];
+
+function keepLastOption(raw: string): number {
+  const n = Number(raw);
+  if (raw.trim() === "" || !Number.isInteger(n) || n < 0) {
+    throw new UsageError(`Invalid value for --keep-last: '${raw}' is not a number of runs (0 or more)`);
+  }
+  return n;
+}
 
 export function parseDurationOption(raw: string): number {
   const ms = /^\s*\d+(\.\d+)?\s*[a-z]+(\s*\d+(\.\d+)?\s*[a-z]+)*\s*$/i.test(raw) ? parseDuration(raw) : null;
@@ -56,7 +64,8 @@ export function formatReport(report: CollectReport): string {
     lines.push(report.dryRun ? "No run would be deleted." : "No run deleted.");
   }
   for (const { run, why } of report.spared) lines.push(`Kept ${runPathspec(run)}: ${why}`);
-  lines.push(`${would} ${plural(report.blobs, "artifact blob")}: ${bytes(report.bytes)} ${report.dryRun ? "would be freed" : "freed"}.`);
+  if (report.blobs === 0) lines.push(`${report.dryRun ? "No artifact blob would be deleted" : "No artifact blob deleted"}: every one is still in use.`);
+  else lines.push(`${would} ${plural(report.blobs, "artifact blob")}: ${bytes(report.bytes)} ${report.dryRun ? "would be freed" : "freed"}.`);
   if (report.pinned > 0) lines.push(`Kept ${plural(report.pinned, "blob")} that runs in progress started using meanwhile.`);
   if (report.dryRun) lines.push("Nothing was changed (--dry-run).");
   return `${lines.join("\n")}\n`;
@@ -91,7 +100,7 @@ export async function gcCommand(args: string[], io: CliIO): Promise<number> {
   }
   const keepLastRaw = single(parsed, "keep-last");
   const olderThanRaw = single(parsed, "older-than");
-  const keepLast = keepLastRaw === undefined ? undefined : integerOption(keepLastRaw, "keep-last", 1);
+  const keepLast = keepLastRaw === undefined ? undefined : keepLastOption(keepLastRaw);
   const olderThanMs = olderThanRaw === undefined ? undefined : parseDurationOption(olderThanRaw);
   const dryRun = parsed.values.has("dry-run");
   const wantsCompact = parsed.values.has("compact");

@@ -14,7 +14,7 @@
  *   already has it" cannot race with deletion.
  * - Blobs put outside a task (parameters, IncludeFile: putBlobs) are referenced by a record that
  *   is written a little later; they are *pending* until then, and gc spares them while the
- *   process that put them is alive or for a grace period.
+ *   process that put them is alive (from another machine, which gc cannot see: for a day).
  */
 /** The blobs one task references (its own artifacts and those it carries over). */
 export interface TaskReferences {

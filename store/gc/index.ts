@@ -4,7 +4,7 @@ export { selectRuns, KEEP_TAG, type RetentionRule, type RunSelection, type Spare
 export { MissingBlobError, GcBusyError, CompactBusyError } from "../collector-errors.js";
 export { ownerAlive, processStartedAt } from "./owner.js";
 export { childBlobs } from "./children.js";
-export { PENDING_GRACE_MS } from "./mark.js";
+export { PENDING_GRACE_OTHER_HOST_MS, pendingProtected } from "./mark.js";
 export type { StoreCollector, CompactResult, SweepResult, TaskReferences, PendingBlob, GcOwner, RunKey } from "../collector.js";
 // For the LMDB store (store/lmdb-store.ts): its side of the protocol.
 export { LmdbCollector } from "./lmdb-collector.js";

@@ -13,9 +13,11 @@ import type { RunRecord } from "../types.js";
 import { ownerAlive, thisHost } from "./owner.js";
 import type { PendingBlob, StoreCollector } from "../collector.js";
 
-/** A pending blob from this machine is protected while its writer lives, and at least this long. */
-export const PENDING_GRACE_MS = 60 * 60 * 1000;
-/** One from another machine (remote datastores), whose writer gc cannot see, this long. */
+/**
+ * A pending blob put from another machine (remote datastores), whose writer gc cannot see, is
+ * protected this long. One put from this machine is protected exactly while its writer lives:
+ * once that process is gone, the record that refers to the blob was written or never will be.
+ */
 export const PENDING_GRACE_OTHER_HOST_MS = 24 * 60 * 60 * 1000;
 
 export interface References {
@@ -30,9 +32,8 @@ export interface References {
 }
 
 export function pendingProtected(p: PendingBlob, now: number, host = thisHost()): boolean {
-  const age = now - p.at;
-  if (p.host !== undefined && p.host !== host) return age < PENDING_GRACE_OTHER_HOST_MS;
-  return age < PENDING_GRACE_MS || ownerAlive(p.pid, p.at);
+  if (p.host !== undefined && p.host !== host) return now - p.at < PENDING_GRACE_OTHER_HOST_MS;
+  return ownerAlive(p.pid, p.at);
 }
 
 /** Reads every reference in the store: tasks, run parameters, pending blobs. */
