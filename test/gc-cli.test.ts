@@ -153,6 +153,8 @@ describe("steplab gc", { timeout: 240_000 }, () => {
       expect({ args, code: results[i]!.code, out: results[i]!.stderr }).toMatchObject({ code, out: expect.stringContaining(message) });
     });
     const help = await p.run(["gc", "--help"]);
-    expect(help.stdout).toContain("Usage: steplab gc [FLOW | FLOW/RUN ...] (--keep-last N | --older-than DURATION) [--keep-tag T] [--dry-run]");
+    expect(help.stdout).toContain(
+      "Usage: steplab gc [FLOW | FLOW/RUN ...] (--keep-last N | --older-than DURATION) [--keep-tag T] [--dry-run]",
+    );
   });
 });
