@@ -198,13 +198,13 @@ describe.each(kinds)("dedup against gc on the $name store, in concurrent process
 
     const store = kind.open(root);
     try {
-      const valueOf = new Function(`return ${VALUE}`)() as (i: number) => Uint8Array;
+      const expected = new Function(`return ${VALUE}`)() as (i: number) => Uint8Array;
       const tasks = store.listRunTasks("LiveFlow", written.runId);
       expect(tasks).toHaveLength(written.tasks);
       const broken = tasks.filter((t) => {
         try {
           const back = decodeArtifact(store.getBlob(t.artifacts.v!.sha)) as Uint8Array;
-          return Buffer.compare(Buffer.from(back), Buffer.from(valueOf(Number(t.taskId) - 1))) !== 0;
+          return Buffer.compare(Buffer.from(back), Buffer.from(expected(Number(t.taskId) - 1))) !== 0;
         } catch {
           return true;
         }
