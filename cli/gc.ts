@@ -64,8 +64,10 @@ export function formatReport(report: CollectReport): string {
     lines.push(report.dryRun ? "No run would be deleted." : "No run deleted.");
   }
   for (const { run, why } of report.spared) lines.push(`Kept ${runPathspec(run)}: ${why}`);
-  if (report.blobs === 0) lines.push(`${report.dryRun ? "No artifact blob would be deleted" : "No artifact blob deleted"}: every one is still in use.`);
-  else lines.push(`${would} ${plural(report.blobs, "artifact blob")}: ${bytes(report.bytes)} ${report.dryRun ? "would be freed" : "freed"}.`);
+  if (report.blobs === 0)
+    lines.push(`${report.dryRun ? "No artifact blob would be deleted" : "No artifact blob deleted"}: every one is still in use.`);
+  else
+    lines.push(`${would} ${plural(report.blobs, "artifact blob")}: ${bytes(report.bytes)} ${report.dryRun ? "would be freed" : "freed"}.`);
   if (report.pinned > 0) lines.push(`Kept ${plural(report.pinned, "blob")} that runs in progress started using meanwhile.`);
   if (report.dryRun) lines.push("Nothing was changed (--dry-run).");
   return `${lines.join("\n")}\n`;

@@ -46,6 +46,8 @@ export interface SweepResult {
   bytes: number;
   /** Candidates a commit pinned during the lease: kept. */
   pinned: number;
+  /** Stored bytes of each blob deleted. */
+  sizes: Map<string, number>;
 }
 
 export interface RunKey {
@@ -63,6 +65,12 @@ export interface StoreCollector {
   storedSizes(shas: Iterable<string>): Map<string, number>;
   /** Blobs put outside a task commit, by putBlobs. */
   pendingBlobs(): PendingBlob[];
+  /**
+   * The blobs a blob names, which live as long as it does: a chunked value's manifest names its
+   * chunks (branch `dataplane`). Must be cheap for a blob that names none: the mark calls it for
+   * every live blob. This is the only place gc learns about chunking.
+   */
+  childBlobs(sha: string): string[];
 
   /** Takes the lease (see above). Throws GcBusyError while another live gc holds it. */
   acquireLease(owner: GcOwner): Promise<void>;

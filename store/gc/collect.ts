@@ -6,7 +6,6 @@
  */
 import { runPathspec } from "../pathspec.js";
 import type { RunRecord, Store } from "../types.js";
-import { childBlobs } from "./children.js";
 import { liveBlobs, ownBlobs, readReferences, withChildren } from "./mark.js";
 import { ownerAlive, thisHost } from "./owner.js";
 import { selectRuns, type RetentionRule, type RunInProgress, type SparedRun } from "./policy.js";
@@ -57,7 +56,7 @@ function sum(sizes: Map<string, number>, shas: Iterable<string>): number {
 export async function collectGarbage(store: Store, opts: CollectOptions): Promise<CollectReport> {
   const collector = store.collector();
   const dryRun = opts.dryRun === true;
-  const children = (sha: string) => childBlobs(store, sha);
+  const children = (sha: string) => collector.childBlobs(sha);
   if (!dryRun) await collector.acquireLease({ pid: process.pid, host: thisHost(), at: Date.now() });
   try {
     const runs = allRuns(store);
@@ -67,24 +66,16 @@ export async function collectGarbage(store: Store, opts: CollectOptions): Promis
     const live = liveBlobs(refs, deleted, children);
     const candidates = collector.blobShas().filter((sha) => !live.has(sha));
 
-    const own = ownBlobs(refs, children);
-    const sizes = collector.storedSizes(new Set([...candidates, ...doomed.flatMap((r) => [...(own.get(runPathspec(r)) ?? [])])]));
-    const report: CollectReport = {
-      dryRun,
-      runs: doomed.map((run) => ({ run, ownBytes: sum(sizes, own.get(runPathspec(run)) ?? []) })),
-      spared,
-      tasks: 0,
-      blobs: candidates.length,
-      bytes: sum(sizes, candidates),
-      pinned: 0,
-    };
+    const own = ownBlobs(refs, children, deleted);
+    const runsWith = (sizes: Map<string, number>) => doomed.map((run) => ({ run, ownBytes: sum(sizes, own.get(runPathspec(run)) ?? []) }));
     if (dryRun) {
-      report.tasks = sum(refs.tasksByRun, deleted);
-      return report;
+      const sizes = collector.storedSizes(candidates);
+      const tasks = sum(refs.tasksByRun, deleted);
+      return { dryRun, runs: runsWith(sizes), spared, tasks, blobs: candidates.length, bytes: sum(sizes, candidates), pinned: 0 };
     }
-    report.tasks = await collector.deleteRuns(doomed);
+    const tasks = await collector.deleteRuns(doomed);
     const swept = await collector.sweep(candidates, refs.expired, (pinned) => withChildren(pinned, children));
-    return { ...report, blobs: swept.blobs, bytes: swept.bytes, pinned: swept.pinned };
+    return { dryRun, runs: runsWith(swept.sizes), spared, tasks, blobs: swept.blobs, bytes: swept.bytes, pinned: swept.pinned };
   } finally {
     if (!dryRun) await collector.releaseLease();
   }
@@ -93,7 +84,7 @@ export async function collectGarbage(store: Store, opts: CollectOptions): Promis
 /** Stored bytes of the blobs only each run refers to (what deleting it alone would free), by run pathspec. */
 export function runSizes(store: Store): Map<string, number> {
   const collector = store.collector();
-  const children = (sha: string) => childBlobs(store, sha);
+  const children = (sha: string) => collector.childBlobs(sha);
   const refs = readReferences(collector, allRuns(store), Date.now());
   const own = ownBlobs(refs, children);
   const sizes = collector.storedSizes(new Set([...own.values()].flatMap((s) => [...s])));

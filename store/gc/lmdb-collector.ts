@@ -64,6 +64,12 @@ export class LmdbCollector implements StoreCollector {
     return sizes;
   }
 
+  childBlobs(_sha: string): string[] {
+    // Every blob is whole until the data plane's chunking lands; then (store/chunks.ts):
+    //   const stored = this.dbs.blobs.getBinaryFast(sha); return stored ? childBlobs(stored) : [];
+    return [];
+  }
+
   pendingBlobs(): PendingBlob[] {
     return [...this.dbs.gc.pending.getRange({})].map(({ key, value }) => ({ sha: key, at: value.at, pid: value.pid }));
   }
@@ -107,7 +113,7 @@ export class LmdbCollector implements StoreCollector {
 
   async sweep(candidates: string[], forget: string[], protect: (pinned: Set<string>) => Set<string>): Promise<SweepResult> {
     const { blobs, gc } = this.dbs;
-    const result: SweepResult = { blobs: 0, bytes: 0, pinned: 0 };
+    const result: SweepResult = { blobs: 0, bytes: 0, pinned: 0, sizes: new Map() };
     this.handles.env.transactionSync(() => {
       const keep = protect(new Set(gc.pins.getKeys({})));
       for (const sha of candidates) {
@@ -119,6 +125,7 @@ export class LmdbCollector implements StoreCollector {
         if (!stored) continue;
         result.bytes += stored.length;
         result.blobs++;
+        result.sizes.set(sha, stored.length);
         blobs.removeSync(sha);
       }
       for (const sha of forget) if (!keep.has(sha)) gc.pending.removeSync(sha);

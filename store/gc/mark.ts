@@ -86,10 +86,10 @@ export function liveBlobs(refs: References, deleted: Set<string>, children: (sha
 }
 
 /**
- * For each run, the blobs only it refers to: what deleting it alone would free. Blobs shared
- * with another run, or protected as pending, belong to no run.
+ * For each run (of `only`, if given), the blobs only it refers to: what deleting it alone would
+ * free. Blobs shared with another run, or protected as pending, belong to no run.
  */
-export function ownBlobs(refs: References, children: (sha: string) => string[]): Map<string, Set<string>> {
+export function ownBlobs(refs: References, children: (sha: string) => string[], only?: Set<string>): Map<string, Set<string>> {
   const users = new Map<string, number>();
   const closures = new Map<string, Set<string>>();
   for (const [run, shas] of refs.byRun) {
@@ -99,6 +99,8 @@ export function ownBlobs(refs: References, children: (sha: string) => string[]):
   }
   const roots = withChildren(refs.roots, children);
   const own = new Map<string, Set<string>>();
-  for (const [run, all] of closures) own.set(run, new Set([...all].filter((sha) => users.get(sha) === 1 && !roots.has(sha))));
+  for (const [run, all] of closures) {
+    if (!only || only.has(run)) own.set(run, new Set([...all].filter((sha) => users.get(sha) === 1 && !roots.has(sha))));
+  }
   return own;
 }

@@ -25,13 +25,14 @@ export function gcOps({ withCollector, withS3 }: GcOpsDeps): Record<string, Op> 
     gcReleaseLease: () => withCollector((gc) => gc.releaseLease()),
     gcDeleteRuns: (runs: RunKey[]) => withCollector((gc) => gc.deleteRuns(runs)),
     gcLockForSweep: () => withCollector((gc) => gc.lockForSweep()),
-    gcSweep: (shas: string[], forget: string[]): Promise<SweepResult> =>
+    gcSweep: (shas: string[], forget: string[]): Promise<Omit<SweepResult, "sizes"> & { sizes: [string, number][] }> =>
       withCollector(async (gc) => {
         try {
           const doomed = await gc.doom(shas);
           await withS3((s3) => s3.deleteMany(doomed.map((d) => d.key)));
           await gc.finishSweep(shas, forget);
-          return { blobs: doomed.length, bytes: doomed.reduce((n, d) => n + d.storedSize, 0), pinned: 0 };
+          const sizes = doomed.map((d): [string, number] => [d.sha, d.storedSize]);
+          return { blobs: doomed.length, bytes: doomed.reduce((n, d) => n + d.storedSize, 0), pinned: 0, sizes };
         } catch (err) {
           await gc.abortSweep().catch(() => undefined);
           throw err;

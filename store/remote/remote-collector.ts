@@ -22,6 +22,13 @@ export class RemoteCollector implements StoreCollector {
     return new Map(this.bridge.callSync<[string, number][]>("gcStoredSizes", [list]));
   }
 
+  childBlobs(_sha: string): string[] {
+    // Every blob is whole until the data plane's chunking lands. Then a manifest's chunk keys must
+    // come from PostgreSQL (recorded when the manifest's row is written), not from S3: the mark
+    // asks for every live blob.
+    return [];
+  }
+
   pendingBlobs(): PendingBlob[] {
     return this.bridge.callSync("gcPendingBlobs");
   }
@@ -44,7 +51,10 @@ export class RemoteCollector implements StoreCollector {
     const pinned = await this.bridge.call<string[]>("gcLockForSweep");
     const keep = protect(new Set(pinned));
     const doomed = candidates.filter((sha) => !keep.has(sha));
-    const result = await this.bridge.call<SweepResult>("gcSweep", [doomed, forget.filter((sha) => !keep.has(sha))]);
-    return { ...result, pinned: candidates.length - doomed.length };
+    const result = await this.bridge.call<Omit<SweepResult, "sizes"> & { sizes: [string, number][] }>("gcSweep", [
+      doomed,
+      forget.filter((sha) => !keep.has(sha)),
+    ]);
+    return { ...result, sizes: new Map(result.sizes), pinned: candidates.length - doomed.length };
   }
 }
