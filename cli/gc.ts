@@ -90,7 +90,7 @@ async function compact(store: Store, io: CliIO): Promise<void> {
   }
   const { before, after } = await collector.compact();
   io.stdout(
-    `Compacted ${store.root}: ${prettyBytes(before)} -> ${prettyBytes(after)} (${bytes(Math.max(0, before - after))} returned to the disk).\n`,
+    `Compacted ${store.root}: ${prettyBytes(before)} -> ${prettyBytes(after)}; ${bytes(Math.max(0, before - after))} returned to the disk.\n`,
   );
 }
 

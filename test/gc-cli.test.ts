@@ -72,7 +72,9 @@ describe("steplab gc", { timeout: 240_000 }, () => {
 
     const compact = await p.run(["gc", "--compact"]);
     expect(compact.stderr).toBe("");
-    expect(compact.stdout).toMatch(/^Compacted .*datastore: .* -> .* \(.* bytes\) returned to the disk\)\.\n$/);
+    expect(compact.stdout).toMatch(
+      /^Compacted .*datastore: [\d.]+ [kM]B -> [\d.]+ [kM]B; [\d.]+ [kM]B \([\d,]+ bytes\) returned to the disk\.\n$/,
+    );
     expect(before - dataFile(p)).toBeGreaterThan(500_000);
 
     // The compacted store is whole: the kept run reads back, and a new run writes and reads.
