@@ -349,6 +349,21 @@ describe.each([lmdb, remote])("steplab gc on the $name store", (kind) => {
       expect(() => store.getBlob(blob(noise(74)).sha)).toThrow();
     });
 
+    it("a commit that found a blob stored, then saw gc delete it before its transaction, writes it again", async () => {
+      const store = kind.open();
+      const old = await addRun(store, "LateFlow", { values: { x: noise(91) } });
+      await addRun(store, "LateFlow", { values: { v: noise(92) } });
+      const live = await addRun(store, "LateFlow", { values: {}, status: "running" });
+      // A commit with a large new blob compresses it before its transaction (LMDB: the async path),
+      // having already found noise(91) stored; gc deletes noise(91) meanwhile.
+      const commitInFlight = commit(store, live, "2", { x: noise(91), fresh: noise(93, 200_000) });
+      const report = await gc(store, { named: [{ flow: "LateFlow", runId: old.runId }] });
+      await commitInFlight;
+      expect(report.runs).toHaveLength(1);
+      expect(decodeArtifact(store.getBlob(blob(noise(91)).sha))).toEqual(noise(91));
+      expect(decodeArtifact(store.getBlob(blob(noise(93, 200_000)).sha))).toEqual(noise(93, 200_000));
+    });
+
     it("leaves input history alone, and sizes each run by the blobs only it uses", async () => {
       const store = kind.open();
       await store.addHistory({ session: "repl", line: 1, source: "self.x = 1", at: Date.now() });
