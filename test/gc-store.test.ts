@@ -364,6 +364,20 @@ describe.each([lmdb, remote])("steplab gc on the $name store", (kind) => {
       expect(decodeArtifact(store.getBlob(blob(noise(93, 200_000)).sha))).toEqual(noise(93, 200_000));
     });
 
+    it("drops the task cache entries (run --cache) of the runs it deletes, and keeps the others", async () => {
+      const store = kind.open();
+      const old = await addRun(store, "CacheFlow", { values: { v: noise(95) } });
+      const kept = await addRun(store, "CacheFlow", { values: { v: noise(96) } });
+      await store.putCachedTask("CacheFlow", "key-old", { runId: old.runId, step: "start", taskId: "1" });
+      await store.putCachedTask("CacheFlow", "key-kept", { runId: kept.runId, step: "start", taskId: "1" });
+      await store.putCachedTask("OtherFlow", "key-old", { runId: old.runId, step: "start", taskId: "1" });
+      await gc(store, { keepLast: 1 });
+      expect(store.getCachedTask("CacheFlow", "key-old")).toBeUndefined();
+      expect(store.getCachedTask("CacheFlow", "key-kept")).toEqual({ runId: kept.runId, step: "start", taskId: "1" });
+      // Another flow's entry is that flow's, whatever run id it names.
+      expect(store.getCachedTask("OtherFlow", "key-old")).toBeDefined();
+    });
+
     it("leaves input history alone, and sizes each run by the blobs only it uses", async () => {
       const store = kind.open();
       await store.addHistory({ session: "repl", line: 1, source: "self.x = 1", at: Date.now() });

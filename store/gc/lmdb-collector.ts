@@ -3,8 +3,9 @@
  * one writer at a time across processes, so a commit comes wholly before or after each of them.
  */
 import type { Database, RootDatabase } from "lmdb";
-import type { RunRecord, TaskLogs, TaskRecord } from "../types.js";
+import type { CachedTask, RunRecord, TaskLogs, TaskRecord } from "../types.js";
 import { KEY_MAX, runKey } from "../keys.js";
+import { runPathspec } from "../pathspec.js";
 import { compactEnvironment } from "./lmdb-compact.js";
 import { LEASE_KEY, type GcDbs } from "./lmdb-dbs.js";
 import { GcBusyError } from "../collector-errors.js";
@@ -20,6 +21,7 @@ export interface LmdbHandles {
     runs: Database<RunRecord, Key>;
     tasks: Database<TaskRecord, Key>;
     logs: Database<TaskLogs, Key>;
+    taskCache: Database<CachedTask, string[]>;
     gc: GcDbs;
   };
 }
@@ -94,9 +96,16 @@ export class LmdbCollector implements StoreCollector {
   }
 
   async deleteRuns(runs: RunKey[]): Promise<number> {
-    const { runs: runDb, tasks, logs } = this.dbs;
+    const { runs: runDb, tasks, logs, taskCache } = this.dbs;
     let deleted = 0;
+    const doomed = new Set(runs.map(runPathspec));
     this.handles.env.transactionSync(() => {
+      // Task cache entries (run --cache) that point into these runs: nothing to reuse there any more.
+      for (const flow of new Set(runs.map((r) => r.flow))) {
+        for (const { key, value } of taskCache.getRange({ start: [flow], end: [flow, KEY_MAX] })) {
+          if (doomed.has(runPathspec({ flow, runId: value.runId }))) taskCache.removeSync(key);
+        }
+      }
       for (const { flow, runId } of runs) {
         const prefix = runKey(flow, runId);
         const range = { start: prefix, end: [...prefix, KEY_MAX] };

@@ -105,6 +105,8 @@ export class PgCollector {
       const match = "ds = $1 AND (flow, run_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))";
       const tasks = await client.query(`DELETE FROM steplab_tasks WHERE ${match}`, [this.ds, flows, ids]);
       await client.query(`DELETE FROM steplab_logs WHERE ${match}`, [this.ds, flows, ids]);
+      // Task cache entries (run --cache) that point into these runs: nothing to reuse there any more.
+      await client.query(`DELETE FROM steplab_task_cache WHERE ${match}`, [this.ds, flows, ids]);
       await client.query(`DELETE FROM steplab_runs WHERE ${match}`, [this.ds, flows, ids]);
       return tasks.rowCount ?? 0;
     });
