@@ -6,6 +6,9 @@
  */
 import { runPathspec } from "../pathspec.js";
 import type { RunRecord, Store } from "../types.js";
+
+/** Notebook runs are ordinary runs with this tag (SPEC §3). */
+const NOTEBOOK_TAG = "notebook";
 import { liveBlobs, ownBlobs, readReferences, withChildren } from "./mark.js";
 import { ownerAlive, thisHost } from "./owner.js";
 import { selectRuns, type RetentionRule, type RunInProgress, type SparedRun } from "./policy.js";
@@ -34,13 +37,22 @@ export interface CollectReport {
   pinned: number;
 }
 
+/** How long a remote notebook run counts as in use after its last change (gc cannot see its session). */
+export const REMOTE_NOTEBOOK_IDLE_MS = 24 * 60 * 60 * 1000;
+
 /**
- * Whether a run's owner is at work on it. An LMDB store is one machine's, so its pid can be
- * checked. A remote store's runs come from any machine; one marked running is trusted to be.
+ * Whether a run's owner is at work on it. A notebook's run reads "succeeded" whenever all its
+ * steps are fresh, yet its session may add tasks any time: it is in progress while the session's
+ * process lives. An LMDB store is one machine's, so the pid can be checked. A remote store's runs
+ * come from any machine: one marked running is trusted to be, a notebook's for a day after its
+ * last change.
  */
-export function runInProgress(collector: StoreCollector): RunInProgress {
-  if (collector.kind === "remote") return (run) => run.status === "running";
-  return (run) => run.status === "running" && ownerAlive(run.pid, run.createdAt);
+export function runInProgress(collector: StoreCollector, now = Date.now()): RunInProgress {
+  const notebook = (run: RunRecord) => run.tags.includes(NOTEBOOK_TAG);
+  if (collector.kind === "remote") {
+    return (run) => run.status === "running" || (notebook(run) && now - (run.finishedAt ?? run.createdAt) < REMOTE_NOTEBOOK_IDLE_MS);
+  }
+  return (run) => (run.status === "running" || notebook(run)) && ownerAlive(run.pid, run.createdAt);
 }
 
 function allRuns(store: Store): RunRecord[] {
@@ -60,7 +72,7 @@ export async function collectGarbage(store: Store, opts: CollectOptions): Promis
   if (!dryRun) await collector.acquireLease({ pid: process.pid, host: thisHost(), at: Date.now() });
   try {
     const runs = allRuns(store);
-    const { doomed, spared } = selectRuns(runs, opts, runInProgress(collector));
+    const { doomed, spared } = selectRuns(runs, opts, runInProgress(collector, opts.now));
     const refs = readReferences(collector, runs, opts.now);
     const deleted = new Set(doomed.map(runPathspec));
     const live = liveBlobs(refs, deleted, children);

@@ -85,7 +85,7 @@ export function selectRuns(runs: RunRecord[], rule: RetentionRule, inProgress: R
     const latest = list.find((r) => r.status === "succeeded");
     if (latest) latestSucceeded.add(runPathspec(latest));
   }
-  const running = runs.filter((r) => r.status === "running" && inProgress(r));
+  const running = runs.filter(inProgress);
   const resumedFrom = new Set(running.filter((r) => r.originRunId).map((r) => runPathspec({ flow: r.flow, runId: r.originRunId! })));
 
   const doomed: RunRecord[] = [];
@@ -94,7 +94,7 @@ export function selectRuns(runs: RunRecord[], rule: RetentionRule, inProgress: R
     const name = runPathspec(run);
     const tag = run.tags.find((t) => keepTags.has(t));
     let why: string | undefined;
-    if (run.status === "running" && inProgress(run)) why = `in progress${run.pid ? ` (pid ${run.pid})` : ""}`;
+    if (inProgress(run)) why = `in progress${run.pid ? ` (pid ${run.pid})` : ""}`;
     else if (tag) why = `tagged ${tag}`;
     else if (resumedFrom.has(name)) why = "a resume in progress clones from it";
     else if (latestSucceeded.has(name) && !rule.named) why = "the latest successful run of its flow (name it to delete it)";
