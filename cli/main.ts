@@ -36,6 +36,10 @@ async function dispatch(args: string[], io: CliIO): Promise<number> {
       const { gcCommand } = await import("./gc.js");
       return gcCommand(rest, io);
     }
+    case "cards": {
+      const { cardsCommand } = await import("./cards.js");
+      return cardsCommand(rest, io);
+    }
     case "worker": {
       const { workerCommand } = await import("./worker.js");
       return workerCommand(rest, io);

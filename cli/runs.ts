@@ -27,7 +27,7 @@ export function formatRuns(runs: RunRecord[], sizes: Map<string, number>, now = 
   const rows = runs.map((r) => [
     runPathspec(r),
     r.status,
-    r.finishedAt ? formatDuration(r.finishedAt - r.createdAt) : `${formatDuration(now - r.createdAt)}…`,
+    r.finishedAt ? formatDuration(r.finishedAt - r.createdAt) : r.status === "running" ? `${formatDuration(now - r.createdAt)}…` : "-",
     formatStarted(r.createdAt),
     prettyBytes(sizes.get(runPathspec(r)) ?? 0),
     r.tags.join(","),

@@ -6,9 +6,9 @@
  */
 import { SteplabError } from "../../errors/index.js";
 import {
-  sha256,
   taskPathspec,
   type ArtifactRef,
+  type BlobBytes,
   type Store,
   type StoreReader,
   type TaskError,
@@ -17,6 +17,8 @@ import {
 } from "../../store/index.js";
 import { partialArtifacts, type EncodedArtifact, type Sandbox, type TaskIO, type TaskLimits, type TaskRequest } from "../sandbox/index.js";
 import { watchClientReads } from "./client-reads.js";
+import { AttemptDisplays, LiveCommits } from "./attempt-displays.js";
+import { TaskLog } from "./task-log.js";
 import type { TaskExecution, TaskOutcome, TaskSpec } from "./types.js";
 
 export interface AttemptEnv {
@@ -76,12 +78,11 @@ export function startingRecord(spec: TaskSpec, status: TaskStatus, attempt = spe
 export function referenceArtifacts(
   encoded: Map<string, EncodedArtifact>,
   into: Record<string, ArtifactRef>,
-  blobs: Map<string, Uint8Array>,
+  blobs: Map<string, BlobBytes>,
 ): void {
-  for (const [name, { bytes, type }] of encoded) {
-    const sha = sha256(bytes);
-    into[name] = { sha, size: bytes.byteLength, type };
-    blobs.set(sha, bytes);
+  for (const [name, { sha, size, type, parts }] of encoded) {
+    into[name] = { sha, size, type };
+    blobs.set(sha, parts);
   }
 }
 
@@ -99,10 +100,16 @@ function sandboxRequest(spec: TaskSpec): TaskRequest {
   };
 }
 
+/** The record's `displays` field, when the task displayed anything. */
+function shownBy(displays: AttemptDisplays, blobs: Map<string, BlobBytes>): Pick<TaskRecord, "displays"> {
+  const ref = displays.reference(blobs);
+  return ref ? { displays: ref } : {};
+}
+
 /** Runs attempt `attempt` of the task and commits it, succeeded or failed. */
 export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEnv): Promise<TaskOutcome> {
   const { store, io } = env;
-  const logs = { stdout: "", stderr: "" };
+  const log = new TaskLog();
   const base: TaskRecord = { ...startingRecord(spec, "running", attempt), pid: process.pid };
   // Visible as running (finished = false) while it runs; not awaited: LMDB keeps write order.
   // A failure here (a remote datastore out of reach) surfaces in the final commit below.
@@ -110,6 +117,18 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
 
   // Results that depend on other runs are not reused unless the step says so (see reuse.ts).
   let clientRead = false;
+  const displays = new AttemptDisplays(io, (text) => {
+    log.add("stdout", text);
+    io.onOutput("stdout", text);
+  });
+  // A flow task's card follows it while it runs; a notebook cell's is watched in the notebook.
+  const live =
+    env.recordRunning !== false
+      ? new LiveCommits(store, () => {
+          const blobs = new Map<string, BlobBytes>();
+          return { task: { ...base, ...shownBy(displays, blobs) }, blobs, logs: log.logs() };
+        })
+      : undefined;
   const sandboxIO: TaskIO = {
     ...io.notebook,
     reader: watchClientReads(env.reader, () => {
@@ -120,8 +139,13 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       io.onStarted?.(pid);
     },
     output: (stream, text) => {
-      logs[stream] += text;
+      log.add(stream, text);
       io.onOutput(stream, text);
+      live?.changed();
+    },
+    display: (kind, data, options) => {
+      displays.show(kind, data, options);
+      live?.changed();
     },
   };
   try {
@@ -133,7 +157,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       const from = spec.inputs.map((t) => t.artifacts[name]).find((r) => r?.sha === sha);
       if (from) artifacts[name] = from;
     }
-    const blobs = new Map<string, Uint8Array>();
+    const blobs = new Map<string, BlobBytes>();
     referenceArtifacts(result.artifacts, artifacts, blobs);
     const record: TaskRecord = {
       ...base,
@@ -143,14 +167,20 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       finishedAt: Date.now(),
       next: result.outcome.next ? { ...result.outcome.next } : undefined,
       ...(clientRead ? { clientRead } : {}),
+      ...shownBy(displays, blobs),
     };
-    await store.commitTask({ task: record, blobs, logs });
+    await live?.settle();
+    try {
+      await store.commitTask({ task: record, blobs, logs: log.logs() });
+    } finally {
+      result.release?.();
+    }
     return { record };
   } catch (err) {
     // The error ends the task's stderr, where `logs` and `task.stderr` show it (as Metaflow keeps the traceback).
-    logs.stderr += `${logs.stderr === "" || logs.stderr.endsWith("\n") ? "" : "\n"}${describeFailure(err)}\n`;
+    log.append("stderr", `${describeFailure(err)}\n`);
     const artifacts: Record<string, ArtifactRef> = { ...spec.initial };
-    const blobs = new Map<string, Uint8Array>();
+    const blobs = new Map<string, BlobBytes>();
     const partial = partialArtifacts(err);
     if (partial) referenceArtifacts(partial, artifacts, blobs);
     const record: TaskRecord = {
@@ -160,8 +190,14 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       finishedAt: Date.now(),
       error: toTaskError(err),
       ...(clientRead ? { clientRead } : {}),
+      ...shownBy(displays, blobs),
     };
-    await store.commitTask({ task: record, blobs, logs });
+    await live?.settle();
+    try {
+      await store.commitTask({ task: record, blobs, logs: log.logs() });
+    } catch {
+      // The store refused the failed record too (its disk is full): the task's error says why.
+    }
     return { record, error: err as Error };
   }
 }

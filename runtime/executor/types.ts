@@ -8,6 +8,7 @@
 import type { ArtifactRef, Frame, TaskLogs, TaskRecord } from "../../store/index.js";
 import type { StepOptions } from "../graph/index.js";
 import type { TaskIO } from "../sandbox/index.js";
+import type { DisplayOptions, MimeBundle } from "../display/index.js";
 
 export interface TaskSpec {
   flow: string;
@@ -75,8 +76,14 @@ export interface TaskExecution {
   onReused?(from: string, logs: TaskLogs | undefined): void;
   /** Make only `spec.attempt`: the orchestrator (Argo) retries by running the task again. */
   onlyThisAttempt?: boolean;
+  /**
+   * What the task displays, as MIME bundles, for a front end that shows them (a notebook cell).
+   * Without it each display leaves a readable line in the task's log. Either way the task keeps
+   * its displays (TaskRecord.displays) for its card.
+   */
+  onDisplay?(bundle: MimeBundle, options: DisplayOptions): void;
   /** Notebook cells: the cell's value and the helpers that reach the front end. */
-  notebook?: Pick<TaskIO, "result" | "display" | "runFlow" | "prompt">;
+  notebook?: Pick<TaskIO, "result" | "runFlow" | "prompt">;
 }
 
 export interface TaskExecutor {

@@ -5,6 +5,7 @@
  */
 import { UsageError } from "../../errors/index.js";
 import type { ExecuteOptions, ExecuteOutcome } from "./types.js";
+import { cardMagic } from "./magic-card.js";
 import { dagMagic } from "./magic-dag.js";
 import { exportMagic } from "./magic-export.js";
 import { flowMagic } from "./magic-flow.js";
@@ -28,6 +29,7 @@ export const MAGICS: readonly Magic[] = [
   rmMagic,
   resetMagic,
   scratchMagic,
+  cardMagic,
 ];
 
 /** How each magic is typed, for help and completion. */

@@ -89,6 +89,8 @@ function runTask(runner: CellRunner, spec: TaskSpec, policy: StepPolicy, sink: C
   const io = runner.io(sink, onResult);
   return runner.parts.executor.execute(spec, policy, {
     onOutput: (stream, text) => io.output(stream, text),
+    // The task keeps what it displays (its card); the cell shows it now.
+    onDisplay: (bundle, options) => sink.display(bundle, options),
     onAttemptFailed: (failure: AttemptFailure) => {
       if (failure.then === "fail") return;
       sink.stderr(`${failure.error.name}: ${failure.error.message}\n`);

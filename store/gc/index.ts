@@ -9,3 +9,4 @@ export type { StoreCollector, CompactResult, SweepResult, TaskReferences, Pendin
 export { LmdbCollector } from "./lmdb-collector.js";
 export { openGcDbs, type GcDbs } from "./lmdb-dbs.js";
 export { guardReferences, notePending, pinIfCollecting } from "./lmdb-guard.js";
+export { taskBlobs, DISPLAYS_NAME } from "./task-blobs.js";

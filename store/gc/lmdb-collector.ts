@@ -3,6 +3,7 @@
  * one writer at a time across processes, so a commit comes wholly before or after each of them.
  */
 import type { Database, RootDatabase } from "lmdb";
+import { childBlobs } from "../chunks.js";
 import type { CachedTask, RunRecord, TaskLogs, TaskRecord } from "../types.js";
 import { KEY_MAX, runKey } from "../keys.js";
 import { runPathspec } from "../pathspec.js";
@@ -10,6 +11,7 @@ import { compactEnvironment } from "./lmdb-compact.js";
 import { LEASE_KEY, type GcDbs } from "./lmdb-dbs.js";
 import { GcBusyError } from "../collector-errors.js";
 import { ownerAlive } from "./owner.js";
+import { taskBlobs } from "./task-blobs.js";
 import type { CompactResult, GcOwner, PendingBlob, RunKey, StoreCollector, SweepResult, TaskReferences } from "../collector.js";
 
 type Key = (string | number)[];
@@ -24,6 +26,8 @@ export interface LmdbHandles {
     taskCache: Database<CachedTask, string[]>;
     gc: GcDbs;
   };
+  /** Blobs this process found intact (the store skips checking them again): forgotten when swept. */
+  intact?: Set<string>;
 }
 
 function describeOwner(owner: GcOwner): string {
@@ -47,7 +51,7 @@ export class LmdbCollector implements StoreCollector {
   taskReferences(): TaskReferences[] {
     const refs: TaskReferences[] = [];
     for (const { value: task } of this.dbs.tasks.getRange({})) {
-      refs.push({ flow: task.flow, runId: task.runId, shas: Object.values(task.artifacts).map((a) => a.sha) });
+      refs.push({ flow: task.flow, runId: task.runId, shas: taskBlobs(task).map(([, sha]) => sha) });
     }
     return refs;
   }
@@ -66,10 +70,10 @@ export class LmdbCollector implements StoreCollector {
     return sizes;
   }
 
-  childBlobs(_sha: string): string[] {
-    // Every blob is whole until the data plane's chunking lands; then (store/chunks.ts):
-    //   const stored = this.dbs.blobs.getBinaryFast(sha); return stored ? childBlobs(stored) : [];
-    return [];
+  childBlobs(sha: string): string[] {
+    // A view on the mapped page: a whole blob costs a lookup and one byte read, however large.
+    const stored = this.dbs.blobs.getBinaryFast(sha);
+    return stored ? childBlobs(new Uint8Array(stored.buffer, stored.byteOffset, stored.length)) : [];
   }
 
   pendingBlobs(): PendingBlob[] {
@@ -136,6 +140,7 @@ export class LmdbCollector implements StoreCollector {
         result.blobs++;
         result.sizes.set(sha, stored.length);
         blobs.removeSync(sha);
+        this.handles.intact?.delete(sha);
       }
       for (const sha of forget) if (!keep.has(sha)) gc.pending.removeSync(sha);
     });

@@ -1,11 +1,13 @@
 /**
- * The commit side of the gc protocol in the LMDB store (see types.ts). These run inside the
- * commit's own write transaction; LMDB has one writer at a time, so a gc sweep (also one write
+ * The commit side of the gc protocol in the LMDB store (see store/collector.ts). These run inside
+ * the commit's own write transaction; LMDB has one writer at a time, so a gc sweep (also one write
  * transaction) comes wholly before or wholly after each commit.
  */
 import type { Database } from "lmdb";
 import { packBlobSync } from "../blob-pack.js";
+import { childBlobs, planBlob } from "../chunks.js";
 import { MissingBlobError } from "../collector-errors.js";
+import type { BlobBytes } from "../types.js";
 import { LEASE_KEY, type GcDbs } from "./lmdb-dbs.js";
 
 export interface GuardDbs {
@@ -14,23 +16,42 @@ export interface GuardDbs {
 }
 
 /**
- * Checks that every blob `refs` (artifact name -> sha) names exists, writing again those the
- * commit has the bytes of (a sweep may have deleted one after the caller's dedup check), and pins
- * them while a gc holds the lease. Throws MissingBlobError, so the transaction writes nothing,
- * when a blob is gone and the commit cannot supply it.
+ * Checks that every blob `refs` (name -> sha) names exists, with every chunk it names, writing
+ * again what the commit has the bytes of (a sweep may have deleted a blob, or a chunk the commit
+ * found already stored or wrote in an earlier transaction, since), and pins them while a gc holds
+ * the lease. Throws MissingBlobError, so the transaction writes nothing, when a blob is gone and
+ * the commit cannot supply it.
  */
-export function guardReferences(dbs: GuardDbs, what: string, refs: Iterable<[string, string]>, supplied: Map<string, Uint8Array>): void {
+export function guardReferences(
+  dbs: GuardDbs,
+  what: string,
+  refs: Iterable<[string, string]>,
+  supplied: Map<string, BlobBytes>,
+  chunkBytes: number,
+): void {
   const missing: Record<string, string> = {};
   const shas = new Set<string>();
   for (const [name, sha] of refs) {
     shas.add(sha);
-    if (dbs.blobs.doesExist(sha)) continue;
     const bytes = supplied.get(sha);
-    if (bytes) dbs.blobs.putSync(sha, packBlobSync(bytes));
-    else missing[name] = sha;
+    if (bytes) restoreBlob(dbs.blobs, sha, bytes, chunkBytes);
+    else if (!dbs.blobs.doesExist(sha)) missing[name] = sha;
   }
   if (Object.keys(missing).length > 0) throw MissingBlobError.of(what, missing);
   pinIfCollecting(dbs.gc, shas);
+}
+
+/**
+ * Makes the blob whole in the store: nothing to do when it and the chunks its manifest names are
+ * there (the common case: one read of the head, a lookup per chunk); otherwise writes the chunks
+ * that are missing and the head, laid out as this store lays out new blobs.
+ */
+function restoreBlob(blobs: Database<Uint8Array, string>, sha: string, bytes: BlobBytes, chunkBytes: number): void {
+  const head = blobs.getBinaryFast(sha);
+  if (head && childBlobs(new Uint8Array(head.buffer, head.byteOffset, head.length)).every((key) => blobs.doesExist(key))) return;
+  const plan = planBlob(sha, bytes, chunkBytes, (key) => blobs.doesExist(key));
+  for (const [key, data] of plan.chunks) blobs.putSync(key, data);
+  blobs.putSync(sha, plan.manifest ?? packBlobSync(plan.whole!));
 }
 
 /** While a gc holds the lease, records these blobs as referenced so its sweep keeps them. */

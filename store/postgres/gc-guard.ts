@@ -49,15 +49,27 @@ export async function knownBlobsAt(pool: pg.Pool, ds: string, shas: string[]): P
   return { known: new Set(row?.known ?? []), doomed: new Set(row?.doomed ?? []), epoch: Number(row?.epoch ?? 0) };
 }
 
-export async function indexBlobRows(client: pg.Pool | pg.PoolClient, ds: string, blobs: BlobRow[]): Promise<void> {
+export async function indexBlobRows(client: pg.Pool | pg.PoolClient, ds: string, rows: BlobRow[]): Promise<void> {
+  // One row per sha: an upload and a later upload again (resupply) may both carry a chunk two blobs share.
+  const blobs = [...new Map(rows.map((r) => [r.sha, r])).values()];
   if (blobs.length === 0) return;
   // A row left `doomed` by a sweep that died is brought back by a fresh upload.
+  // children: one array per row, passed as JSON (unnest would flatten a text[][]).
   await client.query(
-    `INSERT INTO steplab_blobs (ds, sha, key, size, stored_size)
-     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[])
-     ON CONFLICT (ds, sha) DO UPDATE SET key = EXCLUDED.key, size = EXCLUDED.size, stored_size = EXCLUDED.stored_size, doomed = false
+    `INSERT INTO steplab_blobs (ds, sha, key, size, stored_size, children)
+     SELECT $1, r.sha, r.key, r.size, r.stored_size, ARRAY(SELECT jsonb_array_elements_text(r.children))
+     FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::jsonb[]) AS r(sha, key, size, stored_size, children)
+     ON CONFLICT (ds, sha) DO UPDATE SET key = EXCLUDED.key, size = EXCLUDED.size, stored_size = EXCLUDED.stored_size,
+       children = EXCLUDED.children, doomed = false
      WHERE steplab_blobs.doomed`,
-    [ds, blobs.map((b) => b.sha), blobs.map((b) => b.key), blobs.map((b) => b.size), blobs.map((b) => b.storedSize)],
+    [
+      ds,
+      blobs.map((b) => b.sha),
+      blobs.map((b) => b.key),
+      blobs.map((b) => b.size),
+      blobs.map((b) => b.storedSize),
+      blobs.map((b) => JSON.stringify(b.children)),
+    ],
   );
 }
 

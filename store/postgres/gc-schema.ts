@@ -6,8 +6,12 @@
  */
 import type pg from "pg";
 
-/** The schema version that brought these. */
-export const GC_SCHEMA_VERSION = 2;
+/**
+ * The schema version that brought these: 2 the `doomed` mark, 3 the `children` of a blob (the
+ * chunks a manifest names; NULL on rows written before, which gc reads from S3 once: see
+ * store/remote/bridge-children.ts).
+ */
+export const GC_SCHEMA_VERSION = 3;
 
 export const GC_DDL = `
 CREATE TABLE IF NOT EXISTS steplab_gc (
@@ -19,10 +23,13 @@ CREATE TABLE IF NOT EXISTS steplab_pending (
   PRIMARY KEY (ds, sha));
 `;
 
-/** Adds the `doomed` column once: ALTER TABLE locks the table, so it runs only on an older schema. */
+/** Adds the columns once: ALTER TABLE locks the table, so it runs only on an older schema. */
 export async function migrateForGc(client: pg.PoolClient, fromVersion: number): Promise<void> {
   await client.query(GC_DDL);
   if (fromVersion < GC_SCHEMA_VERSION) {
-    await client.query("ALTER TABLE steplab_blobs ADD COLUMN IF NOT EXISTS doomed boolean NOT NULL DEFAULT false");
+    await client.query(
+      `ALTER TABLE steplab_blobs ADD COLUMN IF NOT EXISTS doomed boolean NOT NULL DEFAULT false,
+                                 ADD COLUMN IF NOT EXISTS children text[]`,
+    );
   }
 }

@@ -24,13 +24,40 @@ export class PgCollector {
     private readonly ds: string,
   ) {}
 
+  /** The blobs each task refers to: its artifacts and its displays (store/gc/task-blobs.ts). */
   async taskReferences(): Promise<TaskReferences[]> {
-    const { rows } = await this.pool.query<{ flow: string; run_id: string; shas: string[] }>(
-      `SELECT flow, run_id, ARRAY(SELECT a.value->>'sha' FROM jsonb_each(record->'artifacts') a) AS shas
+    const { rows } = await this.pool.query<{ flow: string; run_id: string; shas: string[]; displays: string | null }>(
+      `SELECT flow, run_id, ARRAY(SELECT a.value->>'sha' FROM jsonb_each(record->'artifacts') a) AS shas,
+              record->'displays'->>'sha' AS displays
        FROM steplab_tasks WHERE ds = $1`,
       [this.ds],
     );
-    return rows.map((r) => ({ flow: r.flow, runId: r.run_id, shas: r.shas }));
+    return rows.map((r) => ({ flow: r.flow, runId: r.run_id, shas: r.displays ? [...r.shas, r.displays] : r.shas }));
+  }
+
+  /**
+   * The chunks each manifest names, from the index (never from S3: the mark asks for every live
+   * blob); and the blobs indexed before the index kept them (children NULL), with their S3 keys.
+   */
+  async blobChildren(): Promise<{ children: [string, string[]][]; unknown: [string, string][] }> {
+    const { rows } = await this.pool.query<{ sha: string; key: string; children: string[] | null }>(
+      "SELECT sha, key, children FROM steplab_blobs WHERE ds = $1 AND (children IS NULL OR cardinality(children) > 0)",
+      [this.ds],
+    );
+    return {
+      children: rows.filter((r) => r.children !== null).map((r) => [r.sha, r.children!]),
+      unknown: rows.filter((r) => r.children === null).map((r) => [r.sha, r.key]),
+    };
+  }
+
+  /** Records what blobs indexed before the index kept children name (read from their S3 objects once). */
+  async setBlobChildren(found: [string, string[]][]): Promise<void> {
+    if (found.length === 0) return;
+    await this.pool.query(
+      `UPDATE steplab_blobs b SET children = ARRAY(SELECT jsonb_array_elements_text(f.children))
+       FROM unnest($2::text[], $3::jsonb[]) AS f(sha, children) WHERE b.ds = $1 AND b.sha = f.sha`,
+      [this.ds, found.map(([sha]) => sha), found.map(([, children]) => JSON.stringify(children))],
+    );
   }
 
   async blobShas(): Promise<string[]> {
@@ -117,11 +144,18 @@ export class PgCollector {
     return this.#session;
   }
 
-  /** Stops commits (exclusive sweep lock, until finishSweep) and returns what they pinned. */
+  /**
+   * Stops commits (exclusive sweep lock, until finishSweep) and returns what they pinned, with the
+   * chunks pinned manifests name (a manifest committed after the mark read the index).
+   */
   async lockForSweep(): Promise<string[]> {
     const session = this.#held();
     await session.query("SELECT pg_advisory_lock($1, hashtext($2))", [SWEEP_LOCK, this.ds]);
-    const { rows } = await session.query<{ sha: string }>("SELECT sha FROM steplab_gc_pins WHERE ds = $1", [this.ds]);
+    const { rows } = await session.query<{ sha: string }>(
+      `SELECT sha FROM steplab_gc_pins WHERE ds = $1
+       UNION SELECT unnest(b.children) FROM steplab_gc_pins p JOIN steplab_blobs b ON b.ds = p.ds AND b.sha = p.sha WHERE p.ds = $1`,
+      [this.ds],
+    );
     return rows.map((r) => r.sha);
   }
 

@@ -3,6 +3,7 @@
  * one statement or one transaction, so a task's record, logs and blob index rows appear together.
  */
 import type pg from "pg";
+import { taskBlobs } from "../gc/task-blobs.js";
 import { taskPathspec } from "../pathspec.js";
 import type { CachedTask, HistoryEntry, RunRecord, TaskLogs, TaskRecord } from "../types.js";
 import { guardBlobs, knownBlobsAt, type KnownBlobs, notePending, pinIfLeased, type Resupply, type UploadedBlobs } from "./gc-guard.js";
@@ -14,6 +15,8 @@ export interface BlobRow {
   key: string;
   size: number;
   storedSize: number;
+  /** The chunks a manifest names (store/chunks), none for a blob stored whole or a chunk: gc's mark reads them here. */
+  children: string[];
 }
 
 /** Numeric ids sort as numbers; anything else sorts after them, as text. */
@@ -92,6 +95,21 @@ export class PgMetadata {
     return rows[0]?.key;
   }
 
+  /** Drops a blob from the index (its S3 copy was found damaged): the next write of its value uploads it again. */
+  async forgetBlob(sha: string): Promise<void> {
+    await this.pool.query("DELETE FROM steplab_blobs WHERE ds = $1 AND sha = $2", [this.ds, sha]);
+  }
+
+  /** Tasks with an artifact stored as this blob (to name them when it is found damaged). */
+  async blobOwners(sha: string, limit: number): Promise<TaskRecord[]> {
+    const { rows } = await this.pool.query<{ record: TaskRecord }>(
+      `SELECT record FROM steplab_tasks WHERE ds = $1
+       AND jsonb_path_exists(record->'artifacts', '$.* ? (@.sha == $sha)', jsonb_build_object('sha', $2::text)) LIMIT $3`,
+      [this.ds, sha, limit],
+    );
+    return rows.map((r) => r.record);
+  }
+
   /** Index rows of blobs put outside a task commit (already uploaded), pending until a record refers to them. */
   async commitBlobs(uploaded: UploadedBlobs, shas: string[], resupply: Resupply, owner: { pid: number; host: string }): Promise<void> {
     await inTransaction(this.pool, async (client) => {
@@ -113,7 +131,7 @@ export class PgMetadata {
    */
   async commitTask(task: TaskRecord, uploaded: UploadedBlobs, logs: TaskLogs | undefined, resupply: Resupply): Promise<void> {
     const what = `task ${taskPathspec(task)}`;
-    const refs = Object.entries(task.artifacts).map(([name, ref]): [string, string] => [name, ref.sha]);
+    const refs = taskBlobs(task);
     await inTransaction(this.pool, async (client) => {
       await guardBlobs(client, this.ds, what, refs, uploaded, resupply);
       await client.query(

@@ -4,6 +4,7 @@
  * half way: rows marked doomed first (commits treat them as missing), then the S3 objects,
  * then the rows.
  */
+import { childBlobs, isManifest } from "../chunks.js";
 import type { GcOwner, RunKey, SweepResult } from "../collector.js";
 import type { PgCollector } from "../postgres/index.js";
 import type { S3Blobs } from "../s3/index.js";
@@ -21,6 +22,14 @@ export function gcOps({ withCollector, withS3 }: GcOpsDeps): Record<string, Op> 
     gcBlobShas: () => withCollector((gc) => gc.blobShas()),
     gcStoredSizes: (shas: string[]) => withCollector((gc) => gc.storedSizes(shas)),
     gcPendingBlobs: () => withCollector((gc) => gc.pendingBlobs()),
+    gcBlobChildren: () =>
+      withCollector(async (gc) => {
+        const { children, unknown } = await gc.blobChildren();
+        if (unknown.length === 0) return children;
+        const found = await withS3((s3) => childrenFromS3(s3, unknown));
+        await gc.setBlobChildren(found);
+        return [...children, ...found.filter(([, names]) => names.length > 0)];
+      }),
     gcAcquireLease: (owner: GcOwner) => withCollector((gc) => gc.acquireLease(owner)),
     gcReleaseLease: () => withCollector((gc) => gc.releaseLease()),
     gcDeleteRuns: (runs: RunKey[]) => withCollector((gc) => gc.deleteRuns(runs)),
@@ -39,4 +48,34 @@ export function gcOps({ withCollector, withS3 }: GcOpsDeps): Record<string, Op> 
         }
       }),
   };
+}
+
+/** Blobs read from S3 at a time, when the index does not say what they name. */
+const READ_CONCURRENCY = 8;
+
+/**
+ * What blobs indexed before the index kept their children name (once per blob: the answer is
+ * written back). The first byte tells a manifest (store/chunks.ts), so a whole blob costs a
+ * one-byte read; a manifest is a few hundred bytes.
+ */
+async function childrenFromS3(s3: S3Blobs, blobs: [sha: string, key: string][]): Promise<[string, string[]][]> {
+  const found: [string, string[]][] = [];
+  for (let i = 0; i < blobs.length; i += READ_CONCURRENCY) {
+    const batch = blobs.slice(i, i + READ_CONCURRENCY);
+    found.push(...(await Promise.all(batch.map(async ([sha, key]): Promise<[string, string[]]> => [sha, await childrenOf(s3, key)]))));
+  }
+  return found;
+}
+
+async function childrenOf(s3: S3Blobs, key: string): Promise<string[]> {
+  try {
+    const first = await s3.getRange(key, 0, 0);
+    if (!isManifest(first)) return [];
+    return childBlobs(await s3.get(key));
+  } catch (err) {
+    // An object already gone names nothing; a chunk whose raw bytes start like a manifest is no JSON.
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 404 || status === 416 || err instanceof SyntaxError) return [];
+    throw err;
+  }
 }

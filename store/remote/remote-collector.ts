@@ -6,6 +6,8 @@ import type { SyncBridge } from "./sync-bridge.js";
 export class RemoteCollector implements StoreCollector {
   readonly kind = "remote";
 
+  #children: Map<string, string[]> | undefined;
+
   constructor(private readonly bridge: SyncBridge) {}
 
   taskReferences(): TaskReferences[] {
@@ -22,11 +24,10 @@ export class RemoteCollector implements StoreCollector {
     return new Map(this.bridge.callSync<[string, number][]>("gcStoredSizes", [list]));
   }
 
-  childBlobs(_sha: string): string[] {
-    // Every blob is whole until the data plane's chunking lands. Then a manifest's chunk keys must
-    // come from PostgreSQL (recorded when the manifest's row is written), not from S3: the mark
-    // asks for every live blob.
-    return [];
+  /** Read from the index once per collection (the mark asks for every live blob), never from S3. */
+  childBlobs(sha: string): string[] {
+    this.#children ??= new Map(this.bridge.callSync<[string, string[]][]>("gcBlobChildren"));
+    return this.#children.get(sha) ?? [];
   }
 
   pendingBlobs(): PendingBlob[] {

@@ -5,7 +5,7 @@
  * which AWS accepts as well.
  */
 import { createHash } from "node:crypto";
-import { DeleteObjectsCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { DeleteObjectsCommand, S3Client } from "@aws-sdk/client-s3";
 
 const KEYS_PER_REQUEST = 1000;
 
@@ -25,11 +25,17 @@ function withContentMd5(command: DeleteObjectsCommand): DeleteObjectsCommand {
 }
 
 /** Deletes the objects (a missing one counts as deleted); throws naming the first key S3 refused. */
-export async function deleteObjects(client: S3Client, bucket: string, keys: string[]): Promise<void> {
+export async function deleteObjects(
+  client: S3Client,
+  // The SDK's command class, passed in: the SDK is loaded only when a datastore first talks to S3.
+  Command: typeof DeleteObjectsCommand,
+  bucket: string,
+  keys: string[],
+): Promise<void> {
   for (let i = 0; i < keys.length; i += KEYS_PER_REQUEST) {
     const batch = keys.slice(i, i + KEYS_PER_REQUEST);
     const out = await client.send(
-      withContentMd5(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })),
+      withContentMd5(new Command({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })),
     );
     const failed = (out.Errors ?? []).filter((e) => e.Code !== "NoSuchKey");
     if (failed.length > 0) {
