@@ -9,7 +9,7 @@ import type { RootDatabase } from "lmdb";
 import { NotFoundError, SteplabError, StoreError } from "../errors/index.js";
 import { packBlobSync } from "./blob-pack.js";
 import { verifiedBlob } from "./blob-verify.js";
-import { type BlobPlan, childBlobs, chunkBatches, chunkBytes, headOf, planBlob, readStored, sizeOf } from "./chunks.js";
+import { type BlobPlan, childBlobs, chunkBatches, chunkBytes, headOf, isIntactChunk, planBlob, readStored, sizeOf } from "./chunks.js";
 import type { StoreCollector } from "./collector.js";
 import { guardReferences, LmdbCollector, notePending, pinIfCollecting, taskBlobs } from "./gc/index.js";
 import { compareIds, KEY_MAX, runKey, taskKey } from "./keys.js";
@@ -237,7 +237,11 @@ class LmdbStore implements Store {
       this.#read(sha, false);
       return true;
     } catch {
-      return false;
+      // Not an intact blob: perhaps an intact chunk of one (store/chunks), stored under its own key.
+      const stored = dbs.blobs.getBinary(sha);
+      if (!stored || !isIntactChunk(sha, stored)) return false;
+      intact.add(sha);
+      return true;
     }
   }
 
