@@ -1,12 +1,15 @@
 /**
  * `steplab gc` and `steplab runs` as a user types them, through the real command over a real LMDB
  * datastore: dry run, keep-last, sizes, the space coming back with --compact, a run in progress
- * while gc deletes the runs whose blobs it reuses, tags, and usage errors.
+ * while gc deletes the runs whose blobs it reuses, a run killed with kill -9, tags, usage errors,
+ * and a full disk (a tmpfs of its own), where gc is how the space comes back.
  */
-import { statSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, statfsSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Project, runIdOf } from "./helpers/cli.js";
+import { Project, runIdOf, TASK_LINE } from "./helpers/cli.js";
 
 const projects: Project[] = [];
 afterAll(async () => {
@@ -157,6 +160,105 @@ describe("steplab gc", { timeout: 240_000 }, () => {
     const help = await p.run(["gc", "--help"]);
     expect(help.stdout).toContain(
       "Usage: steplab gc [FLOW | FLOW/RUN ...] (--keep-last N | --older-than DURATION) [--keep-tag T] [--dry-run]",
+    );
+  });
+
+  it("a run killed with kill -9 shows as killed and goes like any finished run", async () => {
+    const { p, flow } = project();
+    const ok = await runOk(p, flow, ["--seed", "1", "--kb", "16"]);
+    const child = p.spawn([flow, "run", "--seed", "2", "--kb", "16", "--gate", path.join(p.dir, "never")]);
+    const started = await waitFor(child, /\/wait\/\d+ \(pid \d+\)\] Task is starting\./);
+    const killed = runIdOf(started);
+    const stepPid = Number(
+      started
+        .split("\n")
+        .map((l) => TASK_LINE.exec(l))
+        .find((m) => m?.[3] === "wait")![5],
+    );
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+    // The step's own process (isolation: process) goes with its parent; if it lingers, it goes now.
+    try {
+      process.kill(stepPid, "SIGKILL");
+    } catch {}
+
+    const runs = await p.run(["runs", "GcDataFlow"]);
+    expect(runs.stdout).toMatch(new RegExp(`GcDataFlow/${killed}\\s+killed\\s+-\\s`));
+    const gc = await p.run(["gc", "GcDataFlow", "--keep-last", "0"]);
+    expect(gc.code).toBe(0);
+    // Its start task, and its wait task's running record if that was written before the kill.
+    expect(gc.stdout).toMatch(new RegExp(`Deleted 1 run \\([12] tasks?\\):\\n  GcDataFlow/${killed}  killed  started `));
+    expect(gc.stdout).toContain(`Kept GcDataFlow/${ok}: the latest successful run of its flow`);
+    expect(p.flow("GcDataFlow").runs.map((r) => r.id)).toEqual([ok]);
+  });
+
+  describe("on a full disk", () => {
+    const canMount = process.platform === "linux" && process.getuid?.() === 0;
+    if (!canMount && process.env.CI === "true") throw new Error("CI must run the full-disk tests, which mount a tmpfs as root");
+
+    it.skipIf(!canMount)(
+      "filled to the last byte: gc and --compact say what room they need; with a megabyte, gc deletes and --compact gives the space back",
+      async () => {
+        const { p, flow } = project();
+        const disk = mkdtempSync(path.join(os.tmpdir(), "steplab-gc-full-"));
+        execFileSync("mount", ["-t", "tmpfs", "-o", "size=24m", "tmpfs", disk], { stdio: "ignore" });
+        try {
+          const env = { STEPLAB_DATASTORE: path.join(disk, "datastore") };
+          const run = (args: string[]) => p.run(args, { env });
+          for (const seed of [1, 2, 3]) expect((await run([flow, "run", "--seed", String(seed), "--kb", "4096"])).code).toBe(0);
+          const kept = runIdOf((await run([flow, "run", "--seed", "4", "--kb", "16"])).stdout);
+          // Fill the disk to the last byte: no run has room for its artifacts any more.
+          const filler = path.join(disk, "filler");
+          try {
+            execFileSync("dd", ["if=/dev/zero", `of=${filler}`, "bs=64k"], { stdio: "ignore" });
+          } catch {
+            // dd stops with "No space left on device": that is the point
+          }
+          const refused = await run([flow, "run", "--seed", "5", "--kb", "1024"]);
+          expect(refused.code).toBe(1);
+          const said = refused.stdout + refused.stderr;
+          expect(said).toContain("is full");
+          expect(said).toContain("`npx steplab gc --keep-last N` deletes old runs, then `npx steplab gc --compact`");
+
+          // Deleting takes a few pages beyond what LMDB can reuse inside its file: gc says what to do.
+          const noRoom = await run(["gc", "GcDataFlow", "--keep-last", "1"]);
+          expect(noRoom.code).toBe(1);
+          expect(noRoom.stderr).toContain("is full (0 KB free): gc could not write the deletion of run GcDataFlow/");
+          expect(noRoom.stderr).toContain("free that much elsewhere on the disk and run gc again");
+          expect(noRoom.stderr).not.toContain("npx steplab gc --keep-last N");
+        expect(noRoom.stderr).not.toMatch(/Write error|lmdb\/write\.js|at .*node_modules/);
+          // Compacting writes a copy of what is left: it says what it takes, and changes nothing.
+          const stuck = await run(["gc", "--compact"]);
+          expect(stuck.code).toBe(1);
+          expect(stuck.stderr).toMatch(/cannot compact the steplab datastore at .*: the disk is full, .* Nothing changed\./);
+          expect((await run(["runs", "GcDataFlow"])).stdout.trim().split("\n")).toHaveLength(5);
+
+          // A megabyte freed elsewhere: still no room for a run, but room enough for gc, which frees the rest.
+          truncateSync(filler, statSync(filler).size - 2 ** 20);
+          const gc = await run(["gc", "GcDataFlow", "--keep-last", "1"]);
+          expect(gc.stderr).toBe("");
+          expect(gc.stdout).toContain("Deleted 3 runs (9 tasks):");
+          expect(gc.stdout).toMatch(/Deleted 7 artifact blobs: 12\.6 MB/);
+          const compact = await run(["gc", "--compact"]);
+          expect(compact.stderr).toBe("");
+          expect(compact.stdout).toMatch(/returned to the disk\.\n$/);
+          expect(Number(statfsSync(disk).bavail) * Number(statfsSync(disk).bsize)).toBeGreaterThan(12 * 2 ** 20);
+
+          const next = await run([flow, "run", "--seed", "5", "--kb", "1024"]);
+          expect(next.stdout).toContain("Done!");
+          const left = (await run(["runs", "GcDataFlow"])).stdout;
+          expect(left).toContain(`GcDataFlow/${kept}`);
+          expect(left.trim().split("\n")).toHaveLength(3);
+        } finally {
+          try {
+            execFileSync("umount", [disk], { stdio: "ignore" });
+          } catch {
+            execFileSync("umount", ["-l", disk], { stdio: "ignore" });
+          }
+          rmSync(disk, { recursive: true, force: true });
+        }
+      },
     );
   });
 });

@@ -10,6 +10,8 @@ import { existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync } from "n
 import path from "node:path";
 import type { RootDatabase } from "lmdb";
 import { CompactBusyError } from "../collector-errors.js";
+import { StoreFullError } from "../errors.js";
+import { writeError } from "../write-failure.js";
 import { lockHolders } from "./lock-holders.js";
 import type { CompactResult } from "../collector.js";
 
@@ -29,6 +31,37 @@ function othersHolding(root: string, self: number | undefined): string | undefin
   return `the datastore is open in ${names}`;
 }
 
+/**
+ * The compact copy goes next to the datastore (a rename must replace its file), so it needs room
+ * for the live data on the same disk. On a full disk, say so with what it takes: after `gc`, the
+ * live data is what is left.
+ */
+async function copyCompact(env: RootDatabase, copyDir: string, root: string): Promise<void> {
+  try {
+    await env.backup(copyDir, true);
+  } catch (err) {
+    const copied = fileSize(path.join(copyDir, DATA_FILE));
+    rmSync(copyDir, { recursive: true, force: true });
+    const failure = writeError(err, "the compacted copy of the datastore", root);
+    // lmdb-js reports a failed copy by its message alone, without a code.
+    const full = failure instanceof StoreFullError || /no space left on device/i.test((err as Error)?.message ?? "");
+    if (!full) throw failure;
+    throw new StoreFullError(
+      `cannot compact the steplab datastore at ${root}: the disk is full, and compacting writes a copy of the live data next to it ` +
+        `(it had reached ${(copied / 2 ** 20).toFixed(1)} MB). Nothing changed. Free that much space elsewhere on the disk, ` +
+        "or delete more runs first (`steplab gc --keep-last N`), and run `steplab gc --compact` again.",
+    );
+  }
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
 export async function compactEnvironment(root: string, env: RootDatabase, closeEnv: () => Promise<void>): Promise<CompactResult> {
   const dataFile = path.join(root, DATA_FILE);
   const before = statSync(dataFile).size;
@@ -43,7 +76,7 @@ export async function compactEnvironment(root: string, env: RootDatabase, closeE
   rmSync(copyDir, { recursive: true, force: true });
   mkdirSync(copyDir);
   try {
-    await env.backup(copyDir, true);
+    await copyCompact(env, copyDir, root);
     await closeEnv();
     const late = othersHolding(root, undefined);
     if (late)
