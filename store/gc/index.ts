@@ -2,7 +2,7 @@
 export { collectGarbage, runSizes, runInProgress, type CollectOptions, type CollectReport, type CollectedRun } from "./collect.js";
 export { selectRuns, KEEP_TAG, type RetentionRule, type RunSelection, type SparedRun } from "./policy.js";
 export { MissingBlobError, GcBusyError, CompactBusyError } from "../collector-errors.js";
-export { ownerAlive, processStartedAt } from "./owner.js";
+export { ownerAlive } from "./owner.js";
 export { PENDING_GRACE_OTHER_HOST_MS, pendingProtected } from "./mark.js";
 export type { StoreCollector, CompactResult, SweepResult, TaskReferences, PendingBlob, GcOwner, RunKey } from "../collector.js";
 // For the LMDB store (store/lmdb-store.ts): its side of the protocol.
