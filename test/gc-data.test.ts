@@ -6,12 +6,15 @@
  */
 import { spawn } from "node:child_process";
 import os from "node:os";
+import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { NotFoundError } from "../errors/index.js";
 import { decodeArtifact, runSizes, type Store } from "../store/index.js";
 import { addRun, blob, commit, deadPid, gc, gcStores, noise, readsBack } from "./helpers/gc-stores.js";
+import { remoteServices } from "./helpers/services.js";
 
 const kinds = await gcStores();
+const services = await remoteServices();
 const CHUNK = 64 * 1024;
 
 /** Two arrays of six chunks that share the first five (and their header, the same length). */
@@ -118,6 +121,32 @@ describe.each(kinds)("gc on the $name store", (kind) => {
       expect(again.blobs).toBe(0);
       expect(decodeArtifact(kind.reopen(store).getBlob(blob(y).sha))).toEqual(y);
     });
+
+    it.skipIf(kind.name === "LMDB")(
+      "an index row from before the index kept a blob's chunks is read from S3 once, and the chunks stay live",
+      async () => {
+        const store = kind.open({ chunkBytes: CHUNK });
+        const { x, y } = sharingArrays(600);
+        await addRun(store, "LegacyFlow", { values: { big: x } });
+        const kept = await addRun(store, "LegacyFlow", { values: { big: y } });
+        const db = new pg.Client({ connectionString: services.env.STEPLAB_DB_URL });
+        await db.connect();
+        try {
+          // As a datastore written before schema 3 left its rows.
+          await db.query("UPDATE steplab_blobs SET children = NULL WHERE ds = $1", [store.root]);
+          const report = await gc(store, { keepLast: 1 });
+          expect(report.blobs).toBe(2);
+          expect(readsBack(kind.reopen(store), kept)).toEqual({ big: y });
+          const { rows } = await db.query<{ sha: string; children: string[] | null }>(
+            "SELECT sha, children FROM steplab_blobs WHERE ds = $1 AND (children IS NULL OR cardinality(children) > 0)",
+            [store.root],
+          );
+          expect(rows).toEqual([{ sha: blob(y).sha, children: store.blobChildren(blob(y).sha) }]);
+        } finally {
+          await db.end();
+        }
+      },
+    );
 
     it("a task's displays blob is in use: it survives gc of other runs, and goes with its run", async () => {
       const store = kind.open();
