@@ -227,7 +227,7 @@ describe("steplab gc", { timeout: 240_000 }, () => {
           expect(noRoom.stderr).toContain("is full (0 KB free): gc could not write the deletion of run GcDataFlow/");
           expect(noRoom.stderr).toContain("free that much elsewhere on the disk and run gc again");
           expect(noRoom.stderr).not.toContain("npx steplab gc --keep-last N");
-        expect(noRoom.stderr).not.toMatch(/Write error|lmdb\/write\.js|at .*node_modules/);
+          expect(noRoom.stderr).not.toMatch(/Write error|lmdb\/write\.js|at .*node_modules/);
           // Compacting writes a copy of what is left: it says what it takes, and changes nothing.
           const stuck = await run(["gc", "--compact"]);
           expect(stuck.code).toBe(1);
