@@ -44,7 +44,8 @@ export const REMOTE_NOTEBOOK_IDLE_MS = 24 * 60 * 60 * 1000;
  * Whether a run's owner is at work on it. A notebook's run reads "succeeded" whenever all its
  * steps are fresh, yet its session may add tasks any time: it is in progress while the session's
  * process lives. An LMDB store is one machine's, so the pid can be checked. A remote store's runs
- * come from any machine: one marked running is trusted to be, a notebook's for a day after its
+ * come from any machine: one marked running is trusted to be (one from this machine whose process
+ * is gone already reads killed: store/run-owner.ts), a notebook's for a day after its
  * last change.
  */
 export function runInProgress(collector: StoreCollector, now = Date.now()): RunInProgress {
