@@ -1,5 +1,5 @@
 /**
- * The `steplab` command: a flow file's commands, or one of convert, repl, kernel, runs, help.
+ * The `steplab` command: a flow file's commands, or one of convert, repl, kernel, runs, gc, help.
  * Every error a user can cause ends in one clear message and an exit code, never a stack trace.
  */
 import { SteplabError, UsageError } from "../errors/index.js";
@@ -31,6 +31,10 @@ async function dispatch(args: string[], io: CliIO): Promise<number> {
     case "runs": {
       const { runsCommand } = await import("./runs.js");
       return runsCommand(rest, io);
+    }
+    case "gc": {
+      const { gcCommand } = await import("./gc.js");
+      return gcCommand(rest, io);
     }
     case "cards": {
       const { cardsCommand } = await import("./cards.js");

@@ -46,4 +46,20 @@ export { registerArtifactClass, registerOwnClasses, UnstorableClassError, Unknow
 export { artifactNameProblem, showName, RECORDED_NAMES } from "./artifact-names.js";
 export { runPathspec, taskPathspec, type TaskPlace } from "./pathspec.js";
 export { ScratchStore } from "./scratch-store.js";
+export {
+  collectGarbage,
+  runSizes,
+  MissingBlobError,
+  GcBusyError,
+  CompactBusyError,
+  KEEP_TAG,
+  PENDING_GRACE_OTHER_HOST_MS,
+  pendingProtected,
+  ownerAlive,
+  type CollectOptions,
+  type CollectReport,
+  type StoreCollector,
+  type CompactResult,
+  type RunKey,
+} from "./gc/index.js";
 export { runOwner, ownerGone } from "./run-owner.js";

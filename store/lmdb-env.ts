@@ -1,12 +1,14 @@
 /**
- * One LMDB environment per datastore root in this process (LMDB must not be opened twice in one
- * process), shared by every Store opened on that root and closed when the last one closes.
+ * One LMDB environment per datastore root, shared by every Store opened on that root in this
+ * process (LMDB must not be opened twice in one process) and by other processes through LMDB's own
+ * locking: its databases, and what this process remembers about it.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { StoreError } from "../errors/index.js";
 import { StoreFullError } from "./errors.js";
+import { openGcDbs, type GcDbs } from "./gc/index.js";
 import { checkLmdbFile } from "./lmdb-file-check.js";
 import type { CachedTask, HistoryEntry, RunRecord, TaskLogs, TaskRecord } from "./types.js";
 import { checkRoom } from "./write-failure.js";
@@ -29,6 +31,7 @@ export interface Dbs {
   meta: Database<MetaValue, string>;
   /** Task cache index (`run --cache`): [flow, key] -> the task holding those results. */
   taskCache: Database<CachedTask, string[]>;
+  gc: GcDbs;
 }
 
 export interface SharedEnv {
@@ -90,17 +93,14 @@ export function openShared(root: string): SharedEnv {
     history: env.openDB("history", RECORD_OPTIONS),
     meta: env.openDB("meta", RECORD_OPTIONS),
     taskCache: env.openDB("taskCache", RECORD_OPTIONS),
+    gc: openGcDbs(env, RECORD_OPTIONS),
   };
   const shared = { env, dbs, refs: 1, intact: new Set<string>() };
   openEnvs.set(root, shared);
   return shared;
 }
 
-/** Drops one Store's hold on the environment; the last one flushes and closes it. */
-export async function releaseShared(root: string, shared: SharedEnv): Promise<void> {
-  if (--shared.refs > 0) return;
+/** After the last handle closes (or before compaction replaces the file): the next open maps it again. */
+export function forgetShared(root: string): void {
   openEnvs.delete(root);
-  // noSync: flush once here, instead of on every commit.
-  await new Promise<void>((resolve) => (shared.env as unknown as { sync(cb: () => void): void }).sync(() => resolve()));
-  await shared.env.close();
 }

@@ -1,17 +1,19 @@
 /**
- * The datastore: one LMDB environment per root, shared by every Store opened on that root in this
- * process (LMDB must not be opened twice in one process) and by other processes through LMDB's
- * own locking. Blobs are content-addressed; a task commit writes its new blobs, its record and its
+ * The datastore: one LMDB environment per root (store/lmdb-env.ts), shared by every Store opened
+ * on that root in this process and by other processes through LMDB's own locking. Blobs are
+ * content-addressed; a task commit writes its new blobs, its record and its
  * logs in one transaction, so a reader sees a task whole or not at all, even after kill -9.
  */
 import { resolve } from "node:path";
-import { NotFoundError, StoreError } from "../errors/index.js";
+import type { RootDatabase } from "lmdb";
+import { NotFoundError, SteplabError, StoreError } from "../errors/index.js";
 import { packBlobSync } from "./blob-pack.js";
 import { verifiedBlob } from "./blob-verify.js";
 import { type BlobPlan, childBlobs, chunkBatches, chunkBytes, headOf, isIntactChunk, planBlob, readStored, sizeOf } from "./chunks.js";
+import type { StoreCollector } from "./collector.js";
+import { guardReferences, LmdbCollector, notePending, pinIfCollecting, taskBlobs } from "./gc/index.js";
 import { compareIds, KEY_MAX, runKey, taskKey } from "./keys.js";
-import type { RootDatabase } from "lmdb";
-import { type Dbs, INTACT_MEMORY, openShared, releaseShared, type SharedEnv } from "./lmdb-env.js";
+import { type Dbs, forgetShared, INTACT_MEMORY, openShared, type SharedEnv } from "./lmdb-env.js";
 import { runPathspec, taskPathspec } from "./pathspec.js";
 import { resolveStoreRoot } from "./root.js";
 import { withLiveStatus } from "./run-owner.js";
@@ -75,6 +77,8 @@ class LmdbStore implements Store {
       // rolled back (a plain `transaction` callback that throws still commits what it wrote).
       await this.#env.childTransaction(body);
     } catch (err) {
+      // A commit refused by the gc protocol says so itself (MissingBlobError).
+      if (err instanceof SteplabError) throw err;
       throw await commitError(err, what, this.root);
     }
   }
@@ -84,6 +88,8 @@ class LmdbStore implements Store {
     try {
       this.#env.transactionSync(body);
     } catch (err) {
+      // A commit refused by the gc protocol says so itself (MissingBlobError).
+      if (err instanceof SteplabError) throw err;
       throw writeError(err, what, this.root);
     }
   }
@@ -103,10 +109,14 @@ class LmdbStore implements Store {
   }
 
   async putRun(run: RunRecord): Promise<void> {
-    const { runs } = this.#dbs;
+    const { runs, gc } = this.#dbs;
     checkRoom(0, `run ${runPathspec(run)}`, this.root);
     await this.#write(`run ${runPathspec(run)}`, () => {
       queued(runs.put(runKey(run.flow, run.runId), run));
+      pinIfCollecting(
+        gc,
+        Object.values(run.parameters).map((p) => p.sha),
+      );
     });
   }
 
@@ -140,6 +150,7 @@ class LmdbStore implements Store {
     const fresh = [...blobs].filter(([sha]) => !this.hasBlob(sha));
     const key = taskKey(task.flow, task.runId, task.step, task.taskId);
     const what = `task ${taskPathspec(task)}`;
+    const refs = taskBlobs(task);
     const sizes = fresh.map(([, b]) => sizeOf(b));
     const bytes = sizes.reduce((n, size) => n + size, 0) + (logs ? logs.stdout.length + logs.stderr.length : 0);
     checkRoom(bytes, what, this.root);
@@ -147,6 +158,7 @@ class LmdbStore implements Store {
       const packed = fresh.map(([sha, b]): [string, Uint8Array] => [sha, packBlobSync(b instanceof Uint8Array ? b : Buffer.concat(b))]);
       this.#writeSync(what, () => {
         for (const [sha, data] of packed) if (!this.hasBlob(sha)) dbs.blobs.putSync(sha, data);
+        guardReferences(dbs, what, refs, blobs, this.#chunkBytes);
         dbs.tasks.putSync(key, task);
         if (logs) dbs.logs.putSync(key, logs);
       });
@@ -155,6 +167,7 @@ class LmdbStore implements Store {
     const heads = await this.#writeChunks(fresh);
     await this.#write(what, () => {
       for (const [sha, data] of heads) if (!this.hasBlob(sha)) queued(dbs.blobs.put(sha, data));
+      guardReferences(dbs, what, refs, blobs, this.#chunkBytes);
       queued(dbs.tasks.put(key, task));
       if (logs) queued(dbs.logs.put(key, logs));
     });
@@ -167,7 +180,7 @@ class LmdbStore implements Store {
    * again are stored once.
    */
   async #writeChunks(blobs: Iterable<[string, BlobBytes]>): Promise<[string, Uint8Array][]> {
-    const { blobs: db } = this.#dbs;
+    const { blobs: db, gc } = this.#dbs;
     const has = (key: string) => db.doesExist(key);
     const plans: BlobPlan[] = [...blobs]
       .filter(([sha]) => !this.hasBlob(sha))
@@ -183,6 +196,11 @@ class LmdbStore implements Store {
     for (const batch of chunkBatches(plans, CHUNK_TRANSACTION_BYTES)) {
       await this.#write(`${batch.length} chunk(s) of artifact data`, () => {
         for (const [key, data] of batch) if (!has(key)) queued(db.put(key, data));
+        // Not referenced until the commit's own transaction: a gc holding the lease keeps them.
+        pinIfCollecting(
+          gc,
+          batch.map(([key]) => key),
+        );
       });
     }
     return Promise.all(plans.map(async (plan): Promise<[string, Uint8Array]> => [plan.sha, await headOf(plan)]));
@@ -271,11 +289,22 @@ class LmdbStore implements Store {
   }
 
   async putBlobs(blobs: Map<string, BlobBytes>): Promise<void> {
-    const { blobs: db } = this.#dbs;
+    const dbs = this.#dbs;
     const heads = await this.#writeChunks(blobs);
-    if (heads.length === 0) return;
-    await this.#write(`${heads.length} artifact blob(s)`, () => {
-      for (const [sha, data] of heads) if (!this.hasBlob(sha)) queued(db.put(sha, data));
+    if (blobs.size === 0) return;
+    const what = `${blobs.size} artifact blob(s)`;
+    await this.#write(what, () => {
+      for (const [sha, data] of heads) if (!this.hasBlob(sha)) queued(dbs.blobs.put(sha, data));
+      // Even those already stored: a gc may be deleting them until a record refers to them (store/gc).
+      guardReferences(
+        dbs,
+        what,
+        [...blobs.keys()].map((sha): [string, string] => [sha, sha]),
+        blobs,
+        this.#chunkBytes,
+      );
+      // Pending until the run record or task that uses them is written (see store/gc).
+      notePending(dbs.gc, blobs.keys());
     });
   }
 
@@ -313,10 +342,29 @@ class LmdbStore implements Store {
     return [...history.getRange({ reverse: true, limit }).map((e) => e.value)].reverse();
   }
 
+  collector(): StoreCollector {
+    return new LmdbCollector(this.root, this.#live(), () => this.#closeEnvForCompaction());
+  }
+
+  /** Closes the environment for every handle in this process (compaction replaces its file). */
+  async #closeEnvForCompaction(): Promise<void> {
+    const shared = this.#live();
+    if (shared.refs > 1) {
+      throw new StoreError(`the datastore at ${this.root} is open ${shared.refs} times in this process; close the other handles first`);
+    }
+    this.#shared = undefined;
+    forgetShared(this.root);
+    await shared.env.close();
+  }
+
   async close(): Promise<void> {
     const shared = this.#shared;
     if (!shared) return;
     this.#shared = undefined;
-    await releaseShared(this.root, shared);
+    if (--shared.refs > 0) return;
+    forgetShared(this.root);
+    // noSync: flush once here, instead of on every commit.
+    await new Promise<void>((resolve) => (shared.env as unknown as { sync(cb: () => void): void }).sync(() => resolve()));
+    await shared.env.close();
   }
 }

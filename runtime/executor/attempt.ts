@@ -74,16 +74,19 @@ export function startingRecord(spec: TaskSpec, status: TaskStatus, attempt = spe
   };
 }
 
-/** Hashes encoded artifacts into references, collecting the blobs the store does not have yet. */
+/**
+ * Hashes encoded artifacts into references and collects their bytes for the commit. Every blob
+ * goes to the commit, which skips those the store has inside its own transaction: checking here
+ * ("already have it") and committing later would race with `steplab gc` deleting the blob.
+ */
 export function referenceArtifacts(
-  store: Store,
   encoded: Map<string, EncodedArtifact>,
   into: Record<string, ArtifactRef>,
   blobs: Map<string, BlobBytes>,
 ): void {
   for (const [name, { sha, size, type, parts }] of encoded) {
     into[name] = { sha, size, type };
-    if (!blobs.has(sha) && !store.hasBlob(sha)) blobs.set(sha, parts);
+    blobs.set(sha, parts);
   }
 }
 
@@ -127,8 +130,8 @@ function withValidNames(artifacts: Map<string, EncodedArtifact>): Map<string, En
 }
 
 /** The record's `displays` field, when the task displayed anything. */
-function shownBy(displays: AttemptDisplays, store: Store, blobs: Map<string, BlobBytes>): Pick<TaskRecord, "displays"> {
-  const ref = displays.reference(store, blobs);
+function shownBy(displays: AttemptDisplays, blobs: Map<string, BlobBytes>): Pick<TaskRecord, "displays"> {
+  const ref = displays.reference(blobs);
   return ref ? { displays: ref } : {};
 }
 
@@ -152,7 +155,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
     env.recordRunning !== false
       ? new LiveCommits(store, () => {
           const blobs = new Map<string, BlobBytes>();
-          return { task: { ...base, ...shownBy(displays, store, blobs) }, blobs, logs: log.logs() };
+          return { task: { ...base, ...shownBy(displays, blobs) }, blobs, logs: log.logs() };
         })
       : undefined;
   const sandboxIO: TaskIO = {
@@ -185,7 +188,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       if (from) artifacts[name] = from;
     }
     const blobs = new Map<string, BlobBytes>();
-    referenceArtifacts(store, result.artifacts, artifacts, blobs);
+    referenceArtifacts(result.artifacts, artifacts, blobs);
     const record: TaskRecord = {
       ...base,
       status: "succeeded",
@@ -194,7 +197,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       finishedAt: Date.now(),
       next: result.outcome.next ? { ...result.outcome.next } : undefined,
       ...(clientRead ? { clientRead } : {}),
-      ...shownBy(displays, store, blobs),
+      ...shownBy(displays, blobs),
     };
     await live?.settle();
     try {
@@ -209,7 +212,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
     const artifacts: Record<string, ArtifactRef> = { ...spec.initial };
     const blobs = new Map<string, BlobBytes>();
     const partial = partialArtifacts(err);
-    if (partial) referenceArtifacts(store, withValidNames(partial), artifacts, blobs);
+    if (partial) referenceArtifacts(withValidNames(partial), artifacts, blobs);
     const record: TaskRecord = {
       ...base,
       status: "failed",
@@ -217,7 +220,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       finishedAt: Date.now(),
       error: toTaskError(err),
       ...(clientRead ? { clientRead } : {}),
-      ...shownBy(displays, store, blobs),
+      ...shownBy(displays, blobs),
     };
     await live?.settle();
     try {
