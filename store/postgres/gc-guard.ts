@@ -11,7 +11,7 @@
  */
 import type pg from "pg";
 import { MissingBlobError } from "../collector-errors.js";
-import type { BlobRow } from "./metadata.js";
+import type { BlobRow } from "./blob-row.js";
 
 /** pg_advisory lock classes (the second key is the datastore's hash). */
 export const SWEEP_LOCK = 7352062;

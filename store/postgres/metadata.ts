@@ -8,16 +8,11 @@ import { taskPathspec } from "../pathspec.js";
 import type { CachedTask, HistoryEntry, RunRecord, TaskLogs, TaskRecord } from "../types.js";
 import { guardBlobs, knownBlobsAt, type KnownBlobs, notePending, pinIfLeased, type Resupply, type UploadedBlobs } from "./gc-guard.js";
 import { inTransaction } from "./transaction.js";
+import type { BlobRow } from "./blob-row.js";
+
+export type { BlobRow };
 
 /** A blob already uploaded to S3, to be indexed with the task that first wrote it. */
-export interface BlobRow {
-  sha: string;
-  key: string;
-  size: number;
-  storedSize: number;
-  /** The chunks a manifest names (store/chunks), none for a blob stored whole or a chunk: gc's mark reads them here. */
-  children: string[];
-}
 
 /** Numeric ids sort as numbers; anything else sorts after them, as text. */
 function idNum(id: string): string | null {
