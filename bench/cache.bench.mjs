@@ -13,38 +13,19 @@
  *
  * Every run is the real command (node --no-node-snapshot bin/steplab.js) in a temp directory.
  */
-import { spawn } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { runSteplab } from "./steplab-process.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const BIN = path.join(root, "bin", "steplab.js");
 const HELLO = path.join(root, "test", "fixtures", "flows", "hello-world.ts");
 const PAIRS = Number(process.argv[2] ?? 5);
 const WIDE = ["run", "--width", "1000", "--max-num-splits", "1000", "--max-workers", "16"];
 
-function steplab(args, cwd, datastore) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, ["--no-node-snapshot", BIN, ...args], {
-      cwd,
-      env: { ...process.env, STEPLAB_DATASTORE: datastore, NO_COLOR: "1", STEPLAB_CACHE: "" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const seconds = (performance.now() - started) / 1000;
-      if (code !== 0) reject(new Error(`steplab ${args.join(" ")} exited ${code}\n${stdout}\n${stderr}`));
-      else resolve({ seconds, stdout });
-    });
-  });
-}
+// STEPLAB_CACHE emptied: each figure says itself whether it caches.
+const steplab = (args, cwd, datastore) => runSteplab(args, { cwd, datastore, env: { STEPLAB_CACHE: "" } });
 
 /** Tasks that ran and tasks reused, by step. */
 function tally(stdout) {

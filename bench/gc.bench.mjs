@@ -14,38 +14,18 @@
  *
  *   npm run build && node --no-node-snapshot bench/gc.bench.mjs [--space-only | --time-only]
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { open } from "lmdb";
+import { runSteplab } from "./steplab-process.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const BIN = path.join(root, "bin", "steplab.js");
 const store = await import(pathToFileURL(path.join(root, "dist", "store", "index.js")).href);
 const MB = 1e6;
 
-function steplab(args, datastore, cwd) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, ["--no-node-snapshot", BIN, ...args], {
-      cwd,
-      env: { ...process.env, STEPLAB_DATASTORE: datastore, NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const seconds = (performance.now() - started) / 1000;
-      if (code !== 0) reject(new Error(`steplab ${args.join(" ")} exited ${code}\n${stdout}\n${stderr}`));
-      else resolve({ seconds, stdout });
-    });
-  });
-}
+const steplab = (args, datastore, cwd) => runSteplab(args, { cwd, datastore });
 
 const line = (verdict, name, value, target) => console.log(`${verdict.padEnd(4)}  ${name}: ${value}  (target ${target})`);
 const fileSize = (ds) => statSync(path.join(ds, "data.mdb")).size;

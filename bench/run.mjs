@@ -12,15 +12,15 @@
  * directory with its own datastore. `npm run bench -- --kernel` also runs bench/kernel.bench.ts;
  * `npm run bench -- --kernel-only` runs only that.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { runSteplab } from "./steplab-process.mjs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const BIN = path.join(root, "bin", "steplab.js");
 const FLOWS = path.join(root, "bench", "flows");
 const HELLO = path.join(root, "test", "fixtures", "flows", "hello-world.ts");
 const MiB = 1024 * 1024;
@@ -49,26 +49,7 @@ async function importTs(file) {
   }
 }
 
-function steplab(args, { cwd, datastore }) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, ["--no-node-snapshot", BIN, ...args], {
-      cwd,
-      env: { ...process.env, STEPLAB_DATASTORE: datastore, NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const seconds = (performance.now() - started) / 1000;
-      if (code !== 0) reject(new Error(`steplab ${args.join(" ")} exited ${code}\n${stdout}\n${stderr}`));
-      else resolve({ seconds, stdout, stderr });
-    });
-  });
-}
+const steplab = runSteplab;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = [];
