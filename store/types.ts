@@ -75,8 +75,16 @@ export interface TaskRecord {
    * task that ran (a chain of reuses points at the first one). Its artifacts are that task's.
    */
   reusedFrom?: string;
-  /** The task read the datastore through the client API (Flow, Run, Task ...): its results may depend on other runs. */
+  /**
+   * The task read the datastore through the client API (Flow, Run, Task ...), or (a notebook cell)
+   * ran a flow or asked for input: its results may depend on more than its inputs.
+   */
   clientRead?: boolean;
+  /**
+   * A notebook cell's value and displays, as a blob (codec-encoded `{ value?, displays }`): what
+   * the cell showed besides its logs, shown again when the task is reused.
+   */
+  cellOutput?: ArtifactRef;
 }
 
 /** Where the results for a task cache key are (the newest task that ran, or reused them, with that key). */

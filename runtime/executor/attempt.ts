@@ -6,6 +6,7 @@
  */
 import { SteplabError } from "../../errors/index.js";
 import {
+  encodeArtifact,
   sha256,
   taskPathspec,
   type ArtifactRef,
@@ -96,6 +97,20 @@ function sandboxRequest(spec: TaskSpec): TaskRequest {
   };
 }
 
+/** A notebook cell's value and displays as a blob beside its artifacts; none when it showed nothing or cannot be encoded. */
+function keepCellOutput(store: Store, io: TaskExecution, blobs: Map<string, Uint8Array>): ArtifactRef | undefined {
+  const shown = io.cellOutput?.();
+  if (shown === undefined) return undefined;
+  const kept: Record<string, ArtifactRef> = {};
+  try {
+    referenceArtifacts(store, new Map([["cellOutput", { bytes: encodeArtifact(shown), type: "object" }]]), kept, blobs);
+  } catch {
+    // A value the codec cannot store: a reuse shows the task's logs without it.
+    return undefined;
+  }
+  return kept.cellOutput;
+}
+
 /** Runs attempt `attempt` of the task and commits it, succeeded or failed. */
 export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEnv): Promise<TaskOutcome> {
   const { store, io } = env;
@@ -105,10 +120,19 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
   // A failure here (a remote datastore out of reach) surfaces in the final commit below.
   if (env.recordRunning !== false) void store.commitTask({ task: base, blobs: new Map() }).catch(() => undefined);
 
-  // Results that depend on other runs are not reused unless the step says so (see reuse.ts).
+  // Results that depend on other runs (or, in a notebook, on a flow it ran or on what the user
+  // typed) are not reused unless the step says so (see reuse.ts).
   let clientRead = false;
+  const outside = <A extends unknown[], R>(helper: ((...args: A) => R) | undefined) =>
+    helper &&
+    ((...args: A): R => {
+      clientRead = true;
+      return helper(...args);
+    });
   const sandboxIO: TaskIO = {
     ...io.notebook,
+    runFlow: outside(io.notebook?.runFlow),
+    prompt: outside(io.notebook?.prompt),
     reader: watchClientReads(env.reader, () => {
       clientRead = true;
     }),
@@ -132,6 +156,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
     }
     const blobs = new Map<string, Uint8Array>();
     referenceArtifacts(store, result.artifacts, artifacts, blobs);
+    const cellOutput = keepCellOutput(store, io, blobs);
     const record: TaskRecord = {
       ...base,
       status: "succeeded",
@@ -140,6 +165,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       finishedAt: Date.now(),
       next: result.outcome.next ? { ...result.outcome.next } : undefined,
       ...(clientRead ? { clientRead } : {}),
+      ...(cellOutput ? { cellOutput } : {}),
     };
     await store.commitTask({ task: record, blobs, logs });
     return { record };

@@ -63,6 +63,7 @@ export async function reuseResults(
     pid: process.pid,
     reusedFrom: source.reusedFrom ?? taskPathspec(source),
     ...(source.clientRead ? { clientRead: true } : {}),
+    ...(source.cellOutput ? { cellOutput: source.cellOutput } : {}),
   };
   await store.commitTask({ task: record, blobs: new Map(), logs });
   // The newest holder: the key keeps working when older runs are deleted (gc --keep-last).

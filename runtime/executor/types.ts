@@ -77,6 +77,11 @@ export interface TaskExecution {
   onlyThisAttempt?: boolean;
   /** Notebook cells: the cell's value and the helpers that reach the front end. */
   notebook?: Pick<TaskIO, "result" | "display" | "runFlow" | "prompt">;
+  /**
+   * Notebook cells: what the task showed besides its logs (its value, its displays), asked for when
+   * it succeeded; kept with its record (`cellOutput`) so that a reuse can show it again.
+   */
+  cellOutput?(): unknown;
 }
 
 export interface TaskExecutor {
