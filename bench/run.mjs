@@ -5,6 +5,8 @@
  *   - the 1000-task WideForeachFlow with 16 workers, wall time                 target <= 7.5 s
  *   - the same 64 MiB typed array stored by two steps of a flow: store growth  target <= 80 MiB
  *   - a 100 MB artifact written and read back (store bench, and through a flow) target >= 300 MB/s
+ *   - issue 15 (bench/data.mjs): HelloWorld against `node -e 0`, 1M rows, 100 MB and 1 GB through
+ *     flows, each beside its floor measured in the same run
  *
  * Every flow runs through the real command (node --no-node-snapshot bin/steplab.js) in a temp
  * directory with its own datastore. `npm run bench -- --kernel` also runs bench/kernel.bench.ts;
@@ -138,6 +140,10 @@ try {
 
     const { benchStore } = await importTs(path.join(root, "bench", "store.bench.ts"));
     for (const r of await benchStore()) report(r.name, r.value, r.unit, r.target, r.target === "info" ? undefined : r.ok);
+
+    // Issue 15: start-up and the data plane, each beside its floor (bench/data.mjs).
+    const { benchData } = await import(pathToFileURL(path.join(root, "bench", "data.mjs")).href);
+    for (const r of await benchData()) report(r.name, r.value, "", r.target, r.ok);
   }
 
   if (kernelOnly || process.argv.includes("--kernel")) {

@@ -1,12 +1,12 @@
 #!/usr/bin/env -S node --no-node-snapshot
 // isolated-vm needs V8 without Node's startup snapshot: re-run ourselves with the flag when a
 // caller started us without it (`node bin/steplab.js`, some npx shims).
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const needsFlag = !process.execArgv.includes("--no-node-snapshot");
 if (needsFlag) {
+  const { spawn } = await import("node:child_process");
   const child = spawn(
     process.execPath,
     ["--no-node-snapshot", ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],

@@ -40,6 +40,10 @@ async function flowSubcommand(graph: FlowGraph, command: string, rest: string[],
       return EXIT.ok;
     }
     case "show": {
+      if (rest.length) {
+        const { showSvgCommand } = await import("./card.js");
+        return showSvgCommand(graph, rest, io);
+      }
       const { formatShow } = await import("../runtime/graph/index.js");
       io.stdout(formatShow(graph));
       return EXIT.ok;
@@ -56,6 +60,10 @@ async function flowSubcommand(graph: FlowGraph, command: string, rest: string[],
       const { spinCommand } = await import("./spin.js");
       return spinCommand(graph, rest, io);
     }
+    case "card": {
+      const { cardCommand } = await import("./card.js");
+      return cardCommand(graph, rest, io);
+    }
     case "step": {
       const { stepCommand } = await import("./step.js");
       return stepCommand(graph, rest, io);
@@ -66,7 +74,7 @@ async function flowSubcommand(graph: FlowGraph, command: string, rest: string[],
     }
     default:
       throw new UsageError(
-        `No such command '${command}'. Commands: check, show, run, resume, spin, logs, dump, step, argo-workflows, help`,
+        `No such command '${command}'. Commands: check, show, run, resume, spin, logs, dump, card, step, argo-workflows, help`,
       );
   }
 }

@@ -30,13 +30,15 @@ ${graph.name}${graph.doc ? `: ${graph.doc}` : ""}
 
 Commands:
   check                         validate the graph (the default)
-  show                          steps, docstrings and transitions
+  show [--svg [-o FILE.svg]]    steps, docstrings and transitions (--svg: the DAG as an SVG picture)
   run [OPTIONS]                 run the flow
   resume [STEP] [OPTIONS]       a new run reusing the latest run's successful tasks before STEP
   spin STEP|RUN/STEP/TASK       run one step on a past task's inputs with the code as it is now
                                 (--artifacts FILE.json, --persist); records nothing unless --persist
   logs RUN/STEP[/TASK]          a task's output (--stdout, --stderr)
   dump RUN/STEP[/TASK]          a task's artifacts (--include a,b, --max-value-size N, --private)
+  card RUN/STEP[/TASK] [-o FILE.html]
+                                a task's card: one HTML page of its artifacts, displays, logs and DAG
   step STEP --run-id ID [--input-paths P] [--split-index I] [--retry-count N] [--outputs-dir DIR]
                                 run one task of a run (what each Argo pod runs; start takes the parameters)
   argo-workflows create --dry-run  an Argo Workflows WorkflowTemplate (YAML; --output FILE, --image, --max-workers, --datastore-root, --secret, --name, --namespace)

@@ -32,6 +32,10 @@ async function dispatch(args: string[], io: CliIO): Promise<number> {
       const { runsCommand } = await import("./runs.js");
       return runsCommand(rest, io);
     }
+    case "cards": {
+      const { cardsCommand } = await import("./cards.js");
+      return cardsCommand(rest, io);
+    }
     case "worker": {
       const { workerCommand } = await import("./worker.js");
       return workerCommand(rest, io);

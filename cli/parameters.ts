@@ -26,6 +26,8 @@ function convert(p: ParameterNode, raw: string): unknown {
     case "Number": {
       const n = Number(raw);
       if (raw.trim() === "" || Number.isNaN(n)) throw new UsageError(`Invalid value for '--${p.name}': '${raw}' is not a valid number`);
+      // 1e999 parses as Infinity, which no step expects from a number option (and JSON cannot hold).
+      if (!Number.isFinite(n)) throw new UsageError(`Invalid value for '--${p.name}': '${raw}' is not a finite number`);
       return n;
     }
     case "Boolean": {

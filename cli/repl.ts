@@ -8,7 +8,7 @@ import React from "react";
 import { render } from "ink";
 import type { NotebookSession } from "../runtime/session/index.js";
 import { openStore, resolveStoreRoot, type Store } from "../store/index.js";
-import { clientExplorerSource, isReplMagic, loadNotebook, ReplApp, storeHistory, type ListedCell } from "../repl/index.js";
+import { clientExplorerSource, loadNotebook, ReplApp, withChartFiles, type NotebookCell } from "../repl/index.js";
 import { SteplabError, UsageError } from "../errors/index.js";
 import type { CliIO } from "./io.js";
 import { storeReader } from "../store/index.js";
@@ -40,7 +40,8 @@ const USAGE = `Usage: steplab repl [NOTEBOOK.ipynb]
   An interactive notebook in the terminal: each cell is a step (see //% step NAME).
   Enter runs a complete cell (else adds a line), Alt-Enter or Ctrl-J adds a line, Tab completes,
   Up/Down and Ctrl-R search history, Ctrl-C interrupts a running cell, Ctrl-D quits.
-  REPL magics: %save [FILE.ipynb], %run N, %runall, %cells, %explore [FLOW].
+  REPL magics: %save [FILE.ipynb], %run N, %runall, %cells, %explore [FLOW] (o there opens a task's card).
+  Charts (display.chart, display.vegaLite) are saved as SVG files; their path is printed.
   With NOTEBOOK.ipynb its cells are listed (not run) and %save writes back to it.
   Environment: STEPLAB_DATASTORE selects the datastore (default: nearest .steplab/).
 `;
@@ -50,7 +51,7 @@ async function defaultSessionFactory(opts: ReplSessionOptions): Promise<Notebook
   return (createSession as ReplSessionFactory)(opts);
 }
 
-function flowNameOf(cells: ListedCell[] | undefined): { flowName?: string } {
+function flowNameOf(cells: NotebookCell[] | undefined): { flowName?: string } {
   const magic = cells?.map((c) => /^\s*%flow\s+([A-Za-z_$][\w$]*)\s*$/.exec(c.source)).find(Boolean);
   return magic ? { flowName: magic[1] } : {};
 }
@@ -82,14 +83,14 @@ export async function replCommand(args: string[], io: ReplCommandIo): Promise<nu
   const cwd = io.cwd ?? process.cwd();
   const env = io.env ?? process.env;
   const notebookPath = parsed.notebook !== undefined ? resolve(cwd, parsed.notebook) : undefined;
-  let initialCells: ListedCell[] | undefined;
+  let initialCells: NotebookCell[] | undefined;
   let store: Store | undefined;
   let session: NotebookSession | undefined;
   try {
     if (notebookPath !== undefined && existsSync(notebookPath)) initialCells = loadNotebook(notebookPath);
     const storeRoot = resolveStoreRoot(cwd, env);
     store = openStore(storeRoot);
-    session = await (io.createSession ?? defaultSessionFactory)({
+    const opened = await (io.createSession ?? defaultSessionFactory)({
       storeRoot,
       cwd,
       env,
@@ -98,6 +99,8 @@ export async function replCommand(args: string[], io: ReplCommandIo): Promise<nu
       // The notebook's own `%flow NAME` names the flow from the start, before that cell runs.
       ...flowNameOf(initialCells),
     });
+    // A terminal cannot draw charts: each is saved as an SVG file, named in its one-line summary.
+    session = withChartFiles(opened);
   } catch (e) {
     io.stderr(`steplab repl: ${e instanceof Error ? e.message : String(e)}\n`);
     await session?.close().catch(() => undefined);
@@ -113,15 +116,12 @@ export async function replCommand(args: string[], io: ReplCommandIo): Promise<nu
     await store.close().catch(() => undefined);
     return 1;
   }
-  // The session records every cell it executes; the REPL writes only the magics it answers itself.
-  const history = storeHistory(store, { session: "repl", persist: isReplMagic, onError: () => undefined });
   const explorer = clientExplorerSource(storeReader(store));
   // Bracketed paste: the terminal marks pastes so a pasted cell is one edit, not a run per line.
   terminal.write("\x1b[?2004h");
   const app = render(
     React.createElement(ReplApp, {
       session,
-      historyStore: history,
       explorer,
       cwd,
       ...(initialCells ? { initialCells } : {}),

@@ -18,6 +18,7 @@ import { parameterOptions, resolveParameters } from "./parameters.js";
 import { openUserStore } from "./store-access.js";
 import { REMOTE_RUN_OPTIONS, remoteRun } from "./remote-run.js";
 import { CACHE_OPTION, cacheMode } from "./cache-option.js";
+import { stopOnSignals } from "./stop-signals.js";
 import { lintMessages } from "./validate.js";
 import { VERSION } from "./version.js";
 
@@ -72,6 +73,7 @@ export async function runCommand(graph: FlowGraph, args: string[], io: CliIO): P
   // --with queue / --datastore s3: tasks on workers, data in S3 + PostgreSQL.
   const remote = await remoteRun(parsed, io, maxWorkers, graph);
   const store = remote?.store ?? openUserStore(io);
+  const stop = stopOnSignals(io);
   try {
     const outcome = await runFlow({
       store,
@@ -83,9 +85,11 @@ export async function runCommand(graph: FlowGraph, args: string[], io: CliIO): P
       tags,
       executor: remote?.executor,
       cache,
+      signal: stop.signal,
     });
-    return outcome.status === "succeeded" ? EXIT.ok : EXIT.failed;
+    return outcome.status === "succeeded" ? EXIT.ok : (stop.exitCode() ?? EXIT.failed);
   } finally {
+    stop.dispose();
     await (remote ? remote.close() : store.close());
   }
 }
@@ -109,6 +113,7 @@ export async function resumeCommand(graph: FlowGraph, args: string[], io: CliIO)
   if (!header(graph, io)) return EXIT.failed;
   const remote = await remoteRun(parsed, io, maxWorkers, graph);
   const store = remote?.store ?? openUserStore(io);
+  const stop = stopOnSignals(io);
   try {
     const { plan, parameters } = resolveResume(store, graph, request);
     io.stderr(`Resuming ${graph.name}/${plan.originRunId} from step ${plan.fromStep}\n`);
@@ -123,9 +128,11 @@ export async function resumeCommand(graph: FlowGraph, args: string[], io: CliIO)
       resume: plan,
       executor: remote?.executor,
       cache,
+      signal: stop.signal,
     });
-    return outcome.status === "succeeded" ? EXIT.ok : EXIT.failed;
+    return outcome.status === "succeeded" ? EXIT.ok : (stop.exitCode() ?? EXIT.failed);
   } finally {
+    stop.dispose();
     await (remote ? remote.close() : store.close());
   }
 }

@@ -17,7 +17,7 @@ export function formatRuns(runs: RunRecord[], now = Date.now()): string {
   const rows = runs.map((r) => [
     runPathspec(r),
     r.status,
-    r.finishedAt ? formatDuration(r.finishedAt - r.createdAt) : `${formatDuration(now - r.createdAt)}…`,
+    r.finishedAt ? formatDuration(r.finishedAt - r.createdAt) : r.status === "running" ? `${formatDuration(now - r.createdAt)}…` : "-",
     new Date(r.createdAt).toISOString().replace("T", " ").slice(0, 19),
     r.tags.join(","),
     r.originRunId ? `resumed ${r.originRunId}` : "",

@@ -134,6 +134,7 @@ async function runRecordFor(store: Store, graph: FlowGraph, a: StepArgs, io: Cli
     parameters: refs,
     createdAt: Date.now(),
     source: graph.file,
+    // No owner: an orchestrator's pods each run a task and exit; the run outlives every one of them.
     pid: process.pid,
   };
   await store.putRun(run);

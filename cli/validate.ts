@@ -4,7 +4,7 @@
  * graph and lint are cached by content: an unchanged flow file starts without loading TypeScript.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FlowGraph, LintProblem } from "../runtime/graph/index.js";
@@ -27,14 +27,11 @@ const problemsOf = new WeakMap<FlowGraph, LintProblem[]>();
 
 /** Changes whenever the parser or lint is rebuilt, so a cached graph never outlives its code. */
 function parserFingerprint(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const stamps = ["parse", "lint", "lint-source", "syntax", "split-structure"].map((m) => {
-    for (const ext of [".js", ".ts"]) {
-      const file = path.join(here, "..", "graph", m + ext);
-      if (existsSync(file)) return `${m}:${statSync(file).mtimeMs}`;
-    }
-    return m;
-  });
+  const graphDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "runtime", "graph");
+  const stamps = readdirSync(graphDir)
+    .filter((f) => /\.[jt]s$/.test(f))
+    .sort()
+    .map((f) => `${f}:${statSync(path.join(graphDir, f)).mtimeMs}`);
   return `${VERSION}|${stamps.join("|")}`;
 }
 

@@ -4,7 +4,7 @@
  */
 import { type CellError, cellError, type ExecuteOutcome, type NotebookSession } from "../runtime/session/index.js";
 import { codePointToUtf16, utf16ToCodePoint } from "./cursor.js";
-import { type HistoryQuery, type KernelHistory, queryHistory } from "./history.js";
+import { type HistoryQuery, type HistoryRow, queryHistory } from "./history.js";
 import { iopubSink, silentSink } from "./iopub-sink.js";
 import { PROTOCOL_VERSION, type JupyterMessage } from "./wire.js";
 
@@ -18,7 +18,6 @@ export interface KernelIdentity {
 /** What kernel.ts gives the handlers. */
 export interface HandlerContext {
   readonly identity: KernelIdentity;
-  readonly history: KernelHistory;
   session(): Promise<NotebookSession>;
   executionCount: number;
   reply(req: JupyterMessage, channel: ReplyChannel, content: Record<string, unknown>, metadata?: Record<string, unknown>): void;
@@ -90,12 +89,12 @@ const execute: Handler = async (ctx, req, channel) => {
       ...(deletedCells.length ? { deletedCells } : {}),
       executionCount: count,
       silent,
+      storeHistory,
     });
   } catch (e) {
     outcome = { status: "error", error: cellError(e) };
   }
   sink?.finish();
-  if (storeHistory) ctx.history.append(count, code);
 
   const metadata: Record<string, unknown> = { started, status: outcome.status === "ok" ? "ok" : "error" };
   if (outcome.step !== undefined) metadata.steplab = { step: outcome.step, task: outcome.taskPathspec };
@@ -189,7 +188,13 @@ const isComplete: Handler = async (ctx, req, channel) => {
 
 const history: Handler = async (ctx, req, channel) => {
   const c = req.content as HistoryQuery & { output?: boolean };
-  const entries = queryHistory(ctx.history, c);
+  let entries: HistoryRow[];
+  try {
+    entries = queryHistory((await ctx.session()).history, c);
+  } catch (e) {
+    ctx.log(`steplab kernel: history_request failed: ${(e as Error).message}`);
+    entries = [];
+  }
   // Outputs are not kept: with output=true each input pairs with null, as IPython does for none.
   const rows = entries.map((e) => (c.output ? [e.session, e.line, [e.input, null]] : [e.session, e.line, e.input]));
   ctx.reply(req, channel, { status: "ok", history: rows });

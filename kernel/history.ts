@@ -1,34 +1,26 @@
 /**
- * Input history for `history_request`. The kernel reads it through `KernelHistory`, so the
- * store's persistent history (runtime/session) can replace the in-memory one without touching
- * the handlers.
+ * history_request: the session's input history (runtime/session's `InputHistory`) answered the
+ * way IPython's HistoryManager answers it. The store names sessions by id (a kernel's id, "repl");
+ * Jupyter numbers them, so each id is numbered in order of first appearance.
  */
+import type { InputHistory } from "../runtime/session/index.js";
 
-export interface HistoryEntry {
-  /** Session number: increases each time a kernel starts against the same store. */
+/** One row of a history_reply: (session number, line, input). */
+export interface HistoryRow {
   session: number;
-  /** The execution count the input ran with. */
   line: number;
   input: string;
 }
 
-export interface KernelHistory {
-  /** The number of the running kernel's session (what `session: 0` means in a range request). */
-  readonly currentSession: number;
-  append(line: number, input: string): void;
-  /** Every entry, oldest first. */
-  entries(): readonly HistoryEntry[];
-}
-
-export class MemoryHistory implements KernelHistory {
-  private readonly list: HistoryEntry[] = [];
-  constructor(readonly currentSession = 1) {}
-  append(line: number, input: string): void {
-    this.list.push({ session: this.currentSession, line, input });
-  }
-  entries(): readonly HistoryEntry[] {
-    return this.list;
-  }
+/** The history as Jupyter sees it: numbered sessions, and which number is the running kernel's. */
+function numbered(history: InputHistory): { rows: HistoryRow[]; current: number } {
+  const ids = new Map<string, number>();
+  const rows = history.list().map((e) => {
+    let n = ids.get(e.session);
+    if (n === undefined) ids.set(e.session, (n = ids.size + 1));
+    return { session: n, line: e.line, input: e.source };
+  });
+  return { rows, current: ids.get(history.session) ?? ids.size + 1 };
 }
 
 export interface HistoryQuery {
@@ -66,9 +58,9 @@ function lastN<T>(items: T[], n: number | null | undefined): T[] {
   return n === null || n === undefined || n <= 0 ? items : items.slice(-n);
 }
 
-function dedupe(items: HistoryEntry[]): HistoryEntry[] {
+function dedupe(items: HistoryRow[]): HistoryRow[] {
   const seen = new Set<string>();
-  const out: HistoryEntry[] = [];
+  const out: HistoryRow[] = [];
   for (let i = items.length - 1; i >= 0; i--) {
     const e = items[i]!;
     if (seen.has(e.input)) continue;
@@ -79,8 +71,8 @@ function dedupe(items: HistoryEntry[]): HistoryEntry[] {
 }
 
 /** Answers a history_request like IPython's HistoryManager: tail, range or search. */
-export function queryHistory(history: KernelHistory, q: HistoryQuery): HistoryEntry[] {
-  const all = [...history.entries()];
+export function queryHistory(history: InputHistory, q: HistoryQuery): HistoryRow[] {
+  const { rows: all, current } = numbered(history);
   switch (q.hist_access_type) {
     case "tail": {
       const list = q.unique ? dedupe(all) : all;
@@ -88,7 +80,7 @@ export function queryHistory(history: KernelHistory, q: HistoryQuery): HistoryEn
     }
     case "range": {
       const raw = q.session ?? 0;
-      const session = raw <= 0 ? history.currentSession + raw : raw;
+      const session = raw <= 0 ? current + raw : raw;
       const start = q.start ?? 1;
       const stop = q.stop ?? null;
       const rows = all.filter((e) => e.session === session && e.line >= start && (stop === null || e.line < stop));
@@ -104,43 +96,4 @@ export function queryHistory(history: KernelHistory, q: HistoryQuery): HistoryEn
     default:
       return [];
   }
-}
-
-/** A history the notebook session keeps in the store (runtime/session's `history()`). */
-export interface StoredHistorySource {
-  history(limit?: number): readonly { session: string; line: number; source: string }[];
-}
-
-/**
- * The store's history seen through the protocol: sessions there are ids (a kernel's id, "repl"),
- * Jupyter wants numbers, so each id is numbered in order of first appearance.
- */
-export class StoreHistory implements KernelHistory {
-  constructor(
-    private readonly source: StoredHistorySource,
-    private readonly sessionId: string,
-  ) {}
-
-  private numbered(): { entries: HistoryEntry[]; current: number } {
-    const ids = new Map<string, number>();
-    const entries = this.source.history().map((e) => {
-      let n = ids.get(e.session);
-      if (n === undefined) ids.set(e.session, (n = ids.size + 1));
-      return { session: n, line: e.line, input: e.source };
-    });
-    return { entries, current: ids.get(this.sessionId) ?? ids.size + 1 };
-  }
-
-  get currentSession(): number {
-    return this.numbered().current;
-  }
-  /** The session records what it executes itself. */
-  append(): void {}
-  entries(): readonly HistoryEntry[] {
-    return this.numbered().entries;
-  }
-}
-
-export function hasStoredHistory(x: unknown): x is StoredHistorySource {
-  return typeof (x as { history?: unknown } | null)?.history === "function";
 }

@@ -7,7 +7,7 @@ export {
   ConnectionFileError,
   type ConnectionInfo,
 } from "./connection.js";
-export { MemoryHistory, queryHistory, type KernelHistory, type HistoryEntry, type HistoryQuery } from "./history.js";
+export { queryHistory, type HistoryQuery, type HistoryRow } from "./history.js";
 export {
   installKernelspec,
   kernelSpec,

@@ -7,7 +7,6 @@ import { randomUUID } from "node:crypto";
 import type { NotebookSession } from "../runtime/session/index.js";
 import type { ConnectionInfo } from "./connection.js";
 import { type HandlerContext, type ReplyChannel, replyType, shellHandlers } from "./handlers.js";
-import { type KernelHistory, MemoryHistory, StoreHistory, hasStoredHistory } from "./history.js";
 import { InputRequests } from "./input-requests.js";
 import { steplabVersion, typescriptVersion } from "./package-info.js";
 import { SessionSlot } from "./session-slot.js";
@@ -21,8 +20,6 @@ export type SessionFactory = (info: { historySession: string }) => Promise<Noteb
 export interface KernelOptions {
   connection: ConnectionInfo;
   createSession: SessionFactory;
-  /** Where history_request reads from: by default the session's stored history when it has one, else memory. */
-  history?: KernelHistory;
   /** Diagnostics (bad signatures, malformed frames); stderr by default. */
   log?: (line: string) => void;
   /** Interrupt on SIGINT and shut down on SIGTERM (the CLI sets this; in-process tests do not). */
@@ -42,24 +39,6 @@ export interface Kernel {
 }
 
 const SESSION_CLOSE_GRACE_MS = 5000;
-
-/** The store's history once the session is up and keeps one; until then, what this kernel ran. */
-function sessionHistory(session: () => NotebookSession | undefined, id: string): KernelHistory {
-  const memory = new MemoryHistory();
-  let stored: StoreHistory | undefined;
-  const pick = (): KernelHistory => {
-    const s = session();
-    if (!stored && hasStoredHistory(s)) stored = new StoreHistory(s, id);
-    return stored ?? memory;
-  };
-  return {
-    get currentSession() {
-      return pick().currentSession;
-    },
-    append: (line, input) => memory.append(line, input),
-    entries: () => pick().entries(),
-  };
-}
 
 type Send = (
   channel: "shell" | "control" | "stdin" | "iopub",
@@ -110,7 +89,6 @@ class RunningKernel implements Kernel {
     this.finished = new Promise((r) => (this.#finish = r));
     this.#ctx = {
       identity: { implementationVersion: steplabVersion(), languageVersion: typescriptVersion() },
-      history: opts.history ?? sessionHistory(() => this.#session.ready, this.id),
       session: () => this.#session.get(),
       executionCount: 0,
       reply: (req, channel, content, metadata) =>

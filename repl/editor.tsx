@@ -5,7 +5,7 @@
 import type React from "react";
 import { Box, Text } from "ink";
 import chalk from "chalk";
-import type { EditorState } from "./editor-state.js";
+import type { EditorState } from "./model/index.js";
 import { kindsByOffset, paint, type TokenKind } from "./highlight.js";
 
 export interface CompletionView {

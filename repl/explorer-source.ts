@@ -2,7 +2,9 @@
  * What `%explore` reads: flows -> runs -> steps -> tasks -> artifacts and logs. The explorer sees
  * only this interface; `clientExplorerSource` provides it through the client API.
  */
-import { Flow, Run, Step, Steplab, Task, type StoreReader } from "../runtime/client/index.js";
+import { currentReader, Flow, Run, Step, Steplab, Task, type StoreReader } from "../runtime/client/index.js";
+import { runPathspec, taskPathspec } from "../store/index.js";
+import { openCard } from "./open-card.js";
 
 export interface ExplorerRun {
   id: string;
@@ -42,6 +44,8 @@ export interface ExplorerSource {
   tasks(flow: string, runId: string, step: string): ExplorerTask[];
   artifacts(flow: string, runId: string, step: string, taskId: string): ExplorerArtifact[];
   logs(flow: string, runId: string, step: string, taskId: string): { stdout: string; stderr: string };
+  /** Writes the task's card as an HTML page (opening it in a browser when there is a desktop); says where. */
+  card?(flow: string, runId: string, step: string, taskId: string): string;
 }
 
 function summarize(statuses: string[]): string {
@@ -52,7 +56,7 @@ function summarize(statuses: string[]): string {
 
 /** The explorer over the client API (`reader` defaults to the client's current datastore). */
 export function clientExplorerSource(reader?: StoreReader): ExplorerSource {
-  const task = (flow: string, run: string, step: string, id: string) => Task(`${flow}/${run}/${step}/${id}`, reader);
+  const task = (flow: string, runId: string, step: string, taskId: string) => Task(taskPathspec({ flow, runId, step, taskId }), reader);
   return {
     flows: () => Steplab(reader).flows.map((f) => f.name),
     runs: (flow) =>
@@ -67,12 +71,12 @@ export function clientExplorerSource(reader?: StoreReader): ExplorerSource {
         };
       }),
     steps: (flow, run) =>
-      Run(`${flow}/${run}`, reader).steps.map((s) => {
+      Run(runPathspec({ flow, runId: run }), reader).steps.map((s) => {
         const tasks = s.tasks;
         return { name: s.id, tasks: tasks.length, status: summarize(tasks.map((t) => t.record.status)) };
       }),
     tasks: (flow, run, step) =>
-      Step(`${flow}/${run}/${step}`, reader).tasks.map((t) => {
+      Step(`${runPathspec({ flow, runId: run })}/${step}`, reader).tasks.map((t) => {
         const rec = t.record;
         return {
           id: t.id,
@@ -87,6 +91,10 @@ export function clientExplorerSource(reader?: StoreReader): ExplorerSource {
     logs: (flow, run, step, id) => {
       const t = task(flow, run, step, id);
       return { stdout: t.stdout, stderr: t.stderr };
+    },
+    card: (flow, runId, step, taskId) => {
+      const { file, opened } = openCard(reader ?? currentReader(), { flow, runId, step, taskId });
+      return opened ? `Opened the card in your browser: ${file}` : `Card written to ${file} (open it in a browser)`;
     },
   };
 }

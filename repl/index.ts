@@ -9,9 +9,10 @@ export {
   type ExplorerStep,
   type ExplorerTask,
 } from "./explorer-source.js";
-export { memoryHistory, storeHistory, type HistoryBackend, type HistoryStore } from "./history.js";
-export { directiveTags, loadNotebook, saveNotebook, type ListedCell } from "./notebook-file.js";
-export { isReplMagic, parseReplMagic, type ReplMagic } from "./magics.js";
+export { directiveTags, loadNotebook, saveNotebook } from "./notebook-file.js";
+export { isReplMagic, parseReplMagic, type NotebookCell, type ReplMagic } from "./model/index.js";
 export { formatTable, isRecordArray } from "./table.js";
 export { bundleText } from "./mime.js";
+export { withChartFiles, chartsDir } from "./chart-files.js";
+export { openCard, cardsDir } from "./open-card.js";
 export { highlight, tokenize } from "./highlight.js";

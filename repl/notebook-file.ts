@@ -3,14 +3,7 @@
  * The .ipynb model itself (validation, nbformat layout, directives) is notebooks/'s.
  */
 import { cellSource, cellTags, codeCell, newNotebook, parseCell, readNotebook, writeNotebook } from "../notebooks/index.js";
-
-export interface ListedCell {
-  /** The nbformat cell id: re-running the cell updates its step instead of adding one. */
-  id?: string;
-  cellType: "code" | "markdown" | "raw";
-  source: string;
-  tags: string[];
-}
+import type { NotebookCell } from "./model/index.js";
 
 /** Tags equivalent to a cell's `//% …` directives (step:NAME, prev:A, foreach:X, setup, parameters, skip). */
 export function directiveTags(source: string): string[] {
@@ -36,6 +29,6 @@ export function saveNotebook(path: string, cells: { source: string; tags: string
 }
 
 /** The cells of a notebook file (throws notebooks' NotebookError with a one-line message). */
-export function loadNotebook(path: string): ListedCell[] {
+export function loadNotebook(path: string): NotebookCell[] {
   return readNotebook(path).cells.map((c) => ({ id: c.id, cellType: c.cell_type, source: cellSource(c), tags: cellTags(c) }));
 }

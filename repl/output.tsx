@@ -5,31 +5,32 @@
 import type React from "react";
 import { Box, Text } from "ink";
 import chalk from "chalk";
-import type { CellError, MimeBundle } from "../runtime/session/index.js";
+import { stripVTControlCharacters } from "node:util";
+import type { CellError } from "../runtime/session/index.js";
+import type { NotebookCell, OutputItem } from "./model/index.js";
 import { highlight } from "./highlight.js";
 import { bundleText } from "./mime.js";
 import { continuationLabel, promptLabel } from "./editor.js";
-
-export type OutputItem = { id: number } & (
-  | { kind: "input"; count: number; code: string; note?: string }
-  | { kind: "stream"; name: "stdout" | "stderr"; text: string }
-  | { kind: "result"; count: number; data: MimeBundle }
-  | { kind: "display"; data: MimeBundle }
-  | { kind: "error"; error: CellError }
-  | { kind: "info"; text: string; tone?: "dim" | "warn" | "error" | "ok" }
-);
-
-export type NewOutputItem = OutputItem extends infer T ? (T extends { id: number } ? Omit<T, "id"> : never) : never;
-
-// eslint-disable-next-line no-control-regex
-const ANSI = /\x1b\[[0-9;]*m/g;
 
 export function errorLines(error: CellError): string[] {
   const head = `${error.ename}: ${error.evalue}`;
   const trace = error.traceback.flatMap((t) => t.split("\n"));
   // Jupyter-style tracebacks often end with the "ename: evalue" line already; print it once.
-  const hasHead = trace.some((l) => l.replace(ANSI, "").includes(head));
+  const hasHead = trace.some((l) => stripVTControlCharacters(l).includes(head));
   return hasHead ? trace : [head, ...trace];
+}
+
+/** An opened notebook's code cells, numbered as `%run N` takes them, three lines each. */
+function listingText(cells: readonly NotebookCell[], path: string | undefined): string {
+  const head = `${path ? `Opened ${path}: ` : ""}${cells.length} code cell${cells.length === 1 ? "" : "s"} (nothing has run; %run N runs one, %runall runs them in order)`;
+  const lines = [head];
+  cells.forEach((c, i) => {
+    const src = c.source.split("\n");
+    const firstLines = src.slice(0, 3).map((l, j) => (j === 0 ? `[${i + 1}] ` : "    ") + l);
+    if (src.length > 3) firstLines.push(chalk.dim(`    … ${src.length - 3} more lines`));
+    lines.push(...firstLines);
+  });
+  return lines.join("\n");
 }
 
 function labelled(label: string, text: string): string {
@@ -60,6 +61,8 @@ export function OutputView({ item, width }: { item: OutputItem; width: number })
       return <Text>{bundleText(item.data, { display: true, width })}</Text>;
     case "error":
       return <Text color="red">{errorLines(item.error).join("\n")}</Text>;
+    case "listing":
+      return <Text>{listingText(item.cells, item.path)}</Text>;
     case "info": {
       const colour = item.tone === "error" ? "red" : item.tone === "warn" ? "yellow" : item.tone === "ok" ? "green" : undefined;
       return colour ? <Text color={colour}>{item.text}</Text> : <Text dimColor={item.tone === "dim"}>{item.text}</Text>;

@@ -7,8 +7,8 @@ import { openStore, resolveStoreRoot } from "../store/index.js";
 import { setDefaultReader, type Task } from "./client/index.js";
 import { storeReader } from "../store/index.js";
 
-export { FlowSpec, step, Parameter, IncludeFile, JSONType } from "./sandbox/guest/index.js";
-export type { Inputs, ParameterOptions, IncludeFileOptions, MergeOptions, StepOptions } from "./sandbox/guest/index.js";
+export { FlowSpec, step, Parameter, IncludeFile, JSONType, display } from "./sandbox/guest/index.js";
+export type { Inputs, ParameterOptions, IncludeFileOptions, MergeOptions, StepOptions, DisplayOptions } from "./sandbox/guest/index.js";
 export { registerArtifactClass } from "../store/index.js";
 export { Flow, Run, Step, Task, Steplab, namespace, DataArtifact, ClientNotFoundError } from "./client/index.js";
 export { SteplabError } from "../errors/index.js";

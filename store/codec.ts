@@ -1,13 +1,31 @@
 /**
- * Artifacts are stored in V8's structured-clone format (`v8.serialize`): the same algorithm the
- * sandbox uses to copy values, so anything a step can hand over can be stored, cycles included.
+ * How artifact values become bytes. Three encodings, told apart by their first bytes:
+ *  - a typed array or DataView: exactly `v8.serialize`'s bytes, made without copying the array
+ *    (store/view-frame);
+ *  - an array of flat records: columns (store/records, store/records-bytes), "SLR1";
+ *  - anything else: V8's structured-clone format (`v8.serialize`), the algorithm the sandbox uses
+ *    to copy values, so anything a step can hand over can be stored, cycles included.
+ * An artifact's sha is the sha256 of its encoded bytes, however they are stored (store/chunks).
  */
 import { createHash } from "node:crypto";
 import { deserialize, serialize } from "node:v8";
 import { ArtifactEncodeError } from "./errors.js";
+import { recordRows } from "./records.js";
+import { isRecordBlob, recordParts, recordTableFromBytes } from "./records-bytes.js";
+import { framedView, MAX_FRAMED_BYTES, viewHeader } from "./view-frame.js";
+import { toWire, type WireValue } from "./wire.js";
 
-/** Encodes an artifact value; throws ArtifactEncodeError (without the artifact's name) if it cannot. */
-export function encodeArtifact(value: unknown): Uint8Array {
+/** An artifact encoded: its bytes as parts read in order (a large array's memory is one of them, uncopied). */
+export interface Encoded {
+  parts: Uint8Array[];
+  size: number;
+  /** sha256 of the parts together, hex. */
+  sha: string;
+  /** A readable type name for `dump` and `task.artifacts`. */
+  type: string;
+}
+
+function serializeOrExplain(value: unknown): Uint8Array {
   try {
     return serialize(value);
   } catch (err) {
@@ -24,14 +42,69 @@ export function encodeArtifact(value: unknown): Uint8Array {
   }
 }
 
+function wireParts(wire: WireValue): Uint8Array[] {
+  switch (wire.kind) {
+    case "view":
+      if (wire.bytes.byteLength <= MAX_FRAMED_BYTES) return [viewHeader(wire.type, wire.bytes.byteLength), wire.bytes];
+      return [serializeOrExplain(wire.bytes)]; // too large for V8's format: serialize says so
+    case "records":
+      return recordParts(wire.table);
+    case "value":
+      return [serializeOrExplain(wire.value)];
+  }
+}
+
+/** Encodes a value in the form it crossed a sandbox boundary in; throws ArtifactEncodeError (without the artifact's name). */
+export function encodeWire(wire: WireValue, type: string): Encoded {
+  const parts = wireParts(wire);
+  return { parts, size: parts.reduce((n, p) => n + p.byteLength, 0), sha: sha256Parts(parts), type };
+}
+
+/** Encodes a value; throws ArtifactEncodeError (without the artifact's name) if it cannot. */
+export function encode(value: unknown): Encoded {
+  return encodeWire(toWire(value), typeName(value));
+}
+
+/** The parts in one buffer (a copy unless there is one part). */
+export function joinParts(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/** A value's encoded bytes in one buffer; throws ArtifactEncodeError (without the artifact's name) if it cannot. */
+export function encodeArtifact(value: unknown): Uint8Array {
+  return joinParts(encode(value).parts);
+}
+
 export function decodeArtifact(bytes: Uint8Array): unknown {
   // Typed arrays in the result may be views on `bytes`' buffer (Node avoids a copy when aligned),
   // so callers must hand over bytes they own, never a buffer that gets reused.
+  if (isRecordBlob(bytes)) return recordRows(recordTableFromBytes(bytes));
   return deserialize(bytes);
+}
+
+/** Encoded bytes in the form they cross into a sandbox: a view or columns on `bytes`' memory, else the decoded value. */
+export function wireFromBytes(bytes: Uint8Array): WireValue {
+  if (isRecordBlob(bytes)) return { kind: "records", table: recordTableFromBytes(bytes) };
+  const view = framedView(bytes);
+  if (view) return { kind: "view", ...view };
+  return { kind: "value", value: deserialize(bytes) };
 }
 
 export function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
+}
+
+export function sha256Parts(parts: readonly Uint8Array[]): string {
+  const hash = createHash("sha256");
+  for (const p of parts) hash.update(p);
+  return hash.digest("hex");
 }
 
 /** The class name the guest wraps registered class instances in (see SPEC §1, `registerArtifactClass`). */

@@ -3,6 +3,7 @@
  * registered class (or one following the ml.js convention: `toJSON()` plus a static `load(json)`)
  * travels as an envelope `{ __steplabClass: name, json }` and is rebuilt on the way back in.
  */
+import { isFlatRecordArray } from "./records.js";
 
 export interface ArtifactClass {
   name: string;
@@ -29,6 +30,8 @@ function isPlainObject(value: object): boolean {
 export function toEnvelopes(value: unknown, seen = new Map<object, unknown>()): unknown {
   if (typeof value !== "object" || value === null) return value;
   if (seen.has(value)) return seen.get(value);
+  // A million rows of plain data hold no instance: walking and copying them would cost seconds.
+  if (isFlatRecordArray(value)) return value;
   if (Array.isArray(value)) {
     const out: unknown[] = [];
     seen.set(value, out);
@@ -113,6 +116,7 @@ export function fromEnvelopes(value: unknown, seen = new Map<object, unknown>())
     seen.set(value, restored);
     return restored;
   }
+  if (isFlatRecordArray(value)) return value;
   if (Array.isArray(value)) {
     seen.set(value, value);
     for (let i = 0; i < value.length; i++) value[i] = fromEnvelopes(value[i], seen);

@@ -10,7 +10,7 @@ export type {
   HistoryEntry,
   CachedTask,
 } from "./types.js";
-export type { Store, TaskCommit } from "./types.js";
+export type { Store, TaskCommit, BlobBytes } from "./types.js";
 export { openStore } from "./open.js";
 export { openStore as openLmdbStore, resolveStoreRoot } from "./lmdb-store.js";
 export {
@@ -24,9 +24,24 @@ export {
   CONFIG_FILE,
 } from "./remote/index.js";
 export type { RemoteConfig, S3Settings, S3Location, RemoteStoreOptions } from "./remote/index.js";
-export { encodeArtifact, decodeArtifact, typeName, sha256 } from "./codec.js";
-export { ArtifactEncodeError } from "./errors.js";
+export {
+  encode,
+  encodeWire,
+  encodeArtifact,
+  decodeArtifact,
+  wireFromBytes,
+  joinParts,
+  typeName,
+  sha256,
+  sha256Parts,
+  type Encoded,
+} from "./codec.js";
+export { toWire, fromWire, type WireValue } from "./wire.js";
+export { childBlobs, DEFAULT_CHUNK_BYTES } from "./chunks.js";
+export type { LmdbStoreOptions } from "./lmdb-store.js";
+export { ArtifactEncodeError, BlobDamagedError, StoreDamagedError, StoreFullError } from "./errors.js";
 export { storeReader, type StoreReader } from "./reader.js";
 export { registerArtifactClass, toEnvelopes, fromEnvelopes, isEnvelope } from "./envelope.js";
 export { runPathspec, taskPathspec, type TaskPlace } from "./pathspec.js";
 export { ScratchStore } from "./scratch-store.js";
+export { runOwner, ownerGone } from "./run-owner.js";

@@ -4,15 +4,21 @@
  * own locking. Blobs are content-addressed; a task commit writes its new blobs, its record and its
  * logs in one transaction, so a reader sees a task whole or not at all, even after kill -9.
  */
-import { mkdirSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { NotFoundError, StoreError } from "../errors/index.js";
-import { packBlob, packBlobSync, unpackBlob } from "./blob-pack.js";
+import { packBlobSync } from "./blob-pack.js";
+import { verifiedBlob } from "./blob-verify.js";
+import { type BlobPlan, childBlobs, chunkBatches, chunkBytes, headOf, planBlob, readStored, sizeOf } from "./chunks.js";
+import { StoreFullError } from "./errors.js";
 import { compareIds, KEY_MAX, runKey, taskKey } from "./keys.js";
+import { checkLmdbFile } from "./lmdb-file-check.js";
 import { runPathspec, taskPathspec } from "./pathspec.js";
 import { resolveStoreRoot } from "./root.js";
-import type { CachedTask, HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord } from "./types.js";
+import { withLiveStatus } from "./run-owner.js";
+import { checkRoom, commitError, queued, writeError } from "./write-failure.js";
+import type { CachedTask, HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord, BlobBytes } from "./types.js";
 
 export { resolveStoreRoot } from "./root.js";
 
@@ -33,6 +39,13 @@ type MetaValue = number;
  */
 const SYNC_COMMIT_BYTES = 64 * 1024;
 
+/**
+ * Chunks of a large blob are written this many bytes per transaction, before the transaction that
+ * commits the task: LMDB keeps a transaction's pages in memory until it commits, so a 1 GB value in
+ * one transaction would cost another GB.
+ */
+const CHUNK_TRANSACTION_BYTES = 64 * 1024 * 1024;
+
 interface Dbs {
   blobs: Database<Uint8Array, string>;
   runs: Database<RunRecord, (string | number)[]>;
@@ -48,7 +61,12 @@ interface SharedEnv {
   env: RootDatabase;
   dbs: Dbs;
   refs: number;
+  /** Blobs this process found intact: hashed once, not on every read or dedup. */
+  intact: Set<string>;
 }
+
+/** How many intact blobs a process remembers (then it starts over). */
+const INTACT_MEMORY = 100_000;
 
 const openEnvs = new Map<string, SharedEnv>();
 
@@ -63,8 +81,12 @@ function openShared(root: string): SharedEnv {
     return existing;
   }
   let env: RootDatabase;
+  // Before mapping it: a file cut short or garbled would crash the process at its first read.
+  checkLmdbFile(root);
   try {
     mkdirSync(root, { recursive: true });
+    // LMDB maps its lock file: made on a full disk, its first touch is a SIGBUS.
+    if (!existsSync(join(root, "lock.mdb")) || !existsSync(join(root, "data.mdb"))) checkRoom(0, "a new datastore", root);
     env = open({
       path: root,
       // The root may look like a file name (".../store.db"); it is always a directory.
@@ -80,6 +102,7 @@ function openShared(root: string): SharedEnv {
       noSync: true,
     });
   } catch (err) {
+    if (err instanceof StoreFullError) throw err;
     throw new StoreError(
       `cannot open the steplab datastore at ${root}: ${message(err)}. ` +
         `Check that this directory can be created and written, or set STEPLAB_DATASTORE to another directory.`,
@@ -94,22 +117,29 @@ function openShared(root: string): SharedEnv {
     meta: env.openDB("meta", RECORD_OPTIONS),
     taskCache: env.openDB("taskCache", RECORD_OPTIONS),
   };
-  const shared = { env, dbs, refs: 1 };
+  const shared = { env, dbs, refs: 1, intact: new Set<string>() };
   openEnvs.set(root, shared);
   return shared;
 }
 
+export interface LmdbStoreOptions {
+  /** Blobs larger than this are stored in chunks of this size (default: STEPLAB_CHUNK_MB, else 16 MiB). */
+  chunkBytes?: number;
+}
+
 /** Opens (creating if needed) the datastore at `root`, by default the one resolveStoreRoot finds. */
-export function openStore(root: string = resolveStoreRoot()): Store {
-  return new LmdbStore(resolve(root));
+export function openStore(root: string = resolveStoreRoot(), options: LmdbStoreOptions = {}): Store {
+  return new LmdbStore(resolve(root), options);
 }
 
 class LmdbStore implements Store {
   readonly root: string;
   #shared: SharedEnv | undefined;
+  readonly #chunkBytes: number;
 
-  constructor(root: string) {
+  constructor(root: string, options: LmdbStoreOptions) {
     this.root = root;
+    this.#chunkBytes = chunkBytes(options.chunkBytes);
     this.#shared = openShared(root);
   }
 
@@ -132,7 +162,7 @@ class LmdbStore implements Store {
       // rolled back (a plain `transaction` callback that throws still commits what it wrote).
       await this.#env.childTransaction(body);
     } catch (err) {
-      throw new StoreError(`could not write ${what} to the steplab datastore at ${this.root}: ${message(err)}`);
+      throw await commitError(err, what, this.root);
     }
   }
 
@@ -141,12 +171,13 @@ class LmdbStore implements Store {
     try {
       this.#env.transactionSync(body);
     } catch (err) {
-      throw new StoreError(`could not write ${what} to the steplab datastore at ${this.root}: ${message(err)}`);
+      throw writeError(err, what, this.root);
     }
   }
 
   newRunId(): string {
     const { meta } = this.#dbs;
+    checkRoom(0, "a new run id", this.root);
     // A synchronous write transaction holds LMDB's writer lock, so two processes cannot both read
     // the same last id.
     return this.#env.transactionSync(() => {
@@ -160,19 +191,20 @@ class LmdbStore implements Store {
 
   async putRun(run: RunRecord): Promise<void> {
     const { runs } = this.#dbs;
+    checkRoom(0, `run ${runPathspec(run)}`, this.root);
     await this.#write(`run ${runPathspec(run)}`, () => {
-      void runs.put(runKey(run.flow, run.runId), run);
+      queued(runs.put(runKey(run.flow, run.runId), run));
     });
   }
 
   getRun(flow: string, runId: string): RunRecord | undefined {
-    return this.#dbs.runs.get(runKey(flow, runId));
+    return withLiveStatus(this.#dbs.runs.get(runKey(flow, runId)));
   }
 
   listRuns(flow: string): RunRecord[] {
     const runs = [...this.#dbs.runs.getRange({ start: [flow, KEY_MAX], end: [flow], reverse: true }).map((e) => e.value)];
     // Keys already order numeric ids; non-numeric ids (not issued by newRunId) still sort sanely.
-    return runs.sort((a, b) => compareIds(b.runId, a.runId));
+    return runs.sort((a, b) => compareIds(b.runId, a.runId)).map(withLiveStatus);
   }
 
   listFlows(): string[] {
@@ -192,32 +224,55 @@ class LmdbStore implements Store {
 
   async commitTask({ task, blobs, logs }: TaskCommit): Promise<void> {
     const dbs = this.#dbs;
-    const fresh = [...blobs].filter(([sha]) => !dbs.blobs.doesExist(sha));
+    const fresh = [...blobs].filter(([sha]) => !this.hasBlob(sha));
     const key = taskKey(task.flow, task.runId, task.step, task.taskId);
     const what = `task ${taskPathspec(task)}`;
-    const bytes = fresh.reduce((n, [, b]) => n + b.byteLength, 0) + (logs ? logs.stdout.length + logs.stderr.length : 0);
-    if (bytes <= SYNC_COMMIT_BYTES) {
-      const packed = fresh.map(([sha, bytes]): [string, Uint8Array] => [sha, packBlobSync(bytes)]);
+    const sizes = fresh.map(([, b]) => sizeOf(b));
+    const bytes = sizes.reduce((n, size) => n + size, 0) + (logs ? logs.stdout.length + logs.stderr.length : 0);
+    checkRoom(bytes, what, this.root);
+    if (bytes <= SYNC_COMMIT_BYTES && sizes.every((size) => size <= this.#chunkBytes)) {
+      const packed = fresh.map(([sha, b]): [string, Uint8Array] => [sha, packBlobSync(b instanceof Uint8Array ? b : Buffer.concat(b))]);
       this.#writeSync(what, () => {
-        for (const [sha, data] of packed) if (!dbs.blobs.doesExist(sha)) dbs.blobs.putSync(sha, data);
+        for (const [sha, data] of packed) if (!this.hasBlob(sha)) dbs.blobs.putSync(sha, data);
         dbs.tasks.putSync(key, task);
         if (logs) dbs.logs.putSync(key, logs);
       });
       return;
     }
-    const packed = await this.#packNew(blobs);
+    const heads = await this.#writeChunks(fresh);
     await this.#write(what, () => {
-      for (const [sha, data] of packed) if (!dbs.blobs.doesExist(sha)) void dbs.blobs.put(sha, data);
-      void dbs.tasks.put(key, task);
-      if (logs) void dbs.logs.put(key, logs);
+      for (const [sha, data] of heads) if (!this.hasBlob(sha)) queued(dbs.blobs.put(sha, data));
+      queued(dbs.tasks.put(key, task));
+      if (logs) queued(dbs.logs.put(key, logs));
     });
   }
 
-  /** Stored forms of the blobs not yet in the store; compressed outside the write transaction. */
-  async #packNew(blobs: Map<string, Uint8Array>): Promise<[string, Uint8Array][]> {
+  /**
+   * Writes the chunks of the blobs not yet in the store, a batch at a time; returns what goes under
+   * each blob's own sha (a manifest, or the whole blob packed), for the caller's transaction. Chunks
+   * written by a commit that then fails are not referenced by anything; the same chunks written
+   * again are stored once.
+   */
+  async #writeChunks(blobs: Iterable<[string, BlobBytes]>): Promise<[string, Uint8Array][]> {
     const { blobs: db } = this.#dbs;
-    const fresh = [...blobs].filter(([sha]) => !db.doesExist(sha));
-    return Promise.all(fresh.map(async ([sha, bytes]): Promise<[string, Uint8Array]> => [sha, await packBlob(bytes)]));
+    const has = (key: string) => db.doesExist(key);
+    const plans: BlobPlan[] = [...blobs]
+      .filter(([sha]) => !this.hasBlob(sha))
+      .map(([sha, bytes]) => planBlob(sha, bytes, this.#chunkBytes, has));
+    checkRoom(
+      plans.reduce((n, plan) => n + plan.size, 0),
+      `${plans.length} artifact blob(s)`,
+      this.root,
+    );
+    // Chunks go in as they are: deflating hundreds of MB costs a run more time than the local disk
+    // it saves (a million rows: a sixth of the flow). Blobs up to the chunk size are compressed when
+    // that pays; on S3, where the network is slower than deflate, chunks are too.
+    for (const batch of chunkBatches(plans, CHUNK_TRANSACTION_BYTES)) {
+      await this.#write(`${batch.length} chunk(s) of artifact data`, () => {
+        for (const [key, data] of batch) if (!has(key)) queued(db.put(key, data));
+      });
+    }
+    return Promise.all(plans.map(async (plan): Promise<[string, Uint8Array]> => [plan.sha, await headOf(plan)]));
   }
 
   getTask(flow: string, runId: string, step: string, taskId: string): TaskRecord | undefined {
@@ -242,23 +297,68 @@ class LmdbStore implements Store {
     return tasks.sort((a, b) => compareIds(a.taskId, b.taskId));
   }
 
+  /** Whether an intact copy is stored: a damaged one is not reused by dedup, the next write replaces it. */
   hasBlob(sha: string): boolean {
-    return this.#dbs.blobs.doesExist(sha);
+    const { intact, dbs } = this.#live();
+    if (intact.has(sha)) return true;
+    if (!dbs.blobs.doesExist(sha)) return false;
+    try {
+      this.#read(sha, false);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   getBlob(sha: string): Uint8Array {
-    // getBinary returns a copy the caller owns (decoded typed arrays may be views on it).
-    const data = this.#dbs.blobs.getBinary(sha);
-    if (!data) throw new NotFoundError(`artifact data ${sha} is not in the datastore at ${this.root}`);
-    return unpackBlob(data);
+    return this.#read(sha, true);
   }
 
-  async putBlobs(blobs: Map<string, Uint8Array>): Promise<void> {
+  #read(sha: string, nameOwners: boolean): Uint8Array {
+    const { intact, dbs } = this.#live();
+    const { blobs } = dbs;
+    // Views on LMDB's memory (or its reused read buffer), valid until the next read: readStored
+    // copies each one out at once, straight into the buffer it returns.
+    const view = (key: string): Uint8Array | undefined => {
+      const fast = blobs.getBinaryFast(key);
+      // lmdb-js sets `length` on a reused buffer; its byteLength is the buffer's capacity.
+      return fast && new Uint8Array(fast.buffer, fast.byteOffset, fast.length);
+    };
+    const stored = view(sha);
+    if (!stored) throw new NotFoundError(`artifact data ${sha} is not in the datastore at ${this.root}`);
+    const bytes = verifiedBlob(sha, () => readStored(sha, stored, view, this.root), {
+      store: this.root,
+      owners: nameOwners ? () => this.#owners(sha) : undefined,
+    });
+    if (intact.size >= INTACT_MEMORY) intact.clear();
+    intact.add(sha);
+    return bytes;
+  }
+
+  /** Which artifacts of which tasks refer to a blob (searched only when it turns out damaged). */
+  #owners(sha: string, limit = 3): string[] {
+    const found: string[] = [];
+    for (const { value: task } of this.#dbs.tasks.getRange({})) {
+      for (const [name, ref] of Object.entries(task.artifacts)) {
+        if (ref.sha === sha) found.push(`artifact '${name}' of ${taskPathspec(task)}`);
+      }
+      if (found.length >= limit) break;
+    }
+    return found;
+  }
+
+  blobChildren(sha: string): string[] {
+    const stored = this.#dbs.blobs.getBinaryFast(sha);
+    if (!stored) throw new NotFoundError(`artifact data ${sha} is not in the datastore at ${this.root}`);
+    return childBlobs(new Uint8Array(stored.buffer, stored.byteOffset, stored.length));
+  }
+
+  async putBlobs(blobs: Map<string, BlobBytes>): Promise<void> {
     const { blobs: db } = this.#dbs;
-    const packed = await this.#packNew(blobs);
-    if (packed.length === 0) return;
-    await this.#write(`${packed.length} artifact blob(s)`, () => {
-      for (const [sha, data] of packed) if (!db.doesExist(sha)) void db.put(sha, data);
+    const heads = await this.#writeChunks(blobs);
+    if (heads.length === 0) return;
+    await this.#write(`${heads.length} artifact blob(s)`, () => {
+      for (const [sha, data] of heads) if (!this.hasBlob(sha)) queued(db.put(sha, data));
     });
   }
 
@@ -281,10 +381,11 @@ class LmdbStore implements Store {
 
   async addHistory(entry: HistoryEntry): Promise<void> {
     const { meta, history } = this.#dbs;
+    checkRoom(0, "a history entry", this.root);
     await this.#write("a history entry", () => {
       const seq = (meta.get("historySeq") ?? 0) + 1;
-      void meta.put("historySeq", seq);
-      void history.put(seq, entry);
+      queued(meta.put("historySeq", seq));
+      queued(history.put(seq, entry));
     });
   }
 

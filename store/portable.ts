@@ -6,3 +6,5 @@
 export type * from "./types.js";
 export { runPathspec, taskPathspec, type TaskPlace } from "./pathspec.js";
 export { registerArtifactClass, toEnvelopes, fromEnvelopes, isEnvelope, type ArtifactClass } from "./envelope.js";
+export { toWire, fromWire, type WireValue } from "./wire.js";
+export type { RecordColumn, RecordTable } from "./records.js";

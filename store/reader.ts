@@ -3,7 +3,8 @@
  * (storeReader below); inside an isolate it is a bridge to the host's store, which is why the
  * client API works the same in a script, in a step and in a notebook cell.
  */
-import { decodeArtifact } from "./codec.js";
+import { decodeArtifact, wireFromBytes } from "./codec.js";
+import type { WireValue } from "./wire.js";
 import type { RunRecord, Store, TaskLogs, TaskRecord } from "./types.js";
 
 export interface StoreReader {
@@ -17,6 +18,11 @@ export interface StoreReader {
   getLogs(flow: string, runId: string, step: string, taskId: string): TaskLogs | undefined;
   /** The decoded value of a blob (class envelopes not yet rebuilt). */
   loadBlob(sha: string): unknown;
+  /**
+   * A blob in the form it crosses into a sandbox (store/wire): an array or a table's columns on the
+   * bytes read, not yet rows or copies. Host side only (inside a sandbox the reader is a bridge).
+   */
+  loadWire(sha: string): WireValue;
 }
 
 /** A StoreReader over an open store (host side, and in `process` steps). */
@@ -31,5 +37,6 @@ export function storeReader(store: Store): StoreReader {
     getTask: (flow, runId, step, taskId) => store.getTask(flow, runId, step, taskId),
     getLogs: (flow, runId, step, taskId) => store.getLogs(flow, runId, step, taskId),
     loadBlob: (sha) => decodeArtifact(store.getBlob(sha)),
+    loadWire: (sha) => wireFromBytes(store.getBlob(sha)),
   };
 }

@@ -3,10 +3,22 @@
  * runs a task on a past task's inputs (read from the datastore) and keeps what the task writes
  * here, so the run history is unchanged. Reads see the scratch records first, then the datastore's.
  */
+import { partsOf, sizeOf } from "./chunks.js";
 import { compareIds } from "./keys.js";
-import type { CachedTask, HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord } from "./types.js";
+import type { BlobBytes, CachedTask, HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord } from "./types.js";
 
 const place = (...parts: string[]) => parts.join("\u0000");
+
+/** A blob's bytes in memory of the scratch store's own (a step's moved buffers are freed after its commit). */
+function copyOf(bytes: BlobBytes): Uint8Array {
+  const out = new Uint8Array(sizeOf(bytes));
+  let at = 0;
+  for (const part of partsOf(bytes)) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}
 
 export class ScratchStore implements Store {
   readonly #base: Store;
@@ -49,7 +61,7 @@ export class ScratchStore implements Store {
   }
 
   async commitTask({ task, blobs, logs }: TaskCommit): Promise<void> {
-    for (const [sha, bytes] of blobs) if (!this.hasBlob(sha)) this.#blobs.set(sha, bytes);
+    for (const [sha, bytes] of blobs) if (!this.hasBlob(sha)) this.#blobs.set(sha, copyOf(bytes));
     const key = place(task.flow, task.runId, task.step, task.taskId);
     this.#tasks.set(key, structuredClone(task));
     if (logs) this.#logs.set(key, { ...logs });
@@ -85,8 +97,13 @@ export class ScratchStore implements Store {
     return this.#blobs.get(sha)?.slice() ?? this.#base.getBlob(sha);
   }
 
-  async putBlobs(blobs: Map<string, Uint8Array>): Promise<void> {
-    for (const [sha, bytes] of blobs) if (!this.hasBlob(sha)) this.#blobs.set(sha, bytes);
+  /** A scratch blob is kept whole; the datastore's own say what they name. */
+  blobChildren(sha: string): string[] {
+    return this.#blobs.has(sha) ? [] : this.#base.blobChildren(sha);
+  }
+
+  async putBlobs(blobs: Map<string, BlobBytes>): Promise<void> {
+    for (const [sha, bytes] of blobs) if (!this.hasBlob(sha)) this.#blobs.set(sha, copyOf(bytes));
   }
 
   getLogs(flow: string, runId: string, step: string, taskId: string): TaskLogs | undefined {

@@ -4,7 +4,11 @@
  * list a run's steps and tasks.
  */
 
-export type RunStatus = "running" | "succeeded" | "failed";
+/**
+ * "killed": the run was stopped from outside (SIGINT, SIGTERM), or its process is gone while it
+ * was still running (kill -9, a crash); its tasks did not all finish.
+ */
+export type RunStatus = "running" | "succeeded" | "failed" | "killed";
 export type TaskStatus = "running" | "succeeded" | "failed";
 
 export interface RunRecord {
@@ -20,7 +24,11 @@ export interface RunRecord {
   originRunId?: string;
   /** Absolute path of the flow file or notebook, for `resume` and the REPL. */
   source?: string;
+  /** The process running the run (its owner) and its machine. */
   pid?: number;
+  host?: string;
+  /** The signal that stopped the run, when status is killed by one. */
+  killedBy?: string;
   /** Step name that failed, when status is failed. */
   failedStep?: string;
 }
@@ -81,10 +89,16 @@ export interface TaskRecord {
    */
   clientRead?: boolean;
   /**
-   * A notebook cell's value and displays, as a blob (codec-encoded `{ value?, displays }`): what
-   * the cell showed besides its logs, shown again when the task is reused.
+   * What the task displayed (display() in a step or cell), for its card: a blob holding the MIME
+   * bundles in order (`{ data, metadata?, displayId? }[]`, encoded like an artifact). Not an
+   * artifact: no later step reads it. A blob that a task references this way is in use.
    */
-  cellOutput?: ArtifactRef;
+  displays?: ArtifactRef;
+  /**
+   * A notebook cell's value (its last expression), codec-encoded as `{ of: value }`: shown again,
+   * with the task's `displays` and logs, when the task is reused.
+   */
+  cellValue?: ArtifactRef;
 }
 
 /** Where the results for a task cache key are (the newest task that ran, or reused them, with that key). */
@@ -106,11 +120,14 @@ export interface HistoryEntry {
   at: number;
 }
 
+/** A blob's encoded bytes: one buffer, or parts read in order as one (store/codec's Encoded). */
+export type BlobBytes = Uint8Array | readonly Uint8Array[];
+
 /** What a task commit writes, all in one LMDB transaction. */
 export interface TaskCommit {
   task: TaskRecord;
   /** New blobs by sha (encoded bytes, uncompressed); blobs already stored are skipped. */
-  blobs: Map<string, Uint8Array>;
+  blobs: Map<string, BlobBytes>;
   logs?: TaskLogs;
 }
 
@@ -140,10 +157,18 @@ export interface Store {
   listRunTasks(flow: string, runId: string): TaskRecord[];
 
   hasBlob(sha: string): boolean;
-  /** The encoded bytes of a blob (decompressed), or throws NotFoundError. */
+  /**
+   * The encoded bytes of a blob (decompressed, a chunked one put together), in memory the caller
+   * owns, or throws NotFoundError.
+   */
   getBlob(sha: string): Uint8Array;
+  /**
+   * The keys of the blobs a stored blob names (the chunks of a large one, store/chunks), none for a
+   * blob stored whole: whatever keeps a blob keeps these too. Throws NotFoundError for an unknown sha.
+   */
+  blobChildren(sha: string): string[];
   /** Put blobs outside a task commit (IncludeFile content, parameters). */
-  putBlobs(blobs: Map<string, Uint8Array>): Promise<void>;
+  putBlobs(blobs: Map<string, BlobBytes>): Promise<void>;
 
   getLogs(flow: string, runId: string, step: string, taskId: string): TaskLogs | undefined;
 

@@ -55,7 +55,10 @@ describe("one store, several processes", () => {
     const runId = runIdOf(stdout);
 
     const run = project.flow("SlowForeachFlow").runs.find((r) => r.id === runId)!;
-    expect(run.finished).toBe(false); // it never got to say how it ended
+    // It never got to say how it ended, but its process is gone: the run was killed.
+    expect(run.status).toBe("killed");
+    expect(run.finished).toBe(true);
+    expect(run.successful).toBe(false);
     expect(run.step("start").task.successful).toBe(true);
 
     const dump = await project.run([SLOW, "dump", `${runId}/start/1`]);

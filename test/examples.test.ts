@@ -157,6 +157,16 @@ const EXAMPLE_FLOWS: Example[] = [
       expect(printed(r.stdout)).toContain(`total ${SQUARES_0_TO_999}\n`);
     },
   },
+  {
+    name: "sweep_chart",
+    flow: "SweepChartFlow",
+    check(r, a) {
+      expect(r.stdout).toContain("Foreach yields 8 child steps.");
+      expect(printed(r.stdout)).toContain("[chart] KNN test accuracy by k: line chart of accuracy by k, 8 rows (see the task's card)\n");
+      expect(a.report![0]!.results).toHaveLength(8);
+      expect(printed(r.stdout)).toContain(`best k: ${a.end![0]!.best_k}\n`);
+    },
+  },
 ];
 
 let project: Project;
@@ -235,7 +245,8 @@ describe("the example flow files", () => {
         moduleResolution: "Bundler",
         paths: { steplab: [path.join(ROOT, "runtime", "index.ts")] },
       },
-      include: EXAMPLE_FLOWS.map((e) => path.join(EXAMPLES, `${e.name}.ts`)),
+      // The declarations the examples ship for packages without types (ml-knn) come along.
+      include: [...EXAMPLE_FLOWS.map((e) => path.join(EXAMPLES, `${e.name}.ts`)), path.join(EXAMPLES, "types", "*.d.ts")],
       exclude: [],
     };
     const file = project.write("tsconfig.examples.json", JSON.stringify(config));

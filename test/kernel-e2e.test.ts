@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kernelCommand } from "../cli/kernel.js";
+import { BIN as BUILT_BIN } from "./helpers/cli.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const PYTHON = "/usr/bin/python3";
@@ -94,7 +95,12 @@ describe.skipIf(!canRunKernel)("steplab kernel driven by jupyter_client", () => 
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "steplab-kernel-e2e-"));
-    expect(await kernelCommand(["install", "--prefix", dir], { stdout: sink(), stderr: sink(), env: {} })).toBe(0);
+    // This test run's build (test/global-setup.ts), not the checkout's dist/, which may be stale.
+    await new Promise<void>((resolve, reject) =>
+      execFile(process.execPath, ["--no-node-snapshot", BUILT_BIN, "kernel", "install", "--prefix", dir], (err, _out, stderr) =>
+        err ? reject(new Error(`kernel install failed: ${err.message}\n${stderr}`)) : resolve(),
+      ),
+    );
     env = {
       ...process.env,
       JUPYTER_PATH: join(dir, "share", "jupyter"),
@@ -114,6 +120,7 @@ describe.skipIf(!canRunKernel)("steplab kernel driven by jupyter_client", () => 
       complete: { code: "Math.ma", cursor: 7 },
       inspect: { code: "Math.max", cursor: 8 },
       incomplete: "function f() {",
+      unstored: "//% skip\n'kept out of the history'",
       forged: "//% skip\nconsole.log('FORGED')",
     };
     const cellsFile = join(dir, "cells.json");
@@ -145,6 +152,9 @@ describe.skipIf(!canRunKernel)("steplab kernel driven by jupyter_client", () => 
     const tail = r.history.tail.history.map((h: unknown[]) => h[2]);
     expect(tail).toContain(cells.ok[0]);
     expect(tail).toContain(cells.error);
+    // store_history=False runs the cell but keeps it out of the history.
+    expect(r.unstored.reply.status).toBe("ok");
+    expect(tail).not.toContain(cells.unstored);
 
     expect(r.forged.answered).toBe(false);
     expect(r.forged.iopub_for_forged).toEqual([]);

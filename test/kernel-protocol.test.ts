@@ -10,14 +10,15 @@ import vm from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
 import { type ConnectionInfo, type Kernel, startKernel } from "../kernel/index.js";
-import type {
-  CompletionResult,
-  ExecuteOptions,
-  ExecuteOutcome,
-  InspectResult,
-  IsCompleteResult,
-  NotebookSession,
-  SessionState,
+import {
+  type CompletionResult,
+  type ExecuteOptions,
+  type ExecuteOutcome,
+  InputHistory,
+  type InspectResult,
+  type IsCompleteResult,
+  type NotebookSession,
+  type SessionState,
 } from "../runtime/session/index.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -27,7 +28,8 @@ class VmProtocolTestSession implements NotebookSession {
   readonly state: SessionState = { flow: "ProtocolTestFlow", stale: [], steps: [] };
   private readonly context = vm.createContext({});
   private stop: (() => void) | undefined;
-  private readonly history: { source: string; tags: string[] }[] = [];
+  private readonly executed: { source: string; tags: string[] }[] = [];
+  readonly history = InputHistory.inMemory({ session: "protocol-test" });
   closed = false;
 
   async execute(code: string, opts: ExecuteOptions): Promise<ExecuteOutcome> {
@@ -44,7 +46,9 @@ class VmProtocolTestSession implements NotebookSession {
       sleep: (ms: number) => new Promise((r) => setTimeout(r, ms)),
       forever: () => new Promise(() => {}),
     });
-    this.history.push({ source: code, tags: opts.tags ?? [] });
+    this.executed.push({ source: code, tags: opts.tags ?? [] });
+    // As the real session does: it records what it runs, unless the front end says not to.
+    if (!opts.silent && opts.storeHistory !== false) this.history.add(code, opts.executionCount);
     try {
       let value: unknown = vm.runInContext(code, this.context);
       if (value && typeof (value as Promise<unknown>).then === "function") {
@@ -85,7 +89,7 @@ class VmProtocolTestSession implements NotebookSession {
     }
   }
   cells() {
-    return this.history;
+    return this.executed;
   }
   async close(): Promise<void> {
     this.closed = true;

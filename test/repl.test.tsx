@@ -11,8 +11,17 @@ import { inspect } from "node:util";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ReplApp, clientExplorerSource, memoryHistory, type HistoryStore } from "../repl/index.js";
-import type { CellSink, ExecuteOptions, ExecuteOutcome, NotebookSession, SessionState } from "../runtime/session/index.js";
+import { ReplApp, clientExplorerSource } from "../repl/index.js";
+import {
+  type CellSink,
+  createSession,
+  type ExecuteOptions,
+  type ExecuteOutcome,
+  InputHistory,
+  type NotebookSession,
+  type SessionState,
+} from "../runtime/session/index.js";
+import { StoreError } from "../errors/index.js";
 import { encodeArtifact, openStore, sha256, typeName, type Store } from "../store/index.js";
 import { storeReader } from "../store/index.js";
 
@@ -24,11 +33,14 @@ class VmSession implements NotebookSession {
   readonly executed: { source: string; tags: string[] }[] = [];
   state: SessionState = { flow: "ReplTestFlow", stale: [], steps: [] };
   interrupts = 0;
+  readonly history: InputHistory;
   private ctx = vm.createContext({});
   private abort: (() => void) | undefined;
   private sink: CellSink | undefined;
 
-  constructor() {
+  /** `earlier`: inputs of an earlier session on the same store, oldest first. */
+  constructor(earlier: string[] = []) {
+    this.history = InputHistory.inMemory({ session: "repl", entries: earlier });
     Object.assign(this.ctx, {
       alphaValue: 1,
       alphaOther: 2,
@@ -50,6 +62,8 @@ class VmSession implements NotebookSession {
 
   async execute(code: string, opts: ExecuteOptions): Promise<ExecuteOutcome> {
     this.executed.push({ source: code, tags: opts.tags ?? [] });
+    // As the real session does: it records what it runs.
+    if (!opts.silent && opts.storeHistory !== false) this.history.add(code, opts.executionCount);
     this.sink = opts.sink;
     const step = /^\/\/% step (\w+)/m.exec(code)?.[1] ?? `cell_${this.executed.length}`;
     this.state = { ...this.state, runId: "1700000000000001", currentStep: step };
@@ -254,6 +268,18 @@ describe("repl: editing and running cells", () => {
     await r.waitFor("Out[2]: 2");
   });
 
+  it("keys that arrive in one read, Backspace included, edit the prompt as if typed one by one", async () => {
+    const r = start();
+    await tick();
+    await r.press("abcd\x7f\x7fx"); // a busy REPL gets a fast typist's keys in one chunk
+    expect(promptArea(r.screen())).toContain("In [1]: abx");
+    await r.press("y\x15z"); // Ctrl-U among them
+    expect(promptArea(r.screen())).toMatch(/In \[1\]: z\s*\n/);
+    await r.press("\x7f1 + 22\x7f3\r");
+    await r.waitFor("Out[1]: 24");
+    expect(r.session.executed.map((c) => c.source)).toEqual(["1 + 23"]);
+  });
+
   it("completes from the session: a single match is inserted, several show candidates and Tab cycles", async () => {
     const r = start();
     await tick();
@@ -278,9 +304,8 @@ describe("repl: editing and running cells", () => {
 });
 
 describe("repl: history", () => {
-  it("walks history with Up/Down, keeps the draft, and records cells in the HistoryStore", async () => {
-    const history: HistoryStore = memoryHistory(["old = 'from a past session'"]);
-    const r = start({ historyStore: history });
+  it("walks history with Up/Down, keeps the draft, and the session's history has the cells", async () => {
+    const r = start({ session: new VmSession(["old = 'from a past session'"]) });
     await tick();
     for (const cell of ["1 + 1", "2 + 2"]) {
       await r.type(cell);
@@ -298,11 +323,11 @@ describe("repl: history", () => {
     await r.press(DOWN);
     await r.press(DOWN);
     expect(promptArea(r.screen())).toContain("In [3]: draft");
-    expect(history.list()).toEqual(["old = 'from a past session'", "1 + 1", "2 + 2"]);
+    expect(r.session.history.list().map((e) => e.source)).toEqual(["old = 'from a past session'", "1 + 1", "2 + 2"]);
   });
 
   it("Ctrl-R searches history backwards; Enter accepts the match into the prompt", async () => {
-    const r = start({ historyStore: memoryHistory(["alphaValue * 10", "betaOnly * 100", "alphaValue * 1000"]) });
+    const r = start({ session: new VmSession(["alphaValue * 10", "betaOnly * 100", "alphaValue * 1000"]) });
     await tick();
     await r.press(CTRL_R);
     await r.type("alpha");
@@ -339,6 +364,24 @@ describe("repl: output", () => {
     expect(table).toMatch(/name\s+│\s+score/);
     expect(table).toMatch(/bird\s+│\s+4/);
     expect(table).toContain("─┼─");
+  });
+
+  it("a session failing outside any cell shows a steplab error as the kernel does: its message, no host frames", async () => {
+    class ClosedStoreSession extends VmSession {
+      override async execute(code: string, opts: ExecuteOptions): Promise<ExecuteOutcome> {
+        if (code === "lost") throw new StoreError("the datastore was closed; start the REPL again");
+        return super.execute(code, opts);
+      }
+    }
+    const r = start({ session: new ClosedStoreSession() });
+    await tick();
+    await r.type("lost");
+    await r.press(ENTER);
+    const s = await r.waitFor("StoreError: the datastore was closed; start the REPL again");
+    expect(s).not.toMatch(/^\s+at /m);
+    await r.type("1 + 1");
+    await r.press(ENTER);
+    await r.waitFor("Out[2]: 2");
   });
 
   it("keeps finished cells in Static output above the prompt", async () => {
@@ -643,13 +686,41 @@ describe("repl: with the real session", () => {
 
   async function startReal() {
     dir = mkdtempSync(join(tmpdir(), "steplab-repl-real-"));
-    const { createSession } = (await import("../runtime/session/index.js")) as {
-      createSession(opts: { storeRoot?: string; cwd?: string; historySession?: string }): Promise<NotebookSession>;
-    };
     session = await createSession({ storeRoot: join(dir, ".steplab"), cwd: dir, historySession: "repl" });
     return start({ session: session as unknown as VmSession, cwd: dir });
   }
   const paste = (text: string) => `\x1b[200~${text.replace(/\n/g, "\r")}\x1b[201~`;
+
+  it("shares one input history with every session on the store: a kernel's cells and the REPL's magics come back with Up", async () => {
+    dir = mkdtempSync(join(tmpdir(), "steplab-repl-history-"));
+    const storeRoot = join(dir, ".steplab");
+    const kernelSession = await createSession({ storeRoot, cwd: dir, historySession: "kernel-1" });
+    const quiet = { stdout() {}, stderr() {}, display() {}, clearOutput() {} };
+    await kernelSession.execute("//% skip\n'from the kernel'", { sink: quiet, executionCount: 1 });
+    await kernelSession.close();
+
+    session = await createSession({ storeRoot, cwd: dir, historySession: "repl" });
+    let r = start({ session: session as unknown as VmSession, cwd: dir });
+    await tick();
+    await r.type("6 * 7");
+    await r.press(ENTER);
+    await r.waitFor("Out[1]: 42", 30_000);
+    await r.type("%cells");
+    await r.press(ENTER);
+    await r.waitFor("No notebook is open");
+    cleanup();
+    await session.close();
+
+    session = await createSession({ storeRoot, cwd: dir, historySession: "repl" });
+    r = start({ session: session as unknown as VmSession, cwd: dir });
+    await tick();
+    await r.press(UP);
+    expect(promptArea(r.screen())).toContain("In [1]: %cells");
+    await r.press(UP);
+    expect(promptArea(r.screen())).toContain("In [1]: 6 * 7");
+    await r.press(UP);
+    expect(promptArea(r.screen())).toContain("'from the kernel'");
+  });
 
   it("runs step cells, shows results and tables, and lists stale steps in the status line", async () => {
     const r = await startReal();

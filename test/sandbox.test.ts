@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { decodeArtifact, encodeArtifact, openStore, sha256, type Store } from "../store/index.js";
+import { decodeArtifact, encodeArtifact, joinParts, openStore, sha256, type Store } from "../store/index.js";
 import { storeReader } from "../store/index.js";
 import { bundleFlow } from "../runtime/bundle/index.js";
 import {
@@ -70,7 +70,7 @@ function capture(): Captured {
 }
 
 function values(result: TaskResult): Record<string, unknown> {
-  return Object.fromEntries([...result.artifacts].map(([n, a]) => [n, decodeArtifact(a.bytes)]));
+  return Object.fromEntries([...result.artifacts].map(([n, a]) => [n, decodeArtifact(joinParts(a.parts))]));
 }
 
 const kinds: [string, () => Promise<Sandbox>][] = [
@@ -137,6 +137,9 @@ describe.each(kinds)("%s sandbox", (kind, make) => {
     expect(stack).toMatch(/at explode \(.*sandbox-probe\.ts:4:\d+\)/);
     expect(stack).toMatch(/at fails \(.*sandbox-probe\.ts:47:\d+\)/);
     expect(stack).not.toMatch(/runtime\/sandbox|node_modules/);
+    // Only the user's frames: none of the runtime's (its context script, its entry function).
+    const frames = stack.split("\n").filter((l) => /^\s+at /.test(l));
+    expect(frames.filter((l) => !/sandbox-probe\.ts:\d+:\d+\)?$/.test(l))).toEqual([]);
   });
 
   it("a missing artifact is Flow X has no attribute 'y'", async () => {

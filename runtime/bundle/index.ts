@@ -48,6 +48,12 @@ export function guestEntry(): string {
   return existsSync(js) ? js : js.replace(/\.js$/, ".ts");
 }
 
+/** Where `import ... from "tslab"` points: tslab's display API over steplab's (tslab notebooks run unchanged). */
+export function tslabEntry(): string {
+  const js = fileURLToPath(new URL("../sandbox/guest/tslab.js", import.meta.url));
+  return existsSync(js) ? js : js.replace(/\.js$/, ".ts");
+}
+
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 function builtinShim(name: string): string {
@@ -88,7 +94,7 @@ function externalPackagesPlugin(fromDir: string): Plugin {
     name: "steplab-external-packages",
     setup(build) {
       build.onResolve({ filter: /^[^./]/ }, (args) => {
-        if (args.path === "steplab" || builtins.has(args.path)) return undefined;
+        if (args.path === "steplab" || args.path === "tslab" || builtins.has(args.path)) return undefined;
         try {
           return { path: require.resolve(args.path), external: true };
         } catch {
@@ -104,7 +110,7 @@ function commonOptions(): BuildOptions {
     bundle: true,
     write: false,
     target: "es2022",
-    alias: { steplab: guestEntry() },
+    alias: { steplab: guestEntry(), tslab: tslabEntry() },
     logLevel: "silent",
     keepNames: true,
     define: { "process.env.NODE_ENV": '"production"' },
@@ -153,9 +159,10 @@ function externalRuntimePlugin(): Plugin {
   return {
     name: "steplab-external-runtime",
     setup(build) {
-      build.onResolve({ filter: /^steplab$/ }, () => ({ path: "steplab", namespace: "steplab-runtime" }));
-      build.onLoad({ filter: /.*/, namespace: "steplab-runtime" }, () => ({
-        contents: "module.exports = globalThis.__steplabRuntime;",
+      build.onResolve({ filter: /^(steplab|tslab)$/ }, (args) => ({ path: args.path, namespace: "steplab-runtime" }));
+      build.onLoad({ filter: /.*/, namespace: "steplab-runtime" }, (args) => ({
+        contents:
+          args.path === "tslab" ? "module.exports = globalThis.__steplabRuntime.tslab;" : "module.exports = globalThis.__steplabRuntime;",
         loader: "js",
       }));
     },

@@ -112,6 +112,11 @@ export class Task {
     const r = this.record;
     return this.reader.getLogs(r.flow, r.runId, r.step, r.taskId)?.stderr ?? "";
   }
+  /** What the task displayed (display() in its step or cell), as MIME bundles, in order. */
+  get displays(): { data: Record<string, unknown>; metadata?: Record<string, unknown> }[] {
+    const ref = this.record.displays;
+    return ref ? (this.reader.loadBlob(ref.sha) as { data: Record<string, unknown>; metadata?: Record<string, unknown> }[]) : [];
+  }
   get artifacts(): DataArtifact[] {
     return Object.entries(this.record.artifacts)
       .sort(([a], [b]) => a.localeCompare(b))
@@ -225,9 +230,14 @@ export class Run implements Iterable<Step> {
     // Re-read: a run may still be going on in another process.
     return this.reader.getRun(this.flowName, this.id) ?? this._record;
   }
+  /** "running", "succeeded", "failed", or "killed" (stopped by a signal, or its process is gone). */
+  get status(): RunRecord["status"] {
+    return this.record.status;
+  }
   get successful(): boolean {
     return this.record.status === "succeeded";
   }
+  /** Whether the run has ended, whatever its outcome (a killed run has). */
   get finished(): boolean {
     return this.record.status !== "running";
   }

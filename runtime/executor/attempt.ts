@@ -10,6 +10,7 @@ import {
   sha256,
   taskPathspec,
   type ArtifactRef,
+  type BlobBytes,
   type Store,
   type StoreReader,
   type TaskError,
@@ -18,6 +19,8 @@ import {
 } from "../../store/index.js";
 import { partialArtifacts, type EncodedArtifact, type Sandbox, type TaskIO, type TaskLimits, type TaskRequest } from "../sandbox/index.js";
 import { watchClientReads } from "./client-reads.js";
+import { AttemptDisplays, LiveCommits } from "./attempt-displays.js";
+import { TaskLog } from "./task-log.js";
 import type { TaskExecution, TaskOutcome, TaskSpec } from "./types.js";
 
 export interface AttemptEnv {
@@ -74,12 +77,11 @@ export function referenceArtifacts(
   store: Store,
   encoded: Map<string, EncodedArtifact>,
   into: Record<string, ArtifactRef>,
-  blobs: Map<string, Uint8Array>,
+  blobs: Map<string, BlobBytes>,
 ): void {
-  for (const [name, { bytes, type }] of encoded) {
-    const sha = sha256(bytes);
-    into[name] = { sha, size: bytes.byteLength, type };
-    if (!blobs.has(sha) && !store.hasBlob(sha)) blobs.set(sha, bytes);
+  for (const [name, { sha, size, type, parts }] of encoded) {
+    into[name] = { sha, size, type };
+    if (!blobs.has(sha) && !store.hasBlob(sha)) blobs.set(sha, parts);
   }
 }
 
@@ -97,24 +99,32 @@ function sandboxRequest(spec: TaskSpec): TaskRequest {
   };
 }
 
-/** A notebook cell's value and displays as a blob beside its artifacts; none when it showed nothing or cannot be encoded. */
-function keepCellOutput(store: Store, io: TaskExecution, blobs: Map<string, Uint8Array>): ArtifactRef | undefined {
-  const shown = io.cellOutput?.();
-  if (shown === undefined) return undefined;
-  const kept: Record<string, ArtifactRef> = {};
+/** The record's `displays` field, when the task displayed anything. */
+function shownBy(displays: AttemptDisplays, store: Store, blobs: Map<string, BlobBytes>): Pick<TaskRecord, "displays"> {
+  const ref = displays.reference(store, blobs);
+  return ref ? { displays: ref } : {};
+}
+
+/** The record's `cellValue` field: a notebook cell's value as a blob; none when it has none or the codec cannot store it. */
+function keptValue(io: TaskExecution, store: Store, blobs: Map<string, BlobBytes>): Pick<TaskRecord, "cellValue"> {
+  const value = io.cellValue?.();
+  if (value === undefined) return {};
+  let bytes: Uint8Array;
   try {
-    referenceArtifacts(store, new Map([["cellOutput", { bytes: encodeArtifact(shown), type: "object" }]]), kept, blobs);
+    bytes = encodeArtifact(value);
   } catch {
-    // A value the codec cannot store: a reuse shows the task's logs without it.
-    return undefined;
+    // A value the codec cannot store: a reuse shows the task's logs and displays without it.
+    return {};
   }
-  return kept.cellOutput;
+  const ref: ArtifactRef = { sha: sha256(bytes), size: bytes.byteLength, type: "cell value" };
+  if (!blobs.has(ref.sha) && !store.hasBlob(ref.sha)) blobs.set(ref.sha, bytes);
+  return { cellValue: ref };
 }
 
 /** Runs attempt `attempt` of the task and commits it, succeeded or failed. */
 export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEnv): Promise<TaskOutcome> {
   const { store, io } = env;
-  const logs = { stdout: "", stderr: "" };
+  const log = new TaskLog();
   const base: TaskRecord = { ...startingRecord(spec, "running", attempt), pid: process.pid };
   // Visible as running (finished = false) while it runs; not awaited: LMDB keeps write order.
   // A failure here (a remote datastore out of reach) surfaces in the final commit below.
@@ -129,6 +139,18 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       clientRead = true;
       return helper(...args);
     });
+  const displays = new AttemptDisplays(io, (text) => {
+    log.add("stdout", text);
+    io.onOutput("stdout", text);
+  });
+  // A flow task's card follows it while it runs; a notebook cell's is watched in the notebook.
+  const live =
+    env.recordRunning !== false
+      ? new LiveCommits(store, () => {
+          const blobs = new Map<string, BlobBytes>();
+          return { task: { ...base, ...shownBy(displays, store, blobs) }, blobs, logs: log.logs() };
+        })
+      : undefined;
   const sandboxIO: TaskIO = {
     ...io.notebook,
     runFlow: outside(io.notebook?.runFlow),
@@ -141,8 +163,13 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       io.onStarted?.(pid);
     },
     output: (stream, text) => {
-      logs[stream] += text;
+      log.add(stream, text);
       io.onOutput(stream, text);
+      live?.changed();
+    },
+    display: (kind, data, options) => {
+      displays.show(kind, data, options);
+      live?.changed();
     },
   };
   try {
@@ -154,9 +181,8 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       const from = spec.inputs.map((t) => t.artifacts[name]).find((r) => r?.sha === sha);
       if (from) artifacts[name] = from;
     }
-    const blobs = new Map<string, Uint8Array>();
+    const blobs = new Map<string, BlobBytes>();
     referenceArtifacts(store, result.artifacts, artifacts, blobs);
-    const cellOutput = keepCellOutput(store, io, blobs);
     const record: TaskRecord = {
       ...base,
       status: "succeeded",
@@ -165,15 +191,21 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       finishedAt: Date.now(),
       next: result.outcome.next ? { ...result.outcome.next } : undefined,
       ...(clientRead ? { clientRead } : {}),
-      ...(cellOutput ? { cellOutput } : {}),
+      ...shownBy(displays, store, blobs),
+      ...keptValue(io, store, blobs),
     };
-    await store.commitTask({ task: record, blobs, logs });
+    await live?.settle();
+    try {
+      await store.commitTask({ task: record, blobs, logs: log.logs() });
+    } finally {
+      result.release?.();
+    }
     return { record };
   } catch (err) {
     // The error ends the task's stderr, where `logs` and `task.stderr` show it (as Metaflow keeps the traceback).
-    logs.stderr += `${logs.stderr === "" || logs.stderr.endsWith("\n") ? "" : "\n"}${describeFailure(err)}\n`;
+    log.append("stderr", `${describeFailure(err)}\n`);
     const artifacts: Record<string, ArtifactRef> = { ...spec.initial };
-    const blobs = new Map<string, Uint8Array>();
+    const blobs = new Map<string, BlobBytes>();
     const partial = partialArtifacts(err);
     if (partial) referenceArtifacts(store, partial, artifacts, blobs);
     const record: TaskRecord = {
@@ -183,8 +215,14 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       finishedAt: Date.now(),
       error: toTaskError(err),
       ...(clientRead ? { clientRead } : {}),
+      ...shownBy(displays, store, blobs),
     };
-    await store.commitTask({ task: record, blobs, logs });
+    await live?.settle();
+    try {
+      await store.commitTask({ task: record, blobs, logs: log.logs() });
+    } catch {
+      // The store refused the failed record too (its disk is full): the task's error says why.
+    }
     return { record, error: err as Error };
   }
 }

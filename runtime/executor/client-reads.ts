@@ -22,5 +22,6 @@ export function watchClientReads(reader: StoreReader, onRead: () => void): Store
     getTask: seen((flow, runId, step, taskId) => reader.getTask(flow, runId, step, taskId)),
     getLogs: seen((flow, runId, step, taskId) => reader.getLogs(flow, runId, step, taskId)),
     loadBlob: (sha) => reader.loadBlob(sha),
+    loadWire: (sha) => reader.loadWire(sha),
   };
 }

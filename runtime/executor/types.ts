@@ -8,6 +8,7 @@
 import type { ArtifactRef, Frame, TaskLogs, TaskRecord } from "../../store/index.js";
 import type { StepOptions } from "../graph/index.js";
 import type { TaskIO } from "../sandbox/index.js";
+import type { DisplayOptions, MimeBundle } from "../display/index.js";
 
 export interface TaskSpec {
   flow: string;
@@ -75,13 +76,19 @@ export interface TaskExecution {
   onReused?(from: string, logs: TaskLogs | undefined): void;
   /** Make only `spec.attempt`: the orchestrator (Argo) retries by running the task again. */
   onlyThisAttempt?: boolean;
-  /** Notebook cells: the cell's value and the helpers that reach the front end. */
-  notebook?: Pick<TaskIO, "result" | "display" | "runFlow" | "prompt">;
   /**
-   * Notebook cells: what the task showed besides its logs (its value, its displays), asked for when
-   * it succeeded; kept with its record (`cellOutput`) so that a reuse can show it again.
+   * What the task displays, as MIME bundles, for a front end that shows them (a notebook cell).
+   * Without it each display leaves a readable line in the task's log. Either way the task keeps
+   * its displays (TaskRecord.displays) for its card.
    */
-  cellOutput?(): unknown;
+  onDisplay?(bundle: MimeBundle, options: DisplayOptions): void;
+  /** Notebook cells: the cell's value and the helpers that reach the front end. */
+  notebook?: Pick<TaskIO, "result" | "runFlow" | "prompt">;
+  /**
+   * Notebook cells: the cell's value, asked for when the task succeeded (`{ of }`, or undefined
+   * when it has none); kept with its record (`cellValue`) so that a reuse can show it again.
+   */
+  cellValue?(): { of: unknown } | undefined;
 }
 
 export interface TaskExecutor {

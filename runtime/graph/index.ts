@@ -5,7 +5,7 @@ export { parseFlowFile, parseFlowSource } from "./parse.js";
 export { checkFlowFile, formatLint, lintGraph, LINT_RULES, RESERVED_STEP_NAMES, STEP_NAME_PATTERN, type LintRule } from "./lint.js";
 export { formatShow } from "./show.js";
 export { analyzeSplits, parentsOf, splitParents, splitStacks, type SplitFrame, type SplitStructure } from "./split-structure.js";
-export { reachableFrom } from "./walk.js";
+export { reachableFrom } from "../support/index.js";
 export { isValueReference, lazyFreeChecker, rebindsThis } from "./scope.js";
 export {
   isStepOptionKey,

@@ -24,22 +24,6 @@ export function parentsOf(graph: FlowGraph, name: string): string[] {
   return out;
 }
 
-/**
- * The names reachable from `from` along `next`, `from` included: for a flow's steps or a notebook's.
- * A name that is not a step is kept, not followed.
- */
-export function reachableFrom(steps: readonly { name: string; next: readonly string[] }[], from: string): Set<string> {
-  const byName = new Map(steps.map((s) => [s.name, s]));
-  const seen = new Set<string>();
-  const todo = [from];
-  for (let name = todo.pop(); name !== undefined; name = todo.pop()) {
-    if (seen.has(name)) continue;
-    seen.add(name);
-    todo.push(...(byName.get(name)?.next ?? []));
-  }
-  return seen;
-}
-
 export function reachableFromStart(graph: FlowGraph): Set<string> {
   const steps = stepMap(graph);
   const seen = new Set<string>();

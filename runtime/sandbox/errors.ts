@@ -18,11 +18,29 @@ export class TaskTimeoutError extends SteplabError {
 }
 
 export class TaskMemoryError extends SteplabError {
-  constructor(step: string, mb: number) {
+  /** `mb` undefined: the step set no limit and ran out of the JavaScript heap Node gives by default. */
+  constructor(step: string, mb?: number) {
     super(
       "MEMORY_LIMIT",
-      `Step '${step}' used more than its memory limit (${mb} MB) and was stopped. ` +
-        `Raise it with @step({ memoryMb: N }) or use less memory.`,
+      mb === undefined
+        ? `Step '${step}' ran out of memory (Node's default JavaScript heap) and was stopped. ` +
+            `Give it more with @step({ memoryMb: N }) or use less memory.`
+        : `Step '${step}' used more than its memory limit (${mb} MB) and was stopped. ` +
+            `Raise it with @step({ memoryMb: N }) or use less memory.`,
+    );
+  }
+}
+
+/**
+ * The step awaits a promise that nothing can settle any more: no timer, I/O or call of the host is
+ * pending (the event loop had nothing left to do). Without this the run would end without a word.
+ */
+export class TaskStalledError extends SteplabError {
+  constructor(step: string) {
+    super(
+      "STALLED",
+      `Step '${step}' never finished: it awaits a promise that nothing can settle any more ` +
+        `(no timer, I/O or pending call was left to resolve it). Check that every promise the step awaits is resolved or rejected.`,
     );
   }
 }

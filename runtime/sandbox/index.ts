@@ -7,6 +7,7 @@ export {
   TaskTimeoutError,
   TaskMemoryError,
   TaskCrashedError,
+  TaskStalledError,
   UserCodeError,
   partialArtifacts,
   withPartialArtifacts,

@@ -7,8 +7,12 @@ import path from "node:path";
 
 const FRAME = /^\s*at (?:(.*?) \()?(.*?):(\d+):(\d+)\)?$/;
 
+/** The file name of the script that sets up an isolate's context (prelude, guest runtime, entry). */
+export const CONTEXT_SCRIPT = "steplab:context";
+
 function isRuntimeSource(source: string): boolean {
   return (
+    source === CONTEXT_SCRIPT ||
     source.includes("/node_modules/") ||
     source.includes("/runtime/sandbox/") ||
     source.includes("/runtime/client/") ||
@@ -19,12 +23,16 @@ function isRuntimeSource(source: string): boolean {
 }
 
 export class StackMapper {
-  private readonly map?: SourceMap;
+  #map?: SourceMap;
   constructor(
     private readonly bundleFile: string,
-    mapJson?: string,
-  ) {
-    if (mapJson) this.map = new SourceMap(JSON.parse(mapJson));
+    private readonly mapJson?: string,
+  ) {}
+
+  /** Parsed when a stack is first mapped: most tasks never fail, and parsing costs a run ~10 ms. */
+  private get map(): SourceMap | undefined {
+    if (!this.#map && this.mapJson) this.#map = new SourceMap(JSON.parse(this.mapJson));
+    return this.#map;
   }
 
   /** `Name: message` followed by the user's frames as `    at fn (file.ts:12:5)`. */

@@ -1,7 +1,7 @@
 /**
  * One interface, two implementations (isolate, process): run one step of a bundled flow.
  */
-import type { StoreReader } from "../../store/index.js";
+import type { Encoded, StoreReader } from "../../store/index.js";
 import type { GuestOutcome, TaskRequest } from "./guest/index.js";
 
 export type { GuestOutcome, TaskRequest };
@@ -20,10 +20,8 @@ export interface TaskIO {
   prompt?(text: string, password: boolean): Promise<string>;
 }
 
-export interface EncodedArtifact {
-  bytes: Uint8Array;
-  type: string;
-}
+/** An artifact the step set, encoded (store/codec): its bytes in parts, sha, size and type name. */
+export type EncodedArtifact = Encoded;
 
 export interface TaskLimits {
   memoryMb?: number;
@@ -37,10 +35,16 @@ export interface TaskLimits {
 
 export interface TaskResult {
   outcome: GuestOutcome;
-  /** The artifacts the step set, encoded (store/codec's encodeArtifact), with their type names. */
+  /** The artifacts the step set, encoded. */
   artifacts: Map<string, EncodedArtifact>;
   /** The pid that ran the task (the host's for isolates). */
   pid: number;
+  /**
+   * Frees the memory the artifacts were handed over in, once they are committed: a 1 GB array a
+   * step set would otherwise stay until the next full garbage collection, while the next step reads
+   * its copy. The artifacts' bytes are unusable afterwards.
+   */
+  release?(): void;
 }
 
 export interface Sandbox {

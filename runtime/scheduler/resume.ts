@@ -6,7 +6,7 @@
  */
 import { decodeArtifact, type Frame, type Store, type TaskLogs, type TaskRecord } from "../../store/index.js";
 import { UsageError } from "../../errors/index.js";
-import { reachableFrom } from "../graph/index.js";
+import { reachableFrom } from "../support/index.js";
 import type { FlowGraph } from "../graph/index.js";
 import { SPIN_TAG } from "./spin-tag.js";
 

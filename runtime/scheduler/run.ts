@@ -4,7 +4,7 @@
  * run state. On a failure it starts nothing new, lets running tasks finish, and fails the run.
  */
 import os from "node:os";
-import { storeReader, taskPathspec, type RunRecord, type Store, type TaskRecord } from "../../store/index.js";
+import { runOwner, storeReader, taskPathspec, type RunRecord, type Store, type TaskRecord } from "../../store/index.js";
 import {
   CachingExecutor,
   flowFileFingerprints,
@@ -37,7 +37,10 @@ export interface RunFlowOptions {
   maxNumSplits?: number;
   resume?: ResumePlan;
   onProgress?(progress: { done: number; total: number; runId: string }): void;
-  /** Aborting stops running tasks (interrupt) and fails the run. */
+  /**
+   * Aborting stops running tasks (interrupt) and records the run as killed; the abort's reason,
+   * when it is a signal's name (SIGTERM), is recorded as what stopped it.
+   */
   signal?: AbortSignal;
   /** Where tasks run: by default in this process's sandboxes; the queue executor sends them to workers. */
   executor?: TaskExecutor;
@@ -53,7 +56,7 @@ export type TaskCacheMode = "reuse" | "record" | "off";
 
 export interface RunOutcome {
   runId: string;
-  status: "succeeded" | "failed";
+  status: "succeeded" | "failed" | "killed";
   failedStep?: string;
 }
 
@@ -68,7 +71,7 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
     parameters: parameterRefs,
     createdAt: Date.now(),
     source: opts.graph.file,
-    pid: process.pid,
+    ...runOwner(),
     originRunId: opts.resume?.originRunId,
   };
   await opts.store.putRun(run);
@@ -127,6 +130,7 @@ class RunScheduler {
       this.#fail("(interrupted)", "-");
       this.#executor.interruptAll();
     };
+    if (this.#opts.signal?.aborted) onAbort();
     this.#opts.signal?.addEventListener("abort", onAbort);
     try {
       await this.#executor.prepare(this.#opts.graph.steps.map(stepPolicy));
@@ -146,13 +150,32 @@ class RunScheduler {
   async finish(): Promise<RunOutcome> {
     const { runId } = this.#run;
     const failure = this.#failure;
-    const status = failure ? "failed" : "succeeded";
-    await this.#opts.store.putRun({ ...this.#run, status, finishedAt: Date.now(), failedStep: failure?.step });
+    const killed = this.#opts.signal?.aborted === true;
+    const status = killed ? "killed" : failure ? "failed" : "succeeded";
+    const reason: unknown = this.#opts.signal?.reason;
+    const killedBy = killed && typeof reason === "string" ? reason : undefined;
+    const failedStep = killed ? undefined : failure?.step;
+    let recorded = true;
+    try {
+      await this.#opts.store.putRun({ ...this.#run, status, finishedAt: Date.now(), failedStep, ...(killedBy ? { killedBy } : {}) });
+    } catch (err) {
+      // The datastore refused the run's end (a full disk): say so, and end the run as failed.
+      recorded = false;
+      this.#out.note(`${(err as Error).message}`);
+    }
+    if (!recorded && status === "succeeded") {
+      this.#out.system("Workflow failed.");
+      return { runId, status: "failed" };
+    }
     if (!failure) {
       this.#out.system("Done!");
       return { runId, status };
     }
     this.#out.system("Workflow failed.");
+    if (killed) {
+      this.#out.note(`    Run ${runId} was stopped${killedBy ? ` by ${killedBy}` : ""}: its running tasks were interrupted.`);
+      return { runId, status };
+    }
     this.#out.note(`    Step failure:\n    Step ${failure.step} (task-id ${failure.taskId}) failed.`);
     return { runId, status, failedStep: failure.step };
   }

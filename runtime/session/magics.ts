@@ -6,6 +6,7 @@
 import { UsageError } from "../../errors/index.js";
 import type { ExecuteOptions, ExecuteOutcome } from "./types.js";
 import { cacheMagic } from "./magic-cache.js";
+import { cardMagic } from "./magic-card.js";
 import { dagMagic } from "./magic-dag.js";
 import { exportMagic } from "./magic-export.js";
 import { flowMagic } from "./magic-flow.js";
@@ -32,6 +33,7 @@ export const MAGICS: readonly Magic[] = [
   scratchMagic,
   cacheMagic,
   loadMagic,
+  cardMagic,
 ];
 
 /** How each magic is typed, for help and completion. */

@@ -5,15 +5,7 @@
  * run's status honest. No value lives between cells except through the store and setup cells.
  */
 import path from "node:path";
-import {
-  openStore,
-  resolveStoreRoot,
-  storeReader,
-  type ArtifactRef,
-  type HistoryEntry,
-  type Store,
-  type StoreReader,
-} from "../../store/index.js";
+import { openStore, resolveStoreRoot, storeReader, type ArtifactRef, type Store, type StoreReader } from "../../store/index.js";
 import { parseCell, parseParametersCell, underScratch, type CellDirectives, type NotebookGraph } from "../../notebooks/index.js";
 import { LocalExecutor, storeValues } from "../executor/index.js";
 import { CellBundles } from "./cell-bundles.js";
@@ -72,7 +64,8 @@ export class Session implements NotebookSession, MagicContext {
   readonly #run: NotebookRun;
   readonly #cache: CellCache;
   readonly #runner: CellRunner;
-  readonly #history: InputHistory;
+  /** Input history shared by every session on the store: this session records what it executes. */
+  readonly history: InputHistory;
   readonly #language = new LanguageSupport();
   readonly #cwd: string;
   #flowName: string;
@@ -97,7 +90,10 @@ export class Session implements NotebookSession, MagicContext {
     });
     this.#cache = new CellCache(this.store, local);
     this.#run = new NotebookRun(this.store);
-    this.#history = new InputHistory(this.store, opts.historySession ?? "notebook");
+    this.history = new InputHistory(this.store, {
+      session: opts.historySession ?? "notebook",
+      onError: (err) => process.stderr.write(`steplab: could not save input history: ${(err as Error).message}\n`),
+    });
     const session = this;
     this.#runner = new CellRunner(
       {
@@ -170,7 +166,7 @@ export class Session implements NotebookSession, MagicContext {
       if (code.trim() === "") return { status: "ok" };
       // While a task is loaded, a cell without step directives is scratch: it sees that task's inputs.
       const directives = underScratch(parseCell(code, opts.tags ?? []), this.scratch || this.#runner.loaded !== undefined);
-      if (!opts.silent && opts.storeHistory !== false) this.#history.add(code, opts.executionCount);
+      if (!opts.silent && opts.storeHistory !== false) this.history.add(code, opts.executionCount);
       if (directives.kind === "magic") {
         if (directives.magic!.name === "flow") this.remember(code, opts, directives);
         return await runMagic(this, directives.magic!, opts);
@@ -308,10 +304,6 @@ export class Session implements NotebookSession, MagicContext {
 
   get workingDirectory(): string {
     return this.#cwd;
-  }
-
-  history(limit?: number): HistoryEntry[] {
-    return this.#history.list(limit);
   }
 
   // ---- language ---------------------------------------------------------------------------

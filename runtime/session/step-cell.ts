@@ -11,7 +11,7 @@ import type { FlowBundle } from "../bundle/index.js";
 import type { AttemptFailure, StepPolicy, TaskSpec } from "../executor/index.js";
 import { cellLocals } from "./cell-locals.js";
 import { transformBody, type CellModule } from "./cell-module.js";
-import { CellOutputRecorder, replayReused } from "./cell-output.js";
+import { replayReused } from "./cell-output.js";
 import type { CellRunner } from "./cell-runner.js";
 import type { SessionCell } from "./cells.js";
 import { valueBundle } from "./display.js";
@@ -103,10 +103,10 @@ export async function compileStepCell(
  * reused task shows what the task it reuses showed, under a line that says so.
  */
 async function runTask(runner: CellRunner, spec: TaskSpec, policy: StepPolicy, sink: CellSink, onResult: (v: unknown) => void) {
-  const output = new CellOutputRecorder();
-  const io = runner.io(output.watch(sink), (value) => {
-    output.result(value);
-    onResult(value);
+  let value: { of: unknown } | undefined;
+  const io = runner.io(sink, (v) => {
+    value = { of: v };
+    onResult(v);
   });
   let reused: { from: string; logs?: TaskLogs } | undefined;
   const outcome = await runner.parts.executor.execute(spec, policy, {
@@ -114,7 +114,9 @@ async function runTask(runner: CellRunner, spec: TaskSpec, policy: StepPolicy, s
     onReused: (from, logs) => {
       reused = { from, logs };
     },
-    cellOutput: () => output.kept(),
+    cellValue: () => value,
+    // The task keeps what it displays (its card); the cell shows it now.
+    onDisplay: (bundle, options) => sink.display(bundle, options),
     onAttemptFailed: (failure: AttemptFailure) => {
       if (failure.then === "fail") return;
       sink.stderr(`${failure.error.name}: ${failure.error.message}\n`);
@@ -123,7 +125,7 @@ async function runTask(runner: CellRunner, spec: TaskSpec, policy: StepPolicy, s
     },
     notebook: io,
   });
-  if (reused) replayReused(sink, runner.parts.reader, { ...reused, cellOutput: outcome.record.cellOutput }, onResult);
+  if (reused) replayReused(sink, runner.parts.reader, { ...reused, record: outcome.record }, onResult);
   return outcome;
 }
 

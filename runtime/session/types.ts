@@ -2,9 +2,12 @@
  * The contract between notebook front ends (kernel/, repl/) and runtime/session.
  * Front ends only translate: every cell semantic lives behind this interface.
  */
+import type { InputHistory } from "./input-history.js";
+
+import type { MimeBundle } from "../display/index.js";
 
 /** A Jupyter-style MIME bundle: "text/plain" is always present. */
-export type MimeBundle = Record<string, unknown> & { "text/plain": string };
+export type { MimeBundle };
 
 export interface CellSink {
   stdout(text: string): void;
@@ -106,5 +109,7 @@ export interface NotebookSession {
   isComplete(code: string): IsCompleteResult;
   /** The cells executed so far in this session, as notebook cells (for %save / export). */
   cells(): { source: string; tags: string[] }[];
+  /** Input history shared by every session on the store; the session records what it executes. */
+  readonly history: InputHistory;
   close(): Promise<void>;
 }

@@ -1,3 +1,4 @@
-/** runtime/support: small helpers every part of steplab may use (its own package, memoizing). */
+/** runtime/support: small helpers every part of steplab may use (its own package, memoizing, a graph walk). */
 export { cacheDir, packageRoot, packageVersion } from "./package.js";
 export { memoize } from "./memo.js";
+export { reachableFrom } from "./reachable.js";

@@ -84,6 +84,21 @@ export class PgMetadata {
     return rows[0]?.key;
   }
 
+  /** Drops a blob from the index (its S3 copy was found damaged): the next write of its value uploads it again. */
+  async forgetBlob(sha: string): Promise<void> {
+    await this.pool.query("DELETE FROM steplab_blobs WHERE ds = $1 AND sha = $2", [this.ds, sha]);
+  }
+
+  /** Tasks with an artifact stored as this blob (to name them when it is found damaged). */
+  async blobOwners(sha: string, limit: number): Promise<TaskRecord[]> {
+    const { rows } = await this.pool.query<{ record: TaskRecord }>(
+      `SELECT record FROM steplab_tasks WHERE ds = $1
+       AND jsonb_path_exists(record->'artifacts', '$.* ? (@.sha == $sha)', jsonb_build_object('sha', $2::text)) LIMIT $3`,
+      [this.ds, sha, limit],
+    );
+    return rows.map((r) => r.record);
+  }
+
   async indexBlobs(blobs: BlobRow[], client: pg.Pool | pg.PoolClient = this.pool): Promise<void> {
     if (blobs.length === 0) return;
     await client.query(

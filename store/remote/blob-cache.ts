@@ -92,6 +92,16 @@ export class BlobCache {
     });
   }
 
+  /** Drops a blob (its copy here was found damaged). */
+  async remove(sha: string): Promise<void> {
+    await this.#env.transaction(() => {
+      const entry = this.#entries.get(sha);
+      void this.#blobs.remove(sha);
+      void this.#entries.remove(sha);
+      if (entry) void this.#meta.put(TOTAL_KEY, Math.max(0, (this.#meta.get(TOTAL_KEY) ?? 0) - entry.size));
+    });
+  }
+
   /** Removes the least recently read blobs until the rest hold at most `target` bytes; what they hold. */
   #evictDownTo(target: number, held: number): number {
     const oldestFirst = [...this.#entries.getRange({})].sort((a, b) => a.value.readAt - b.value.readAt);

@@ -6,12 +6,13 @@
  */
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import pg from "pg";
-import { packBlob } from "../blob-pack.js";
+import { packChunk } from "../blob-pack.js";
+import { headOf, planBlob } from "../chunks.js";
 import { PgMetadata, type BlobRow } from "../postgres/index.js";
 import { ensureSchema } from "../postgres/index.js";
 import { runPathspec, taskPathspec } from "../pathspec.js";
-import { blobKey, describeS3Error, makeS3Client, S3Blobs } from "../s3/index.js";
-import type { CachedTask, HistoryEntry, RunRecord, TaskLogs, TaskRecord } from "../types.js";
+import { blobKey, describeS3Error, S3Blobs } from "../s3/index.js";
+import type { CachedTask, HistoryEntry, RunRecord, TaskLogs, TaskRecord, BlobBytes } from "../types.js";
 import { CONFIG_FILE, redactUrl } from "./config.js";
 import type { BridgeReply, BridgeRequest, BridgeSettings } from "./protocol.js";
 import { parseS3Root } from "../s3/index.js";
@@ -88,7 +89,7 @@ async function withDb<T>(body: (db: PgMetadata) => Promise<T>): Promise<T> {
 
 // ---- S3
 
-let blobs: S3Blobs | undefined;
+let blobs: Promise<S3Blobs> | undefined;
 let bucketChecked: Promise<void> | undefined;
 
 function s3Error(err: unknown): BridgeError {
@@ -98,8 +99,11 @@ function s3Error(err: unknown): BridgeError {
 }
 
 async function s3(): Promise<S3Blobs> {
-  blobs ??= new S3Blobs(makeS3Client(settings.s3), location);
-  const b = blobs;
+  blobs ??= S3Blobs.connect(settings.s3, location).catch((err: unknown) => {
+    blobs = undefined;
+    throw err;
+  });
+  const b = await blobs;
   bucketChecked ??= b.checkBucket().catch((err: unknown) => {
     bucketChecked = undefined;
     const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -133,20 +137,33 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
   return out;
 }
 
-/** Uploads the blobs the datastore does not have yet; returns their index rows (not yet committed). */
-async function upload(entries: [string, Uint8Array][], flow: string | undefined): Promise<BlobRow[]> {
+/**
+ * Uploads the blobs the datastore does not have yet (a large one as its chunks not stored by an
+ * earlier blob, each packed as it goes, then its manifest); returns their index rows (not yet
+ * committed).
+ */
+async function upload(entries: [string, BlobBytes][], flow: string | undefined): Promise<BlobRow[]> {
   if (entries.length === 0) return [];
   const known = await withDb((db) => db.knownBlobs(entries.map(([sha]) => sha)));
   const fresh = entries.filter(([sha]) => !known.has(sha));
   if (fresh.length === 0) return [];
-  return withS3((store) =>
-    mapLimit(fresh, UPLOAD_CONCURRENCY, async ([sha, bytes]) => {
-      const packed = await packBlob(bytes);
-      const key = blobKey(location, flow, sha);
-      await store.put(key, packed);
-      return { sha, key, size: bytes.byteLength, storedSize: packed.byteLength };
-    }),
-  );
+  const planned = fresh.map(([sha, bytes]) => planBlob(sha, bytes, settings.chunkBytes, () => false));
+  const stored = await withDb((db) => db.knownBlobs(planned.flatMap((p) => p.chunks.map(([key]) => key))));
+  // A chunk goes up once, even when two blobs of the commit share it.
+  const plans = planned.map((p) => ({ ...p, chunks: p.chunks.filter(([key]) => !stored.has(key) && stored.add(key)) }));
+  const put = async (s3: S3Blobs, sha: string, body: Uint8Array, size: number): Promise<BlobRow> => {
+    const key = blobKey(location, flow, sha);
+    await s3.put(key, body);
+    return { sha, key, size, storedSize: body.byteLength };
+  };
+  return withS3(async (s3) => {
+    const chunks = plans.flatMap((p) => p.chunks);
+    const chunkRows = await mapLimit(chunks, UPLOAD_CONCURRENCY, async ([key, bytes]) =>
+      put(s3, key, await packChunk(bytes), bytes.byteLength),
+    );
+    const headRows = await mapLimit(plans, UPLOAD_CONCURRENCY, async (plan) => put(s3, plan.sha, await headOf(plan), plan.size));
+    return [...chunkRows, ...headRows];
+  });
 }
 
 // ---- operations
@@ -189,11 +206,13 @@ const ops: Record<string, Op> = {
     if (!key) throw new BridgeError("NOT_FOUND", `artifact data ${sha} is not in the datastore ${settings.root}`);
     return withS3((store) => store.get(key));
   },
-  putBlobs: async (entries: [string, Uint8Array][]) => {
+  forgetBlob: (sha: string) => withDb((db) => db.forgetBlob(sha)),
+  blobOwners: (sha: string, limit: number) => withDb((db) => db.blobOwners(sha, limit)),
+  putBlobs: async (entries: [string, BlobBytes][]) => {
     const rows = await upload(entries, undefined);
     await withDb((db) => db.indexBlobs(rows));
   },
-  commitTask: (commit: { task: TaskRecord; blobs: [string, Uint8Array][]; logs?: TaskLogs }) => {
+  commitTask: (commit: { task: TaskRecord; blobs: [string, BlobBytes][]; logs?: TaskLogs }) => {
     const { task } = commit;
     // Blobs are uploaded before the record that refers to them is committed.
     return inOrder(`task/${taskPathspec(task)}`, async () => {
@@ -203,7 +222,7 @@ const ops: Record<string, Op> = {
   },
   close: async () => {
     await Promise.allSettled([...chains.values()]);
-    blobs?.destroy();
+    (await blobs?.catch(() => undefined))?.destroy();
     await pool?.end().catch(() => undefined);
   },
 };

@@ -8,6 +8,8 @@ export interface BridgeSettings {
   s3: S3Settings;
   /** Where the settings came from, named in "not configured" errors. */
   configFile?: string;
+  /** Blobs larger than this are stored as chunks of this size (store/chunks). */
+  chunkBytes: number;
 }
 
 export interface BridgeRequest {

@@ -11,11 +11,15 @@
  */
 import os from "node:os";
 import path from "node:path";
-import { unpackBlob } from "../blob-pack.js";
-import type { CachedTask, HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord } from "../types.js";
+import { verifiedBlob } from "../blob-verify.js";
+import { chunkBytes, readStored, childBlobs } from "../chunks.js";
+import { BlobDamagedError } from "../errors.js";
+import { taskPathspec } from "../pathspec.js";
+import type { CachedTask, HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord, BlobBytes } from "../types.js";
 import { BlobCache, cacheMaxBytes } from "./blob-cache.js";
 import { loadRemoteConfig, type RemoteConfig } from "./config.js";
 import { DEFAULT_TIMEOUT_MS, SyncBridge } from "./sync-bridge.js";
+import { withLiveStatus } from "../run-owner.js";
 import { formatS3Root, parseS3Root } from "../s3/index.js";
 
 /** A blob of hundreds of MB may take a while to come down; metadata calls keep the shorter deadline. */
@@ -28,6 +32,8 @@ export interface RemoteStoreOptions {
   /** Its bound in bytes (default: STEPLAB_CACHE_MAX_MB, else 4096 MB). */
   cacheMaxBytes?: number;
   timeoutMs?: number;
+  /** Blobs larger than this are stored in chunks of this size (default: STEPLAB_CHUNK_MB, else 16 MiB). */
+  chunkBytes?: number;
 }
 
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -45,7 +51,10 @@ export class RemoteStore implements Store {
     this.root = formatS3Root(parseS3Root(root));
     const config = opts.config ?? loadRemoteConfig();
     const timeout = opts.timeoutMs ?? (Number(process.env.STEPLAB_REMOTE_TIMEOUT_MS) || DEFAULT_TIMEOUT_MS);
-    this.#bridge = new SyncBridge({ root: this.root, dbUrl: config.dbUrl, s3: config.s3, configFile: config.configFile }, timeout);
+    this.#bridge = new SyncBridge(
+      { root: this.root, dbUrl: config.dbUrl, s3: config.s3, configFile: config.configFile, chunkBytes: chunkBytes(opts.chunkBytes) },
+      timeout,
+    );
     this.#cache = new BlobCache(opts.cacheDir ?? defaultCacheDir(), { maxBytes: opts.cacheMaxBytes ?? cacheMaxBytes() });
   }
 
@@ -58,11 +67,11 @@ export class RemoteStore implements Store {
   }
 
   getRun(flow: string, runId: string): RunRecord | undefined {
-    return this.#bridge.callSync("getRun", [flow, runId]) ?? undefined;
+    return withLiveStatus(this.#bridge.callSync<RunRecord | null>("getRun", [flow, runId]) ?? undefined);
   }
 
   listRuns(flow: string): RunRecord[] {
-    return this.#bridge.callSync("listRuns", [flow]);
+    return this.#bridge.callSync<RunRecord[]>("listRuns", [flow]).map(withLiveStatus);
   }
 
   listFlows(): string[] {
@@ -94,15 +103,67 @@ export class RemoteStore implements Store {
   }
 
   getBlob(sha: string): Uint8Array {
-    const cached = this.#cache.get(sha);
-    if (cached) return unpackBlob(cached);
-    const stored = this.#bridge.callSync<Uint8Array>("getBlob", [sha], Math.max(BLOB_TIMEOUT_MS, this.#bridge.timeoutMs));
-    // A copy for the cache, which writes later: the caller's decoded typed arrays may be views on `stored`.
-    if (this.#cache.fits(stored.byteLength)) void this.#cache.put(sha, stored.slice()).catch(() => undefined);
-    return unpackBlob(stored);
+    const read = new Set<string>();
+    const stored = (key: string): Uint8Array => {
+      read.add(key);
+      return this.#stored(key);
+    };
+    try {
+      return verifiedBlob(sha, () => readStored(sha, stored(sha), stored, this.root), {
+        store: this.root,
+        copy: `its local cache at ${this.#cache.dir}`,
+      });
+    } catch (err) {
+      if (!(err instanceof BlobDamagedError)) throw err;
+    }
+    // A damaged copy in the local cache, or in S3: drop what was cached, and read S3's own.
+    for (const key of read) void this.#cache.remove(key).catch(() => undefined);
+    const fromS3 = (key: string) => this.#download(key);
+    try {
+      return verifiedBlob(sha, () => readStored(sha, fromS3(sha), fromS3, this.root), {
+        store: this.root,
+        copy: "its S3 object",
+        owners: () => this.#owners(sha),
+      });
+    } catch (err) {
+      // Out of the index, so that the next run storing this value uploads it again instead of reusing it.
+      if (err instanceof BlobDamagedError) void this.#bridge.call("forgetBlob", [sha]).catch(() => undefined);
+      throw err;
+    }
   }
 
-  putBlobs(blobs: Map<string, Uint8Array>): Promise<void> {
+  #owners(sha: string): string[] {
+    try {
+      const tasks = this.#bridge.callSync<TaskRecord[]>("blobOwners", [sha, 3]);
+      return tasks.flatMap((t) =>
+        Object.entries(t.artifacts)
+          .filter(([, ref]) => ref.sha === sha)
+          .map(([name]) => `artifact '${name}' of ${taskPathspec(t)}`),
+      );
+    } catch {
+      return [];
+    }
+  }
+
+  blobChildren(sha: string): string[] {
+    return childBlobs(this.#stored(sha));
+  }
+
+  /** A blob's or a chunk's stored form: from the local cache, else from S3 (then cached). */
+  #stored(key: string): Uint8Array {
+    const cached = this.#cache.get(key);
+    if (cached) return cached;
+    const stored = this.#download(key);
+    // readStored copies out of it, so the cache (which writes later) may keep this one.
+    if (this.#cache.fits(stored.byteLength)) void this.#cache.put(key, stored).catch(() => undefined);
+    return stored;
+  }
+
+  #download(key: string): Uint8Array {
+    return this.#bridge.callSync<Uint8Array>("getBlob", [key], Math.max(BLOB_TIMEOUT_MS, this.#bridge.timeoutMs));
+  }
+
+  putBlobs(blobs: Map<string, BlobBytes>): Promise<void> {
     if (blobs.size === 0) return Promise.resolve();
     return this.#bridge.call("putBlobs", [[...blobs]]);
   }

@@ -35,13 +35,14 @@ export class SyncBridge {
       workerData: { settings, syncPort: port2, flag: this.#flag },
       transferList: [port2],
     });
-    // An open store does not keep a script alive; pending asynchronous calls do (see #track).
-    this.#worker.unref();
     this.#worker.on("message", (reply: BridgeReply) => this.#settle(reply));
     this.#worker.on("error", (err) => this.#fail(new StoreError(`the datastore I/O thread failed: ${err.message}`)));
     this.#worker.on("exit", (code) => {
       if (!this.#closed) this.#fail(new StoreError(`the datastore I/O thread exited (code ${code})`));
     });
+    // An open store does not keep a script alive; pending asynchronous calls do (see call()).
+    // After the listeners: adding a "message" listener refs the worker again.
+    this.#worker.unref();
   }
 
   #fail(err: Error): void {

@@ -5,9 +5,9 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import * as esbuild from "esbuild";
 
 let resolved: string | undefined;
 
@@ -37,6 +37,8 @@ export function bridgeWorkerScript(): string {
   const entry = candidates.find((c) => existsSync(c));
   if (!entry) throw new Error(`steplab: cannot find the datastore I/O thread script (looked for ${candidates.join(", ")})`);
   if (entry.endsWith(".js")) return (resolved = entry);
+  // Only when running from source: a run from dist/ never loads esbuild here.
+  const esbuild = createRequire(import.meta.url)("esbuild") as typeof import("esbuild");
   const out = esbuild.buildSync({
     entryPoints: [entry],
     bundle: true,

@@ -79,7 +79,8 @@ def forged_execute(km, code):
 
 def run_scenario(kernel_name, cells):
     """cells: {"ok": code, "error": code, "loop": code, "complete": {code, cursor}, "inspect": {...},
-    "incomplete": code, "forged": code}. Each key present is exercised."""
+    "incomplete": code, "unstored": code, "forged": code}. Each key present is exercised
+    ("unstored" runs with store_history=False)."""
     km, kc = start(kernel_name)
     report = {}
     try:
@@ -115,6 +116,8 @@ def run_scenario(kernel_name, cells):
                 "incomplete": collect(kc, kc.is_complete(cells["incomplete"]))["reply"],
                 "complete": collect(kc, kc.is_complete(cells["ok"][0]))["reply"] if "ok" in cells else None,
             }
+        if "unstored" in cells:
+            report["unstored"] = execute(kc, cells["unstored"], store_history=False)
         report["history"] = {
             "tail": collect(kc, kc.history(hist_access_type="tail", n=100, output=False, raw=True))["reply"],
             "search": collect(kc, kc.history(hist_access_type="search", pattern="*", n=100, output=False, raw=True))["reply"],

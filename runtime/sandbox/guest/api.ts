@@ -7,7 +7,9 @@ import { runStep } from "./runner.js";
 export * from "./index.js";
 // store/portable, not store/index: the guest is bundled into isolates, without LMDB.
 export { registerArtifactClass } from "../../../store/portable.js";
-export { display, runFlow, prompt, type DisplayOptions } from "./notebook-helpers.js";
+export { runFlow, prompt } from "./notebook-helpers.js";
+/** `import * as tslab from "tslab"` resolves here (runtime/bundle). */
+export * as tslab from "./tslab.js";
 export { Flow, Run, Step, Task, Steplab, namespace, DataArtifact } from "../../client/index.js";
 
 declare global {

@@ -1,8 +1,11 @@
 /**
  * Helpers every notebook cell has: display(), runFlow(), prompt(). They reach the front end
- * through the host; in a flow file run from the CLI, display() prints to the task's log instead.
+ * through the host; in a flow file's step, display() is kept with the task (its card shows it)
+ * and leaves a readable line in the task's log.
  */
 import { Run } from "../../client/index.js";
+// Types only: the guest is bundled into isolates, where runtime/display (Node, vega) cannot go.
+import type { ChartOptions } from "../../display/index.js";
 import { currentHost } from "./host-bridge.js";
 
 export interface DisplayOptions {
@@ -23,6 +26,17 @@ export const display = Object.assign((value: unknown, options?: DisplayOptions) 
   png: (data: Uint8Array | string, options?: DisplayOptions) => show("png", data, options),
   svg: (svg: string, options?: DisplayOptions) => show("svg", svg, options),
   table: (rows: readonly Record<string, unknown>[], options?: DisplayOptions) => show("table", rows, options),
+  /** A Vega-Lite spec: interactive in JupyterLab, an SVG drawn on the host everywhere else. */
+  vegaLite: (spec: Record<string, unknown>, options?: DisplayOptions) => show("vegalite", spec, options),
+  /** A line, bar or scatter chart of an array of rows: display.chart(rows, { x: "k", y: "accuracy" }). */
+  chart: (rows: readonly Record<string, unknown>[], chart: ChartOptions, options?: DisplayOptions) =>
+    show("chart", { rows, options: chart }, options),
+  text: (text: string, options?: DisplayOptions) => show("text", text, options),
+  jpeg: (data: Uint8Array | string, options?: DisplayOptions) => show("jpeg", data, options),
+  gif: (data: Uint8Array | string, options?: DisplayOptions) => show("gif", data, options),
+  latex: (text: string, options?: DisplayOptions) => show("latex", text, options),
+  /** Any MIME type: display.raw("text/csv", "a,b\n1,2"). */
+  raw: (mime: string, data: string | Uint8Array, options?: DisplayOptions) => show("raw", { mime, value: data }, options),
 });
 
 /** Runs a flow file from a cell and returns its Run (progress shows in the front end). */

@@ -5,10 +5,16 @@
  * them back into named functions. Two functions instead of one per name make a context cheaper
  * to set up. Imported by both sides (the prelude through esbuild).
  */
-import type { StoreReader } from "../../../store/index.js";
+import type { StoreReader, WireValue } from "../../../store/index.js";
+import type { Handover, MovedBuffers } from "./handover.js";
 
 export const BRIDGE_CALL = "__steplabBridgeCall";
 export const BRIDGE_WAIT = "__steplabBridgeWait";
+/**
+ * isolated-vm's module (a class alone does not cross into a context): the prelude keeps its
+ * ExternalCopy to move buffers to the host, and removes the rest before any user code runs.
+ */
+export const BRIDGE_IVM = "__steplabIvm";
 
 /** The client API's reads, called as `reader.NAME`. */
 export const READER_METHODS = [
@@ -25,8 +31,12 @@ export const READER_METHODS = [
 
 /** Answered at once. */
 export interface BridgeCalls {
-  loadBlob(sha: string): unknown;
-  emit(name: string, value: unknown): void;
+  /** An artifact's value, large arrays moved in (handover.ts). */
+  loadBlob(sha: string): Handover;
+  /** An artifact the step set; the large arrays it names follow with `moved`. */
+  emit(name: string, value: WireValue): void;
+  /** The large arrays of the artifacts emitted, once the step has handed all of them over. */
+  moved(buffers: MovedBuffers): void;
   log(stream: "stdout" | "stderr", args: unknown[]): void;
   logText(stream: "stdout" | "stderr", text: string): void;
   setTimer(id: number, ms: number): void;

@@ -17,8 +17,15 @@ function entryFile(): string {
 }
 
 function cacheFile(entry: string): string {
-  // This module decides how the prelude is built, so its own build counts too.
-  const stamp = [entry, fileURLToPath(import.meta.url)].map((f) => `${Math.round(statSync(f).mtimeMs)}-${statSync(f).size}`).join("-");
+  // The prelude and the modules beside it that it imports, and this module, which decides how it is built.
+  const dir = path.dirname(entry);
+  const files = readdirSync(dir)
+    .filter((f) => /\.[jt]s$/.test(f))
+    .sort()
+    .map((f) => path.join(dir, f));
+  const stats = files.map((f) => statSync(f));
+  const newest = Math.round(Math.max(...stats.map((s) => s.mtimeMs)));
+  const stamp = `${newest}-${stats.reduce((n, s) => n + s.size, 0)}`;
   return path.join(cacheDir("prelude"), `prelude-${path.extname(entry).slice(1)}-${stamp}.js`);
 }
 

@@ -4,7 +4,10 @@
  * the bridge the host installed (bridge.ts). Bundled once by esbuild (see prelude-code.ts).
  */
 
-import { BRIDGE_CALL, BRIDGE_WAIT, READER_METHODS, type BridgeCalls, type BridgeWaits } from "./bridge.js";
+import { fromWire, toWire } from "../../../store/portable.js";
+import { BRIDGE_CALL, BRIDGE_IVM, BRIDGE_WAIT, READER_METHODS, type BridgeCalls, type BridgeWaits } from "./bridge.js";
+import { BRIDGE_COPY_LIMIT, checkCopySize } from "./copy-bound.js";
+import { type ExternalCopyClass, Outbox, receive, takeOver } from "./handover.js";
 
 type HostCall = (name: string, ...args: unknown[]) => unknown;
 /** An isolated-vm Reference to the host's BRIDGE_WAIT function. */
@@ -13,16 +16,27 @@ interface HostWait {
 }
 
 const g = globalThis as any;
-const call = g[BRIDGE_CALL] as HostCall;
+const hostCall = g[BRIDGE_CALL] as HostCall;
 const wait = g[BRIDGE_WAIT] as HostWait;
+const ExternalCopy = g[BRIDGE_IVM].ExternalCopy as ExternalCopyClass;
+const copyLimit = Number(g[BRIDGE_COPY_LIMIT]) || Number.POSITIVE_INFINITY;
 delete g[BRIDGE_CALL];
 delete g[BRIDGE_WAIT];
+delete g[BRIDGE_IVM];
+delete g[BRIDGE_COPY_LIMIT];
+
+/** Every call into the host: its arguments are copied there, which must not cost the host more than the step may use. */
+const call: HostCall = (name, ...args) => {
+  checkCopySize(name, args, copyLimit);
+  return hostCall(name, ...args);
+};
 
 const calls = (...names: (keyof BridgeCalls)[]) =>
   Object.fromEntries(names.map((name) => [name, (...args: unknown[]) => call(name, ...args)])) as unknown as BridgeCalls;
 const bridge = calls(
   "loadBlob",
   "emit",
+  "moved",
   "log",
   "logText",
   "setTimer",
@@ -37,7 +51,10 @@ const reader = Object.fromEntries(READER_METHODS.map((m) => [m, (...args: unknow
 const waits = Object.fromEntries(
   (["runFlow", "prompt"] as const).map((name) => [
     name,
-    (...args: unknown[]) => wait.apply(undefined, [name, ...args], { arguments: { copy: true }, result: { promise: true, copy: true } }),
+    (...args: unknown[]) => {
+      checkCopySize(name, args, copyLimit);
+      return wait.apply(undefined, [name, ...args], { arguments: { copy: true }, result: { promise: true, copy: true } });
+    },
   ]),
 ) as unknown as BridgeWaits;
 
@@ -50,7 +67,9 @@ function describe(value: unknown): string {
 function write(stream: "stdout" | "stderr", args: unknown[]): void {
   try {
     bridge.log(stream, args);
-  } catch {
+  } catch (err) {
+    // Too large to hand over: printing it as text would be larger still.
+    if (err instanceof RangeError) throw err;
     // Some argument could not be copied to the host (a function, a proxy): print what we can.
     bridge.logText(stream, args.map(describe).join(" "));
   }
@@ -157,10 +176,35 @@ class TextDecoderImpl {
 g.TextEncoder = TextEncoderImpl;
 g.TextDecoder = TextDecoderImpl;
 
+// The typed-array getters themselves, taken before any user code runs: an array's own
+// `byteLength` property (or a look-alike object) cannot say one size to a check and another to the
+// call. Read once each; the host bounds the size again on its side.
+const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const intrinsic = (name: string | symbol) => Object.getOwnPropertyDescriptor(typedArrayProto, name)!.get!;
+const typedArrayTag = intrinsic(Symbol.toStringTag);
+const typedArrayBuffer = intrinsic("buffer");
+const typedArrayOffset = intrinsic("byteOffset");
+const typedArrayLength = intrinsic("byteLength");
+const INTEGER_ARRAYS = [
+  "Int8Array",
+  "Uint8Array",
+  "Uint8ClampedArray",
+  "Int16Array",
+  "Uint16Array",
+  "Int32Array",
+  "Uint32Array",
+  "BigInt64Array",
+  "BigUint64Array",
+];
+
 g.crypto = {
   getRandomValues<T extends ArrayBufferView>(array: T): T {
-    if (array.byteLength > 65536) throw new RangeError("getRandomValues: at most 65536 bytes at a time");
-    new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(bridge.randomBytes(array.byteLength));
+    const kind = typedArrayTag.call(array) as string | undefined;
+    if (!kind || !INTEGER_ARRAYS.includes(kind)) throw new TypeError("getRandomValues: the argument must be an integer typed array");
+    const byteLength = typedArrayLength.call(array) as number;
+    if (byteLength > 65536) throw new RangeError("getRandomValues: at most 65536 bytes at a time");
+    const bytes = bridge.randomBytes(byteLength);
+    new Uint8Array(typedArrayBuffer.call(array) as ArrayBuffer, typedArrayOffset.call(array) as number, byteLength).set(bytes);
     return array;
   },
   randomUUID(): string {
@@ -195,9 +239,27 @@ for (const name of ["URL", "URLSearchParams"]) {
   });
 }
 
+// Artifacts cross as wire values (store/wire): a typed array's memory and a record table's columns
+// are moved to the host, not copied. They move once the step has handed over all its artifacts
+// (the entry function calls __steplabSendMoved), and are copied instead while a timer of the task
+// is pending, since its code could still read them.
+const outbox = new Outbox();
+const emit = (name: string, value: unknown): void => bridge.emit(name, outbox.describe(toWire(value)));
+const loadBlob = (sha: string): unknown => {
+  const { wire, buffers } = bridge.loadBlob(sha);
+  const received: ArrayBuffer[] = [];
+  receive(buffers, received);
+  return fromWire(takeOver(wire, received));
+};
+g.__steplabSendMoved = () => {
+  const buffers = outbox.send(ExternalCopy, timers.size === 0);
+  // Most tasks move nothing: no call into the host for them.
+  if (buffers.length > 0) bridge.moved(buffers);
+};
+
 g.__steplabHost = {
-  loadBlob: bridge.loadBlob,
-  emit: bridge.emit,
+  loadBlob,
+  emit,
   log: write,
   reader,
   result: bridge.result,

@@ -2,42 +2,34 @@
  * The default sandbox: each task runs in a fresh isolated-vm context of a reused isolate. The
  * isolate bounds memory; disposing it stops any code, even `while (true) {}`.
  */
-import { randomBytes } from "node:crypto";
-import { formatWithOptions } from "node:util";
 import ivm from "isolated-vm";
-import { encodeArtifact, typeName } from "../../../store/index.js";
 import { guestRuntimeCode, type FlowBundle } from "../../bundle/index.js";
-import { TaskInterruptedError, TaskMemoryError, TaskTimeoutError, withPartialArtifacts } from "../errors.js";
+import { TaskInterruptedError, TaskMemoryError, TaskStalledError, TaskTimeoutError, withPartialArtifacts } from "../errors.js";
 import { rebuildUserError } from "../rebuild-error.js";
-import { StackMapper } from "../stack.js";
+import { CONTEXT_SCRIPT, StackMapper } from "../stack.js";
 import type { EncodedArtifact, Sandbox, TaskIO, TaskLimits, TaskRequest, TaskResult } from "../types.js";
-import { BRIDGE_CALL, BRIDGE_WAIT, READER_METHODS, type BridgeCalls, type BridgeWaits } from "./bridge.js";
+import { compileCached } from "./code-cache.js";
+import { BRIDGE_COPY_LIMIT } from "./copy-bound.js";
+import { installBridge, type TaskHooks } from "./host-calls.js";
 import { preludeCode } from "./prelude-code.js";
 
 export const DEFAULT_MEMORY_MB = 2048;
+/**
+ * An isolate whose heap holds more than this after a task is replaced after it: what the finished task
+ * left (a million rows it built) would otherwise stay until V8 collects the isolate's heap, which
+ * it may put off while the next task builds its own. A new isolate costs a few milliseconds.
+ */
+const RECYCLE_HEAP_BYTES = 128 * 1024 * 1024;
 /** Fresh contexts kept ready between tasks. */
 const WARM_CONTEXTS = 2;
 
-/** V8 code caches by source, so each new isolate skips compiling the prelude and the flow again. */
-const codeCache = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
-
-async function compileCached(isolate: ivm.Isolate, code: string, filename: string): Promise<ivm.Script> {
-  const cachedData = codeCache.get(code);
-  const script = (await isolate.compileScript(code, { filename, cachedData, produceCachedData: !cachedData })) as ivm.Script &
-    ivm.CachedDataResult & { cachedDataRejected?: boolean };
-  if (!cachedData && script.cachedData) codeCache.set(code, script.cachedData);
-  else if (cachedData && script.cachedDataRejected) codeCache.delete(code);
-  return script;
-}
-
 type StopReason = "interrupt" | "timeout" | undefined;
 
-/** What a context's bridge callbacks reach while a task runs in it. */
-interface TaskHooks {
-  io: TaskIO;
-  artifacts: Map<string, EncodedArtifact>;
-  setTimer(id: number, ms: number): void;
-  clearTimer(id: number): void;
+/** Frees buffers a context moved out, now (their memory goes back without waiting for a collection). */
+function freeMoved(buffers: ArrayBuffer[]): void {
+  for (const buffer of buffers.splice(0)) {
+    if (buffer.byteLength > 0) new ivm.ExternalCopy(buffer, { transferOut: true }).release();
+  }
 }
 
 /**
@@ -48,12 +40,18 @@ interface TaskHooks {
  */
 const ENTRY_CODE = `;(() => {
   const fire = globalThis.__steplabFire;
+  const sendMoved = globalThis.__steplabSendMoved;
+  delete globalThis.__steplabSendMoved;
   return function steplabEntry(kind, a, b) {
     if (kind === "fire") return fire(a);
+    if (kind === "settle") return;
     const mod = globalThis.__steplabFlowModule;
     const cls = mod && mod[a];
     if (typeof cls !== "function") throw new Error("The flow file does not export the class " + a);
-    return globalThis.__steplabGuest.runStep(cls, b);
+    return globalThis.__steplabGuest.runStep(cls, b).then(
+      (outcome) => (sendMoved(), outcome),
+      (err) => { sendMoved(); throw err; },
+    );
   };
 })();`;
 
@@ -110,7 +108,7 @@ export class IsolateSandbox implements Sandbox {
     const setupKey = withRuntime ? "setupWithRuntime" : "setup";
     if (!scripts[setupKey]) {
       const code = [await preludeCode(), withRuntime ? await guestRuntimeCode() : "", ENTRY_CODE].join("\n");
-      scripts[setupKey] = await compileCached(this.isolate, code, "steplab:context");
+      scripts[setupKey] = await compileCached(this.isolate, code, CONTEXT_SCRIPT);
     }
     if (!scripts.bundle) {
       scripts.bundle = await compileCached(this.isolate, this.bundle.code, this.bundle.filename);
@@ -141,54 +139,8 @@ export class IsolateSandbox implements Sandbox {
   private async prepareContext(isolate: ivm.Isolate, setup: ContextSetup): Promise<WarmContext> {
     const context = await isolate.createContext();
     const slot: { task?: TaskHooks } = {};
-    const task = (): TaskHooks => {
-      if (!slot.task) throw new Error("steplab: this context has no running task");
-      return slot.task;
-    };
-    const print = (stream: "stdout" | "stderr", text: string) => task().io.output(stream, text.endsWith("\n") ? text : `${text}\n`);
-    const calls: BridgeCalls = {
-      loadBlob: (sha) => task().io.reader.loadBlob(sha),
-      emit: (name, value) => {
-        task().artifacts.set(name, { bytes: encodeArtifact(value), type: typeName(value) });
-      },
-      log: (stream, args) => print(stream, formatWithOptions({ colors: false, depth: 4 }, ...args)),
-      logText: (stream, text) => print(stream, text),
-      setTimer: (id, ms) => task().setTimer(id, ms),
-      clearTimer: (id) => task().clearTimer(id),
-      randomBytes: (n) => new Uint8Array(randomBytes(n)),
-      encodeUtf8: (text) => new Uint8Array(Buffer.from(text, "utf8")),
-      decodeText: (bytes, label, fatal) => new TextDecoder(label, { fatal }).decode(bytes),
-      result: (value) => task().io.result?.(value),
-      display: (kind, data, options) => {
-        const io = task().io;
-        if (io.display) io.display(kind, data, options);
-        else print("stdout", formatWithOptions({ colors: false, depth: 4 }, data));
-      },
-    };
-    const readerCalls = Object.fromEntries(
-      READER_METHODS.map((m) => [`reader.${m}`, (...args: unknown[]) => (task().io.reader[m] as (...a: unknown[]) => unknown)(...args)]),
-    );
-    const waits: BridgeWaits = {
-      runFlow: (file, params) => {
-        const io = task().io;
-        if (!io.runFlow) throw new Error("runFlow() is available in notebook cells");
-        return io.runFlow(file, params);
-      },
-      prompt: (text, password) => {
-        const io = task().io;
-        if (!io.prompt) throw new Error("prompt() needs a front end that can ask for input");
-        return io.prompt(text, password);
-      },
-    };
-    const dispatch =
-      (table: Record<string, (...args: any[]) => unknown>) =>
-      (name: string, ...args: unknown[]) => {
-        const fn = table[name];
-        if (!fn) throw new Error(`steplab: unknown bridge function ${name}`);
-        return fn(...args);
-      };
-    context.global.setSync(BRIDGE_CALL, new ivm.Callback(dispatch({ ...calls, ...readerCalls })));
-    context.global.setSync(BRIDGE_WAIT, new ivm.Reference(dispatch({ ...waits })));
+    installBridge(context, slot);
+    context.global.setSync(BRIDGE_COPY_LIMIT, this.memoryMb * 2 ** 20);
     const entry = (await setup.script.run(context, { reference: true })) as ivm.Reference;
     return { isolate, context, entry, slot, withRuntime: setup.withRuntime };
   }
@@ -198,7 +150,28 @@ export class IsolateSandbox implements Sandbox {
    * committed the task and the front end has sent its reply, which it would otherwise delay.
    */
   private prewarmSoon(): void {
-    setImmediate(() => this.prewarm());
+    setImmediate(() => {
+      const { isolate } = this;
+      if (!isolate || isolate.isDisposed || this.busy) return;
+      // Asked on the isolate's thread, so that the task's caller does not wait for the answer.
+      isolate.getHeapStatistics().then(
+        (heap) => {
+          if (heap.total_heap_size > RECYCLE_HEAP_BYTES) this.recycle(isolate);
+          this.prewarm();
+        },
+        () => undefined, // disposed meanwhile
+      );
+    });
+  }
+
+  /** Tasks whose context stays while their timers run (a notebook cell's). */
+  private lingering = 0;
+
+  /** Replaces a heavy isolate, unless a task runs in it (then after that one). */
+  private recycle(isolate: ivm.Isolate): void {
+    if (this.busy || this.lingering > 0 || isolate !== this.isolate || isolate.isDisposed) return;
+    this.warm = [];
+    isolate.dispose();
   }
 
   private prewarm(): void {
@@ -227,6 +200,7 @@ export class IsolateSandbox implements Sandbox {
 
   async runTask(request: TaskRequest, io: TaskIO, limits: TaskLimits = {}): Promise<TaskResult> {
     const memoryMb = limits.memoryMb ?? DEFAULT_MEMORY_MB;
+    const sandbox = this; // for release(), which may run after this call returns
     this.busy = true;
     this.stopReason = undefined;
     let ready: Awaited<ReturnType<IsolateSandbox["ready"]>>;
@@ -246,18 +220,30 @@ export class IsolateSandbox implements Sandbox {
       if (timers.size === 0) onTimersDrained?.();
     };
     let warm: WarmContext | undefined;
+    let onStalled: (() => void) | undefined;
+    let hooks: TaskHooks | undefined;
     try {
       warm = await this.takeContext(isolate, setup);
       const { context, entry } = warm;
-      warm.slot.task = {
+      hooks = {
         io,
         artifacts,
+        movedIn: [],
+        order: [],
+        waiting: new Map(),
+        memoryBytes: memoryMb * 2 ** 20,
+        pendingTimers: () => timers.size,
         setTimer: (id, ms) => {
+          clearTimeout(timers.get(id));
           timers.set(
             id,
             setTimeout(() => {
               timers.delete(id);
-              entry.apply(undefined, ["fire", id]).then(drained, drained);
+              entry.apply(undefined, ["fire", id]).then(drained, (err: unknown) => {
+                // The prelude catches what a callback throws: this is a promise rejected with no handler.
+                if (!isolate.isDisposed && !hooks?.ended) this.reportUnhandled(io, err);
+                drained();
+              });
             }, ms),
           );
         },
@@ -267,6 +253,7 @@ export class IsolateSandbox implements Sandbox {
           drained();
         },
       };
+      warm.slot.task = hooks;
       // Declarations take microseconds: evaluated in place, they save a round trip to the isolate's thread.
       if (this.bundle.declarationsOnly) bundle.runSync(context);
       else await bundle.run(context);
@@ -280,6 +267,10 @@ export class IsolateSandbox implements Sandbox {
         arguments: { copy: true },
         result: { promise: true, copy: true },
       });
+      // The event loop ran dry while the step's promise is pending: no timer or host call is left
+      // that could settle it (isolated-vm holds none), and Node would exit without a word.
+      onStalled = () => this.rejectRunning?.(Object.assign(new Error("stalled"), { stalled: true }));
+      process.once("beforeExit", onStalled);
       const outcome = (await Promise.race([run, stopped])) as TaskResult["outcome"];
       if (outcome.value) {
         io.result?.(outcome.value.primitive);
@@ -287,23 +278,34 @@ export class IsolateSandbox implements Sandbox {
       }
       if (limits.lingerMs && timers.size > 0) {
         lingering = true;
+        this.lingering++;
         const deadline = setTimeout(() => release(), limits.lingerMs);
         onTimersDrained = () => {
           clearTimeout(deadline);
           release();
         };
       }
-      return { outcome, artifacts, pid: process.pid };
+      const moved = hooks.movedIn;
+      return { outcome, artifacts, pid: process.pid, release: () => freeMoved(moved) };
     } catch (err) {
       throw withPartialArtifacts(this.translate(err, request.step, memoryMb, limits.timeoutSeconds), artifacts);
     } finally {
       this.busy = false;
       this.rejectRunning = undefined;
+      if (onStalled) process.off("beforeExit", onStalled);
       clearTimeout(watchdog);
-      if (!lingering) release();
+      if (!lingering) {
+        if (hooks) hooks.ended = true;
+        if (hooks?.waited && warm && !isolate.isDisposed) await this.settleStray(warm.entry, io);
+        release();
+      }
       this.prewarmSoon();
     }
     function release(): void {
+      if (lingering) {
+        lingering = false;
+        sandbox.lingering--;
+      }
       for (const t of timers.values()) clearTimeout(t);
       timers.clear();
       onTimersDrained = undefined;
@@ -320,6 +322,24 @@ export class IsolateSandbox implements Sandbox {
 
   private rejectRunning?: (err: unknown) => void;
 
+  /**
+   * Answers to a finished task's later calls (runFlow, prompt) that were already on their way when
+   * it ended land in its context now, not in the next task's: a rejection nobody handled is
+   * reported in this task's output (isolated-vm would throw it at the next task's first call).
+   */
+  private async settleStray(entry: ivm.Reference, io: TaskIO): Promise<void> {
+    try {
+      await entry.apply(undefined, ["settle"]);
+    } catch (err) {
+      this.reportUnhandled(io, err);
+    }
+  }
+
+  private reportUnhandled(io: TaskIO, err: unknown): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    io.output("stderr", `Unhandled promise rejection: ${this.mapper.format(e.name || "Error", e.message, e.stack)}\n`);
+  }
+
   private stop(reason: Exclude<StopReason, undefined>): void {
     this.stopReason = reason;
     if (this.isolate && !this.isolate.isDisposed) this.isolate.dispose();
@@ -333,6 +353,7 @@ export class IsolateSandbox implements Sandbox {
   private translate(err: unknown, step: string, memoryMb: number, timeoutSeconds?: number): Error {
     if (this.stopReason === "interrupt") return new TaskInterruptedError(step);
     if (this.stopReason === "timeout") return new TaskTimeoutError(step, timeoutSeconds ?? 0);
+    if ((err as { stalled?: boolean } | null)?.stalled) return new TaskStalledError(step);
     const message = err instanceof Error ? err.message : String(err);
     if (/memory limit/i.test(message) || (this.isolate?.isDisposed && /disposed/i.test(message))) {
       return new TaskMemoryError(step, memoryMb);

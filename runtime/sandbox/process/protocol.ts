@@ -1,4 +1,6 @@
 /** Messages between the host and a `process` step's child (Node IPC, structured clone). */
+import type { Encoded } from "../../../store/index.js";
+import type { DisplayOptions, MimeBundle } from "../../display/index.js";
 import type { GuestOutcome, TaskRequest } from "../guest/index.js";
 
 export interface RunMessage {
@@ -9,13 +11,16 @@ export interface RunMessage {
   request: TaskRequest;
 }
 
-/** Sent while the step runs: a notebook cell's display() and the value of its last expression. */
-export type ChildNotice =
-  | { type: "display"; kind: string; data: unknown; options: { displayId?: string; update?: boolean } }
-  | { type: "value"; value: unknown };
+/**
+ * Sent while the step runs, any number before the reply: what the step displays (already a MIME
+ * bundle, made in the child so a display the step got wrong throws in the step's own code; shown
+ * as display kind "bundle") and, for a notebook cell, the value of its last expression.
+ */
+export type ChildNotice = { type: "display"; bundle: MimeBundle; options: DisplayOptions } | { type: "value"; value: unknown };
 
+/** The child's one reply: how the step ended. */
 export type ChildMessage =
-  | { type: "result"; outcome: GuestOutcome; artifacts: [string, { bytes: Uint8Array; type: string }][] }
+  | { type: "result"; outcome: GuestOutcome; artifacts: [string, Encoded][] }
   | {
       type: "error";
       name: string;
@@ -23,5 +28,7 @@ export type ChildMessage =
       stack?: string;
       code?: string;
       /** What the step set before it threw. */
-      artifacts: [string, { bytes: Uint8Array; type: string }][];
-    };
+      artifacts: [string, Encoded][];
+    }
+  /** The child's event loop emptied while the step's promise was pending: it can never settle. */
+  | { type: "stalled" };

@@ -153,6 +153,20 @@ interface Display {
   svg(svg: string, opts?: DisplayOptions): void;
   /** Rows as records (columns from their keys) or as arrays. */
   table(rows: readonly Record<string, unknown>[] | readonly unknown[][], opts?: DisplayOptions): void;
+  /** A Vega-Lite spec: interactive in JupyterLab, an SVG picture elsewhere. */
+  vegaLite(spec: Record<string, unknown>, opts?: DisplayOptions): void;
+  /** A line, bar or scatter chart of rows: display.chart(rows, { x: "k", y: "accuracy", mark: "line" }). */
+  chart(
+    rows: readonly Record<string, unknown>[],
+    chart: { x: string; y: string | string[]; mark?: "line" | "bar" | "scatter" | "point" | "area"; color?: string; title?: string; width?: number; height?: number },
+    opts?: DisplayOptions,
+  ): void;
+  text(text: string, opts?: DisplayOptions): void;
+  jpeg(data: Uint8Array | string, opts?: DisplayOptions): void;
+  gif(data: Uint8Array | string, opts?: DisplayOptions): void;
+  latex(text: string, opts?: DisplayOptions): void;
+  /** Any MIME type: display.raw("text/csv", "a,b\\n1,2"). */
+  raw(mime: string, data: string | Uint8Array, opts?: DisplayOptions): void;
 }
 /** Show a value in the cell's output. */
 declare const display: Display;

@@ -1,6 +1,6 @@
 /**
  * The prompt's buffer as a value: text plus a cursor (a UTF-16 index). Every edit returns a new
- * state, so the app can keep one in a ref and key handlers never see a half-applied edit.
+ * state, so the REPL model (reduce.ts) keeps it as a plain value and each key makes a new one.
  */
 export interface EditorState {
   readonly text: string;

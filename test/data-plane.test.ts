@@ -1,0 +1,86 @@
+/**
+ * Large artifacts through real runs: typed arrays moved out of and into isolates, arrays of
+ * records as columns, values over the chunk size in chunks, in isolate and process steps alike;
+ * what a notebook cell's timer still reads after the cell; and a run that parses nothing.
+ */
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { createSession } from "../runtime/session/index.js";
+import { BIN, FLOWS, Project } from "./helpers/cli.js";
+
+const project = new Project();
+afterAll(() => project.cleanup());
+
+describe("large artifacts through a run", () => {
+  it("isolate and process steps store and read typed arrays, records and chunked values exactly, with the same hashes", async () => {
+    // 64 KiB chunks: most of these values are stored as several.
+    const r = await project.run([path.join(FLOWS, "big-data.ts"), "run"], { env: { STEPLAB_CHUNK_MB: "0.0625" } });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const run = project.flow("BigDataFlow").latestRun!;
+    const names = ["floats", "view", "whole", "half", "dv", "big64", "small", "table", "named", "nested"];
+    expect(run.step("in_process").task.data.processChecks).toEqual(names.map((n) => `${n} ok`));
+    expect(run.step("in_isolate").task.data.isolateChecks).toEqual([...names.map((n) => `${n} ok`), ...names.map((n) => `again ${n} ok`)]);
+
+    // Typed arrays and record tables get the same bytes whichever side encodes them: made again in
+    // the process step, each is stored under the hash the isolate's copy has. (Other values are
+    // copied out of an isolate by structured clone, which may store a string in another width.)
+    const made = run.step("start").task.record.artifacts;
+    const again = run.step("in_process").task.record.artifacts;
+    for (const n of ["floats", "view", "whole", "half", "dv", "big64", "small", "table"])
+      expect(again[`${n}Again`]?.sha, n).toBe(made[n]?.sha);
+    expect(made.table?.type).toBe("Array");
+    expect(made.floats?.type).toBe("Float64Array");
+    const store = project.openStore();
+    expect(store.blobChildren(made.floats!.sha).length).toBe(1 + Math.ceil(1_600_000 / 65536)); // header, then the array
+    expect(store.blobChildren(made.small!.sha)).toEqual([]);
+
+    // The client reads them on the host too.
+    const table = run.step("start").task.data.table as { name: string; score: number }[];
+    expect(table).toHaveLength(5000);
+    expect(table[2]).toEqual({ id: 2, name: "emoji 🎉-2", score: Number.NaN, group: "g2", flag: true });
+  });
+});
+
+describe("a notebook cell", () => {
+  it("a timer still pending when the cell ends reads the array the cell stored", async () => {
+    const dir = project.dir;
+    const session = await createSession({ storeRoot: path.join(dir, "session-store"), cwd: dir, flowName: "TimerFlow" });
+    try {
+      const out: string[] = [];
+      const sink = { stdout: (t: string) => void out.push(t), stderr: () => {}, display: () => {}, clearOutput: () => {} };
+      const cell = `//% step start
+self.big = new Float64Array(100_000).fill(2);
+setTimeout(() => console.log("later", self.big.length, self.big[99_999]), 30);`;
+      const outcome = await session.execute(cell, { sink });
+      expect(outcome.error).toBeUndefined();
+      await new Promise((res) => setTimeout(res, 300));
+      expect(out.join("")).toContain("later 100000 2");
+      const next = await session.execute("//% step after\nconsole.log('read', self.big.length, self.big[0])", { sink });
+      expect(next.error).toBeUndefined();
+      expect(out.join("")).toContain("read 100000 2");
+    } finally {
+      await session.close();
+    }
+  });
+});
+
+describe("start-up", () => {
+  it("a run of a flow whose graph is cached loads neither the TypeScript compiler nor the AWS SDK", async () => {
+    const flow = project.fixture("hello-world.ts");
+    expect((await project.run([flow, "run"])).code).toBe(0); // parses the graph once
+    // A preloaded probe lists, at exit, the CommonJS modules the process loaded.
+    const probe = project.write(
+      "probe.cjs",
+      `process.on("exit", () => { for (const f of Object.keys(require.cache)) if (/node_modules\\/(typescript|@aws-sdk)\\//.test(f)) process.stderr.write("LOADED " + f + "\\n"); });`,
+    );
+    const r = spawnSync(process.execPath, ["--no-node-snapshot", "-r", probe, BIN, flow, "run"], {
+      cwd: project.dir,
+      env: project.env(),
+      encoding: "utf8",
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("HelloFlow is all done.");
+    expect(r.stderr).not.toContain("LOADED");
+  });
+});
