@@ -130,6 +130,8 @@ export class Session implements NotebookSession, MagicContext {
       runId: this.#run.record?.runId,
       currentStep: this.#runner.currentStep,
       stale: graph.steps.filter((s) => fresh.get(s.name) === "stale").map((s) => s.name),
+      ...(this.#runner.loaded ? { loaded: this.#runner.loaded.pathspec } : {}),
+      ...(this.#cache.on ? {} : { cacheOff: true }),
       steps: graph.steps.map((s) => {
         const cell = this.#cells.byNumber(s.cell);
         return {
