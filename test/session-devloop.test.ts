@@ -4,7 +4,7 @@
  * marked as reused), %cache off|on, cell options, client reads, %stale's verdicts, and %load of a
  * past task's inputs into scratch cells.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -12,6 +12,7 @@ import { main } from "../cli/main.js";
 import { Flow } from "../runtime/client/index.js";
 import { createSession, type CellSink, type MimeBundle, type Session } from "../runtime/session/index.js";
 import { storeReader } from "../store/index.js";
+import { FLOWS } from "./helpers/cli.js";
 
 interface Captured extends CellSink {
   out: string;
@@ -257,31 +258,7 @@ describe("opting out", () => {
   });
 });
 
-const FRAGILE_FLOW = `import { FlowSpec, step, Parameter, type Inputs } from "steplab";
-export class FragileFlow extends FlowSpec {
-  declare items: number[];
-  declare scale: number;
-  declare value: number;
-  declare values: number[];
-  offset = Parameter("offset", { default: 1 });
-
-  @step start() {
-    this.items = [4, 0, 2];
-    this.scale = 10;
-    this.next(this.divide, { foreach: "items" });
-  }
-  @step divide() {
-    if (this.input === 0) throw new Error("cannot divide by zero");
-    this.value = this.scale / this.input + this.offset;
-    this.next(this.join);
-  }
-  @step join(inputs: Inputs<FragileFlow>) {
-    this.values = inputs.map((i) => i.value);
-    this.next(this.end);
-  }
-  @step end() {}
-}
-`;
+const FRAGILE_FLOW = readFileSync(path.join(FLOWS, "fragile-foreach.ts"), "utf8");
 
 /** Runs a flow file with the steplab command (in this process), the session's store closed meanwhile. */
 async function runFlowFile(name: string, text: string, ...args: string[]): Promise<number> {
