@@ -6,6 +6,7 @@
  * straight into the one buffer the reader keeps, and two values that share chunks store them once.
  */
 import { createHash } from "node:crypto";
+import { inflateSync } from "node:zlib";
 import { NotFoundError, StoreError } from "../errors/index.js";
 import { packBlob, unpackBlob, unpackChunk, unpackChunkInto } from "./blob-pack.js";
 import type { BlobBytes } from "./types.js";
@@ -41,6 +42,19 @@ export function chunkBytes(option?: number, env: NodeJS.ProcessEnv = process.env
  */
 export function chunkKey(bytes: Uint8Array): string {
   return createHash("sha256").update("steplab-chunk\0").update(bytes).digest("hex");
+}
+
+/**
+ * Whether `stored` is an intact chunk stored under `key`. A chunk has no header (its manifest gives
+ * its size): it is either the bytes themselves or their deflated form, so both are tried.
+ */
+export function isIntactChunk(key: string, stored: Uint8Array): boolean {
+  if (chunkKey(stored) === key) return true;
+  try {
+    return chunkKey(inflateSync(stored)) === key;
+  } catch {
+    return false;
+  }
 }
 
 /** What writing one new blob takes. */

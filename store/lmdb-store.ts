@@ -10,7 +10,7 @@ import { open, type Database, type RootDatabase } from "lmdb";
 import { NotFoundError, StoreError } from "../errors/index.js";
 import { packBlobSync } from "./blob-pack.js";
 import { verifiedBlob } from "./blob-verify.js";
-import { type BlobPlan, childBlobs, chunkBatches, chunkBytes, headOf, planBlob, readStored, sizeOf } from "./chunks.js";
+import { type BlobPlan, childBlobs, chunkBatches, chunkBytes, headOf, isIntactChunk, planBlob, readStored, sizeOf } from "./chunks.js";
 import { StoreFullError } from "./errors.js";
 import { compareIds, KEY_MAX, runKey, taskKey } from "./keys.js";
 import { checkLmdbFile } from "./lmdb-file-check.js";
@@ -306,7 +306,11 @@ class LmdbStore implements Store {
       this.#read(sha, false);
       return true;
     } catch {
-      return false;
+      // Not an intact blob: perhaps an intact chunk of one (store/chunks), stored under its own key.
+      const stored = dbs.blobs.getBinary(sha);
+      if (!stored || !isIntactChunk(sha, stored)) return false;
+      intact.add(sha);
+      return true;
     }
   }
 

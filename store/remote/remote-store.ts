@@ -108,8 +108,10 @@ export class RemoteStore implements Store {
       read.add(key);
       return this.#stored(key);
     };
+    // Outside the check: a blob that is not there is NotFoundError, not damage.
+    const head = stored(sha);
     try {
-      return verifiedBlob(sha, () => readStored(sha, stored(sha), stored, this.root), {
+      return verifiedBlob(sha, () => readStored(sha, head, stored, this.root), {
         store: this.root,
         copy: `its local cache at ${this.#cache.dir}`,
       });
@@ -119,8 +121,9 @@ export class RemoteStore implements Store {
     // A damaged copy in the local cache, or in S3: drop what was cached, and read S3's own.
     for (const key of read) void this.#cache.remove(key).catch(() => undefined);
     const fromS3 = (key: string) => this.#download(key);
+    const s3Head = fromS3(sha);
     try {
-      return verifiedBlob(sha, () => readStored(sha, fromS3(sha), fromS3, this.root), {
+      return verifiedBlob(sha, () => readStored(sha, s3Head, fromS3, this.root), {
         store: this.root,
         copy: "its S3 object",
         owners: () => this.#owners(sha),
