@@ -1,10 +1,10 @@
 /**
  * `npm run bench`: builds the package, then prints each figure beside its target with PASS/FAIL.
  *
- *   - HelloWorld `run` wall time (median of 5 after one warm-up run)           target <= 1 s
+ *   - HelloWorld `run` wall time (median of 5 after one warm-up run)           info (data.mjs: <= 4x `node -e 0`)
  *   - the 1000-task WideForeachFlow with 16 workers, wall time                 target <= 7.5 s
  *   - the same 64 MiB typed array stored by two steps of a flow: store growth  target <= 80 MiB
- *   - a 100 MB artifact written and read back (store bench, and through a flow) target >= 300 MB/s
+ *   - a 100 MB artifact written and read back (store bench, and through a flow) info (data.mjs: <= 2.5x its floor)
  *   - issue 15 (bench/data.mjs): HelloWorld against `node -e 0`, 1M rows, 100 MB and 1 GB through
  *     flows, each beside its floor measured in the same run
  *
@@ -88,7 +88,8 @@ try {
     const cold = await steplab([HELLO, "run"], project);
     const warm = [];
     for (let i = 0; i < 5; i++) warm.push((await steplab([HELLO, "run"], project)).seconds);
-    report("HelloWorld run, wall (median of 5)", median(warm).toFixed(2), "s", "<= 1 s", median(warm) <= 1);
+    // The target is issue 15's, against `node -e 0` in the same call (bench/data.mjs); this is the plain figure.
+    report("HelloWorld run, wall (median of 5)", median(warm).toFixed(2), "s", "info");
     report("HelloWorld run, wall, first run of a new flow file (parses with TypeScript)", cold.seconds.toFixed(2), "s", "info");
 
     // 1000-task foreach, 16 workers.
@@ -131,8 +132,7 @@ try {
         "flow: 100 MB artifact stored by one task and loaded by the next (end to end, incl. isolate copies)",
         Math.round(rate),
         "MB/s",
-        ">= 300 MB/s",
-        rate >= 300,
+        "info (data.mjs holds 100 MB to 2.5x its floor)",
       );
     } finally {
       await store.close();

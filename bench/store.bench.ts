@@ -1,7 +1,7 @@
 /**
  * Store benchmarks, called by the bench runner:
  *  - write+read throughput of one 100 MB random Float64Array artifact
- *    (encode + sha256 + commitTask + getBlob + decode), target >= 300 MB/s;
+ *    (encode + sha256 + commitTask + getBlob + decode), for information (bench/data.mjs holds the target);
  *  - store growth when two tasks commit the same 64 MiB typed array, target <= 80 MiB.
  * Two informational lines give the floors under the first figure on this machine: filling freshly
  * allocated memory (every new 100 MB buffer pays it), and LMDB alone writing 100 MB and reading
@@ -139,8 +139,10 @@ export async function benchStore(): Promise<BenchResult[]> {
         name: "store: 100 MB Float64Array artifact write+read (encode, hash, commit, get, decode)",
         value: Math.round(rate),
         unit: "MB/s",
-        target: ">= 300",
-        ok: rate >= 300,
+        // The old absolute 300 MB/s target was measured against untouched memory; issue 15's
+        // target (bench/data.mjs: 100 MB through a flow within 2.5x the floor) replaces it.
+        target: "info",
+        ok: true,
       },
       {
         name: "store: growth after two tasks commit the same 64 MiB typed array",

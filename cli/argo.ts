@@ -8,10 +8,12 @@ import path from "node:path";
 import { buildWorkflowTemplate, checkTemplateName, DEFAULT_IMAGE, templateName, workflowTemplateYaml } from "../runtime/argo/index.js";
 import { UsageError } from "../errors/index.js";
 import type { FlowGraph } from "../runtime/graph/index.js";
+import { evaluateDefaults, hasComputedDefaults } from "../runtime/parameters/index.js";
+import { resolveStoreRoot } from "../store/index.js";
 import { DEFAULT_MAX_WORKERS } from "../runtime/scheduler/index.js";
 import { EXIT, type CliIO } from "./io.js";
 import { integerOption, parseOptions, single, type OptionSpec } from "./options.js";
-import { lintMessages } from "./validate.js";
+import { lintPasses } from "./validate.js";
 import { VERSION } from "./version.js";
 
 export const ARGO_OPTIONS: OptionSpec[] = [
@@ -65,15 +67,16 @@ export async function argoCommand(graph: FlowGraph, args: string[], io: CliIO): 
     return EXIT.usage;
   }
 
-  const lint = lintMessages(graph, io.cwd);
-  if (lint) {
-    io.stderr(`${lint}\n`);
-    return EXIT.failed;
-  }
+  if (!lintPasses(graph, io)) return EXIT.failed;
   // The container runs from the project's root, as this command does here.
   const flowFile = path.relative(io.cwd, graph.file).split(path.sep).join("/") || path.basename(graph.file);
   const image = single(parsed, "image") ?? DEFAULT_IMAGE;
+  // As Metaflow evaluates a deployment's defaults when it deploys: by loading the flow, here and now.
+  const computedDefaults = hasComputedDefaults(graph)
+    ? await evaluateDefaults(graph, { storeRoot: resolveStoreRoot(io.cwd, io.env), output: (_stream, text) => io.stderr(text) })
+    : undefined;
   const { template, notes } = buildWorkflowTemplate(graph, {
+    computedDefaults,
     flowFile,
     image,
     maxWorkers,

@@ -3,7 +3,7 @@
  * one line per artifact, `name [size: BYTES type: TYPE] = VALUE`, sorted by name.
  */
 import { inspect } from "node:util";
-import { decodeArtifact, type ArtifactRef, type Store, type TaskRecord } from "../store/index.js";
+import { decodeArtifact, fromEnvelopes, type ArtifactRef, type RECORDED_NAMES, type Store, type TaskRecord } from "../store/index.js";
 import type { FlowGraph } from "../runtime/graph/index.js";
 import { EXIT, type CliIO } from "./io.js";
 import { integerOption, parseOptions, single } from "./options.js";
@@ -22,11 +22,12 @@ export function artifactLine(store: Store, name: string, ref: ArtifactRef, maxVa
   const value =
     ref.size > maxValueSize
       ? `<value too large to show: ${ref.size} bytes; raise --max-value-size to see it>`
-      : show(decodeArtifact(store.getBlob(ref.sha)));
+      : // A class instance shows under its class's name, whether or not this process knows the class.
+        show(fromEnvelopes(decodeArtifact(store.getBlob(ref.sha)), { unknown: "describe" }));
   return `${name} [size: ${ref.size} type: ${ref.type}] = ${value}`;
 }
 
-function privateFields(task: TaskRecord): [string, unknown][] {
+function privateFields(task: TaskRecord): [(typeof RECORDED_NAMES)[number], unknown][] {
   return [
     ["_status", task.status],
     ["_attempt", task.attempt],

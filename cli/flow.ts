@@ -7,14 +7,16 @@ import { flowUsage } from "./help.js";
 import { EXIT, type CliIO } from "./io.js";
 import { logsCommand } from "./logs.js";
 import { resumeCommand, runCommand } from "./run.js";
-import { lintMessages, loadGraph } from "./validate.js";
+import { lintPasses, loadGraph } from "./validate.js";
 
 export async function flowCommand(file: string, args: string[], io: CliIO): Promise<number> {
   const graph = await loadGraph(file, io.cwd);
   const [command = "check", ...rest] = args;
   const shown = path.relative(io.cwd, graph.file) || file;
   if (rest.includes("--help") || command === "--help" || command === "help") {
-    io.stdout(flowUsage(graph, shown));
+    const { summarizeParameters } = await import("../runtime/parameters/index.js");
+    const { resolveStoreRoot } = await import("../store/index.js");
+    io.stdout(flowUsage(graph, shown, await summarizeParameters(graph, resolveStoreRoot(io.cwd, io.env))));
     return EXIT.ok;
   }
   try {
@@ -31,11 +33,7 @@ export async function flowCommand(file: string, args: string[], io: CliIO): Prom
 async function flowSubcommand(graph: FlowGraph, command: string, rest: string[], io: CliIO): Promise<number> {
   switch (command) {
     case "check": {
-      const lint = lintMessages(graph, io.cwd);
-      if (lint) {
-        io.stderr(`${lint}\n`);
-        return EXIT.failed;
-      }
+      if (!lintPasses(graph, io)) return EXIT.failed;
       io.stdout("The graph looks good!\n");
       return EXIT.ok;
     }

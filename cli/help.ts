@@ -1,9 +1,9 @@
 /** Usage text for steplab and for one flow (its parameters and commands). */
 import type { FlowGraph } from "../runtime/graph/index.js";
+import type { ParameterSummary } from "../runtime/parameters/index.js";
 import type { OptionSpec } from "./options.js";
 import { RESUME_OPTIONS, RUN_OPTIONS } from "./run.js";
 import { REMOTE_RUN_OPTIONS } from "./remote-run.js";
-import { envName } from "./parameters.js";
 
 export { MAIN_USAGE } from "./main-usage.js";
 
@@ -11,18 +11,18 @@ function options(specs: OptionSpec[]): string {
   return specs.map((s) => `    --${s.name}${s.kind === "value" ? " VALUE" : ""}${s.help ? `  ${s.help}` : ""}`).join("\n");
 }
 
-export function flowUsage(graph: FlowGraph, file: string): string {
-  const params = graph.parameters.map((p) => {
-    const type = p.kind === "includefile" ? "FILE" : (p.type ?? "String").toUpperCase();
-    const extra = [
-      p.help,
-      p.required ? "required" : undefined,
-      p.default !== undefined ? `default: ${JSON.stringify(p.default)}` : undefined,
-      `env ${envName(p.name)}`,
-    ]
-      .filter(Boolean)
-      .join("; ");
-    return `    --${p.name} ${type}  ${extra}`;
+function describeDefault(d: ParameterSummary["default"]): string | undefined {
+  if (!d) return undefined;
+  if ("value" in d) return `default: ${JSON.stringify(d.value)}`;
+  return `default: computed by ${d.source} (could not be evaluated: ${d.problem})`;
+}
+
+/** `parameters`: from runtime/parameters' summarizeParameters (computed defaults evaluated). */
+export function flowUsage(graph: FlowGraph, file: string, parameters: ParameterSummary[]): string {
+  const params = parameters.map((s) => {
+    const p = s.node;
+    const extra = [p.help, p.required ? "required" : undefined, describeDefault(s.default), `env ${s.env}`].filter(Boolean).join("; ");
+    return `    --${p.name} ${s.type.toUpperCase()}  ${extra}`;
   });
   return `Usage: steplab ${file} COMMAND [OPTIONS]
 

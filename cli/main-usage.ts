@@ -4,7 +4,10 @@ export const MAIN_USAGE = `Usage:
   steplab convert NOTEBOOK.ipynb [-o FLOW.ts] | FLOW.ts [-o NOTEBOOK.ipynb]
   steplab repl [NOTEBOOK.ipynb]           the terminal REPL
   steplab kernel install [--user|--sys-prefix|--prefix DIR]
-  steplab runs [FLOW] [--limit N]         recent runs with status and duration
+  steplab runs [FLOW] [--limit N]         recent runs with status, duration and size
+  steplab gc [FLOW] (--keep-last N | --older-than 30d) [--keep-tag T] [--dry-run]
+                                          delete old runs and the artifacts only they used
+  steplab gc --compact                    give an LMDB datastore's freed space back to the disk
   steplab cards [--port N]                serve the cards of recent runs on 127.0.0.1 (default port 8324)
   steplab worker [--concurrency N]        run tasks sent by \`run --with queue\` (Redis, S3, PostgreSQL)
   steplab help | --help

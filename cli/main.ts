@@ -1,5 +1,5 @@
 /**
- * The `steplab` command: a flow file's commands, or one of convert, repl, kernel, runs, help.
+ * The `steplab` command: a flow file's commands, or one of convert, repl, kernel, runs, gc, help.
  * Every error a user can cause ends in one clear message and an exit code, never a stack trace.
  */
 import { SteplabError, UsageError } from "../errors/index.js";
@@ -32,6 +32,10 @@ async function dispatch(args: string[], io: CliIO): Promise<number> {
       const { runsCommand } = await import("./runs.js");
       return runsCommand(rest, io);
     }
+    case "gc": {
+      const { gcCommand } = await import("./gc.js");
+      return gcCommand(rest, io);
+    }
     case "cards": {
       const { cardsCommand } = await import("./cards.js");
       return cardsCommand(rest, io);
@@ -49,12 +53,13 @@ async function dispatch(args: string[], io: CliIO): Promise<number> {
 }
 
 async function readPastRunsFrom(io: CliIO): Promise<void> {
-  const [{ openStore, resolveStoreRoot }, { setDefaultReader }, { storeReader }] = await Promise.all([
+  const [{ openStore, resolveStoreRoot, storeReader }, { setDefaultReader, setDefaultUser }, { currentUsername }] = await Promise.all([
     import("../store/index.js"),
     import("../runtime/client/index.js"),
-    import("../store/index.js"),
+    import("../runtime/support/index.js"),
   ]);
   setDefaultReader(() => storeReader(openStore(resolveStoreRoot(io.cwd, io.env))));
+  setDefaultUser(() => currentUsername(io.env));
 }
 
 export async function main(args: string[], io: CliIO = processIO()): Promise<number> {

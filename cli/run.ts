@@ -1,4 +1,3 @@
-import { userInfo } from "node:os";
 /**
  * `run` and `resume`: validate the graph, resolve parameters, then hand the flow to the scheduler.
  */
@@ -9,18 +8,21 @@ import {
   resolveResume,
   runFlow,
   RunConsole,
+  type RunFlowOptions,
 } from "../runtime/scheduler/index.js";
+import type { Store } from "../store/index.js";
 import { UsageError } from "../errors/index.js";
 import type { FlowGraph } from "../runtime/graph/index.js";
 import { EXIT, type CliIO } from "./io.js";
 import { integerOption, parseOptions, single, type OptionSpec } from "./options.js";
-import { parameterOptions, resolveParameters } from "./parameters.js";
+import { commandLineParameters, parameterOptions } from "./parameters.js";
 import { openUserStore } from "./store-access.js";
 import { REMOTE_RUN_OPTIONS, remoteRun } from "./remote-run.js";
 import { CACHE_OPTION, cacheMode } from "./cache-option.js";
 import { stopOnSignals } from "./stop-signals.js";
-import { lintMessages } from "./validate.js";
+import { lintPasses } from "./validate.js";
 import { VERSION } from "./version.js";
+import { currentUsername } from "../runtime/support/index.js";
 
 export const RUN_OPTIONS: OptionSpec[] = [
   { name: "max-workers", kind: "value", help: `Run at most this many tasks at once (default ${DEFAULT_MAX_WORKERS})` },
@@ -35,13 +37,9 @@ export const RESUME_OPTIONS: OptionSpec[] = [
 ];
 
 function header(graph: FlowGraph, io: CliIO): boolean {
-  io.stderr(`steplab ${VERSION} executing ${graph.name} for user:${io.env.USER ?? userInfo().username}\n`);
+  io.stderr(`steplab ${VERSION} executing ${graph.name} for user:${currentUsername(io.env)}\n`);
   io.stderr("Validating your flow...\n");
-  const lint = lintMessages(graph, io.cwd);
-  if (lint) {
-    io.stderr(`${lint}\n`);
-    return false;
-  }
+  if (!lintPasses(graph, io)) return false;
   io.stderr("    The graph looks good!\n");
   return true;
 }
@@ -59,32 +57,32 @@ function limits(parsed: ReturnType<typeof parseOptions>, io: CliIO) {
   };
 }
 
-function runConsole(io: CliIO): RunConsole {
-  return new RunConsole({ stdout: io.stdout, stderr: io.stderr, colour: io.isTTY && io.env.NO_COLOR === undefined });
-}
+type RunSettings = Pick<RunFlowOptions, "maxNumSplits" | "tags" | "cache"> &
+  Partial<Pick<RunFlowOptions, "parameters">> & { maxWorkers: number };
 
-export async function runCommand(graph: FlowGraph, args: string[], io: CliIO): Promise<number> {
-  const parsed = parseOptions(args, [...parameterOptions(graph.parameters), ...RUN_OPTIONS, ...REMOTE_RUN_OPTIONS], "run");
-  if (parsed.positionals.length) throw new UsageError(`run takes no arguments, got '${parsed.positionals.join(" ")}'`);
-  const { values, included } = resolveParameters(graph.parameters, parsed, io.env, io.cwd);
-  const { maxWorkers, maxNumSplits, tags, cache } = limits(parsed, io);
-  if (!header(graph, io)) return EXIT.failed;
-  for (const f of included) io.stderr(`Including file ${f.file} of ${f.bytes} bytes\n`);
-  // --with queue / --datastore s3: tasks on workers, data in S3 + PostgreSQL.
-  const remote = await remoteRun(parsed, io, maxWorkers, graph);
+/**
+ * Runs the flow on the datastore (or the queue and S3 + PostgreSQL with --with queue), stopping
+ * on signals; `plan` reads what a resume needs from the store first. The command's exit code.
+ */
+async function execute(
+  graph: FlowGraph,
+  parsed: ReturnType<typeof parseOptions>,
+  io: CliIO,
+  settings: RunSettings,
+  plan?: (store: Store) => Pick<RunFlowOptions, "parameters" | "resume">,
+): Promise<number> {
+  const remote = await remoteRun(parsed, io, settings.maxWorkers, graph);
   const store = remote?.store ?? openUserStore(io);
   const stop = stopOnSignals(io);
   try {
     const outcome = await runFlow({
       store,
       graph,
-      parameters: values,
+      parameters: {},
+      ...settings,
+      ...plan?.(store),
       console: runConsole(io),
-      maxWorkers,
-      maxNumSplits,
-      tags,
       executor: remote?.executor,
-      cache,
       signal: stop.signal,
     });
     return outcome.status === "succeeded" ? EXIT.ok : (stop.exitCode() ?? EXIT.failed);
@@ -92,6 +90,21 @@ export async function runCommand(graph: FlowGraph, args: string[], io: CliIO): P
     stop.dispose();
     await (remote ? remote.close() : store.close());
   }
+}
+
+function runConsole(io: CliIO): RunConsole {
+  return new RunConsole({ stdout: io.stdout, stderr: io.stderr, colour: io.isTTY && io.env.NO_COLOR === undefined });
+}
+
+export async function runCommand(graph: FlowGraph, args: string[], io: CliIO): Promise<number> {
+  const parsed = parseOptions(args, [...parameterOptions(graph.parameters), ...RUN_OPTIONS, ...REMOTE_RUN_OPTIONS], "run");
+  if (parsed.positionals.length) throw new UsageError(`run takes no arguments, got '${parsed.positionals.join(" ")}'`);
+  const { values, included } = await commandLineParameters(graph, parsed, io);
+  const { maxWorkers, maxNumSplits, tags, cache } = limits(parsed, io);
+  if (!header(graph, io)) return EXIT.failed;
+  for (const f of included) io.stderr(`Including file ${f.file} of ${f.bytes} bytes\n`);
+  // --with queue / --datastore s3: tasks on workers, data in S3 + PostgreSQL.
+  return execute(graph, parsed, io, { parameters: values, maxWorkers, maxNumSplits, tags, cache });
 }
 
 export async function resumeCommand(graph: FlowGraph, args: string[], io: CliIO): Promise<number> {
@@ -111,28 +124,9 @@ export async function resumeCommand(graph: FlowGraph, args: string[], io: CliIO)
   const request = { step: parsed.positionals[0], originRunId: single(parsed, "origin-run-id") };
   checkResumeStep(graph, request.step);
   if (!header(graph, io)) return EXIT.failed;
-  const remote = await remoteRun(parsed, io, maxWorkers, graph);
-  const store = remote?.store ?? openUserStore(io);
-  const stop = stopOnSignals(io);
-  try {
+  return execute(graph, parsed, io, { maxWorkers, maxNumSplits, tags, cache }, (store) => {
     const { plan, parameters } = resolveResume(store, graph, request);
     io.stderr(`Resuming ${graph.name}/${plan.originRunId} from step ${plan.fromStep}\n`);
-    const outcome = await runFlow({
-      store,
-      graph,
-      parameters,
-      console: runConsole(io),
-      maxWorkers,
-      maxNumSplits,
-      tags,
-      resume: plan,
-      executor: remote?.executor,
-      cache,
-      signal: stop.signal,
-    });
-    return outcome.status === "succeeded" ? EXIT.ok : (stop.exitCode() ?? EXIT.failed);
-  } finally {
-    stop.dispose();
-    await (remote ? remote.close() : store.close());
-  }
+    return { parameters, resume: plan };
+  });
 }

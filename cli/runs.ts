@@ -1,5 +1,10 @@
-/** `steplab runs [FLOW]`: recent runs with status, duration, tags and resume origin, newest first. */
-import { runPathspec, type RunRecord } from "../store/index.js";
+/**
+ * `steplab runs [FLOW]`: recent runs with status, duration, size, tags and resume origin, newest
+ * first. SIZE is what the run's own blobs take (those no other run refers to): what
+ * `steplab gc` would free by deleting it.
+ */
+import prettyBytes from "pretty-bytes";
+import { runPathspec, runSizes, type RunRecord } from "../store/index.js";
 import { NotFoundError } from "../errors/index.js";
 import { EXIT, type CliIO } from "./io.js";
 import { integerOption, parseOptions, single } from "./options.js";
@@ -13,16 +18,22 @@ export function formatDuration(ms: number): string {
   return `${m}m${Math.round(s - m * 60)}s`;
 }
 
-export function formatRuns(runs: RunRecord[], now = Date.now()): string {
+export function formatStarted(ms: number): string {
+  return new Date(ms).toISOString().replace("T", " ").slice(0, 19);
+}
+
+/** `sizes`: stored bytes of each run's own blobs, by run pathspec. */
+export function formatRuns(runs: RunRecord[], sizes: Map<string, number>, now = Date.now()): string {
   const rows = runs.map((r) => [
     runPathspec(r),
     r.status,
     r.finishedAt ? formatDuration(r.finishedAt - r.createdAt) : r.status === "running" ? `${formatDuration(now - r.createdAt)}…` : "-",
-    new Date(r.createdAt).toISOString().replace("T", " ").slice(0, 19),
+    formatStarted(r.createdAt),
+    prettyBytes(sizes.get(runPathspec(r)) ?? 0),
     r.tags.join(","),
     r.originRunId ? `resumed ${r.originRunId}` : "",
   ]);
-  const head = ["RUN", "STATUS", "DURATION", "STARTED", "TAGS", "ORIGIN"];
+  const head = ["RUN", "STATUS", "DURATION", "STARTED", "SIZE", "TAGS", "ORIGIN"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   return `${[head, ...rows]
     .map((row) =>
@@ -48,7 +59,7 @@ export async function runsCommand(args: string[], io: CliIO): Promise<number> {
       .flatMap((f) => store.listRuns(f))
       .sort((a, b) => b.createdAt - a.createdAt)
       .slice(0, limit);
-    io.stdout(runs.length ? formatRuns(runs) : `No runs yet in ${store.root}\n`);
+    io.stdout(runs.length ? formatRuns(runs, runSizes(store)) : `No runs yet in ${store.root}\n`);
     return EXIT.ok;
   } finally {
     await store.close();

@@ -14,7 +14,7 @@ import { artifactLine } from "./dump.js";
 import { EXIT, type CliIO } from "./io.js";
 import { parseOptions, single, type OptionSpec } from "./options.js";
 import { openUserStore } from "./store-access.js";
-import { lintMessages } from "./validate.js";
+import { lintPasses } from "./validate.js";
 import { VERSION } from "./version.js";
 
 export const SPIN_OPTIONS: OptionSpec[] = [
@@ -43,11 +43,7 @@ export async function spinCommand(graph: FlowGraph, args: string[], io: CliIO): 
     throw new UsageError(`spin takes one STEP or RUN/STEP/TASK, got '${parsed.positionals.join(" ")}'`);
   const artifacts = readArtifacts(single(parsed, "artifacts"), io.cwd);
   const persist = parsed.values.has("persist");
-  const lint = lintMessages(graph, io.cwd);
-  if (lint) {
-    io.stderr(`${lint}\n`);
-    return EXIT.failed;
-  }
+  if (!lintPasses(graph, io)) return EXIT.failed;
   const store = openUserStore(io);
   try {
     const out = new RunConsole({ stdout: io.stdout, stderr: io.stderr, colour: io.isTTY && io.env.NO_COLOR === undefined });

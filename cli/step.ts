@@ -13,7 +13,6 @@
  *   a successful end step finishes it.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { userInfo } from "node:os";
 import path from "node:path";
 import { decodeArtifact, type Frame, type RunRecord, type Store, type TaskRecord } from "../store/index.js";
 import { UsageError } from "../errors/index.js";
@@ -39,10 +38,11 @@ import {
 } from "../runtime/scheduler/index.js";
 import { EXIT, type CliIO } from "./io.js";
 import { integerOption, parseOptions, single, type OptionSpec } from "./options.js";
-import { parameterOptions, resolveParameters } from "./parameters.js";
+import { commandLineParameters, parameterOptions } from "./parameters.js";
 import { derivedTaskId, parseInputPaths, type InputPath } from "./step-paths.js";
 import { openUserStore } from "./store-access.js";
-import { lintMessages } from "./validate.js";
+import { lintPasses } from "./validate.js";
+import { currentUsername } from "../runtime/support/index.js";
 
 export const STEP_OPTIONS: OptionSpec[] = [
   { name: "run-id", kind: "value", help: "The run this task belongs to (created by the start step)" },
@@ -62,14 +62,6 @@ function nonNegative(raw: string | undefined, name: string): number | undefined 
   return n;
 }
 
-function username(io: CliIO): string {
-  try {
-    return io.env.USER ?? userInfo().username;
-  } catch {
-    return "unknown"; // a container user without a passwd entry
-  }
-}
-
 interface StepArgs {
   node: StepNode;
   runId: string;
@@ -82,7 +74,7 @@ interface StepArgs {
   tags: string[];
 }
 
-function parseStepArgs(graph: FlowGraph, args: string[], io: CliIO): StepArgs {
+async function parseStepArgs(graph: FlowGraph, args: string[], io: CliIO): Promise<StepArgs> {
   const parsed = parseOptions(args, [...STEP_OPTIONS, ...parameterOptions(graph.parameters)], "step");
   if (parsed.positionals.length !== 1) throw new UsageError(`step takes one step name, got '${parsed.positionals.join(" ")}'`);
   const name = parsed.positionals[0]!;
@@ -113,7 +105,7 @@ function parseStepArgs(graph: FlowGraph, args: string[], io: CliIO): StepArgs {
       "max-num-splits",
       DEFAULT_MAX_NUM_SPLITS,
     ),
-    parameters: isStart ? resolveParameters(graph.parameters, parsed, io.env, io.cwd).values : {},
+    parameters: isStart ? (await commandLineParameters(graph, parsed, io)).values : {},
     tags,
   };
 }
@@ -130,7 +122,7 @@ async function runRecordFor(store: Store, graph: FlowGraph, a: StepArgs, io: Cli
     flow: graph.name,
     runId: a.runId,
     status: "running",
-    tags: [...new Set([`user:${username(io)}`, ...a.tags])],
+    tags: [...new Set([`user:${currentUsername(io.env)}`, ...a.tags])],
     parameters: refs,
     createdAt: Date.now(),
     source: graph.file,
@@ -187,12 +179,8 @@ function writeOutput(dir: string | undefined, name: string, text: string): void 
 }
 
 export async function stepCommand(graph: FlowGraph, args: string[], io: CliIO): Promise<number> {
-  const a = parseStepArgs(graph, args, io);
-  const lint = lintMessages(graph, io.cwd);
-  if (lint) {
-    io.stderr(`${lint}\n`);
-    return EXIT.failed;
-  }
+  const a = await parseStepArgs(graph, args, io);
+  if (!lintPasses(graph, io)) return EXIT.failed;
   const store = openUserStore(io);
   try {
     return await runStep(store, graph, a, io);

@@ -9,6 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FlowGraph, LintProblem } from "../runtime/graph/index.js";
 import { SteplabError } from "../errors/index.js";
+import type { CliIO } from "./io.js";
 import { VERSION } from "./version.js";
 import { cacheDir } from "../runtime/support/index.js";
 
@@ -87,7 +88,14 @@ export async function loadGraph(file: string, cwd: string): Promise<FlowGraph> {
 }
 
 /** Lint messages for a graph from loadGraph, "" when it looks good. */
-export function lintMessages(graph: FlowGraph, cwd: string): string {
+/** Prints the graph's lint problems, if any, to stderr; whether there were none. */
+export function lintPasses(graph: FlowGraph, io: Pick<CliIO, "cwd" | "stderr">): boolean {
+  const lint = lintMessages(graph, io.cwd);
+  if (lint) io.stderr(`${lint}\n`);
+  return lint === "";
+}
+
+function lintMessages(graph: FlowGraph, cwd: string): string {
   const problems = problemsOf.get(graph) ?? [];
   const shown = path.relative(cwd, graph.file) || graph.file;
   return problems.map((p) => `${shown}:${p.line}: ${p.message}`).join("\n");

@@ -42,3 +42,22 @@ export class StoreError extends SteplabError {
     super("STORE", message);
   }
 }
+
+/** Anything thrown, as a front end shows it (Jupyter's ename, evalue and traceback). */
+export interface CellError {
+  ename: string;
+  evalue: string;
+  /** Lines mapped to the cell's own line numbers. */
+  traceback: string[];
+  code?: string;
+}
+
+/** Anything thrown, as a front end shows it. steplab's own errors explain themselves: no host stack. */
+export function cellError(err: unknown): CellError {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const code = (e as { code?: unknown }).code;
+  const own = e instanceof SteplabError;
+  const name = e.name || "Error";
+  const stack = !own && e.stack?.startsWith(`${name}: `) ? e.stack : `${name}: ${e.message}`;
+  return { ename: name, evalue: e.message, traceback: stack.split("\n"), code: typeof code === "string" ? code : undefined };
+}

@@ -2,7 +2,10 @@
  * One function per request type. Handlers only translate between Jupyter messages and
  * `NotebookSession`; sockets, busy/idle and the request queue belong to kernel.ts.
  */
-import { type CellError, cellError, type ExecuteOutcome, type NotebookSession } from "../runtime/session/index.js";
+// cellError from errors/, not the session: answering kernel_info must not wait for the session's
+// modules (the TypeScript compiler among them), which cli/kernel.ts loads after the sockets are up.
+import { type CellError, cellError } from "../errors/index.js";
+import type { ExecuteOutcome, NotebookSession } from "../runtime/session/index.js";
 import { codePointToUtf16, utf16ToCodePoint } from "./cursor.js";
 import { type HistoryQuery, type HistoryRow, queryHistory } from "./history.js";
 import { iopubSink, silentSink } from "./iopub-sink.js";

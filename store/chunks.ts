@@ -171,8 +171,13 @@ function joined(parts: readonly Uint8Array[], size: number): Uint8Array {
   return out;
 }
 
+/** Whether a stored form (or its first byte) is a manifest. */
+export function isManifest(stored: Uint8Array): boolean {
+  return stored[0] === MANIFEST_TAG;
+}
+
 function readManifest(stored: Uint8Array): Manifest | undefined {
-  if (stored[0] !== MANIFEST_TAG) return undefined;
+  if (!isManifest(stored)) return undefined;
   return JSON.parse(Buffer.from(stored.buffer, stored.byteOffset + 1, stored.byteLength - 1).toString("utf8")) as Manifest;
 }
 

@@ -1,33 +1,66 @@
 /**
- * Class instances cannot cross the structured-clone boundary with their prototype, so a
- * registered class (or one following the ml.js convention: `toJSON()` plus a static `load(json)`)
- * travels as an envelope `{ __steplabClass: name, json }` and is rebuilt on the way back in.
+ * Class instances cannot cross the structured-clone boundary with their prototype, so an instance
+ * of a known class (artifact-classes.ts) travels as an envelope — `{ __steplabClass, fields }`
+ * (its own fields) or `{ __steplabClass, json }` (its toJSON(), for classes with a static load) —
+ * and is rebuilt on the way back in. An instance of any other class is refused when it is stored,
+ * since nothing could rebuild it later: never a silent plain object.
  */
+import {
+  className,
+  hasJsonConvention,
+  registeredClass,
+  registeredName,
+  UnknownArtifactClassError,
+  UnstorableClassError,
+  type ArtifactClass,
+} from "./artifact-classes.js";
 import { isFlatRecordArray } from "./records.js";
 
-export interface ArtifactClass {
-  name: string;
-  load?: (json: any) => unknown;
-  prototype: { toJSON?: () => unknown };
+export interface Envelope {
+  __steplabClass: string;
+  json?: unknown;
+  fields?: Record<string, unknown>;
 }
 
-const registry = new Map<string, ArtifactClass>();
-
-export function registerArtifactClass(cls: ArtifactClass, name: string = cls.name): void {
-  registry.set(name, cls);
-}
-
-export function isEnvelope(value: unknown): value is { __steplabClass: string; json: unknown } {
-  return typeof value === "object" && value !== null && typeof (value as any).__steplabClass === "string";
+export function isEnvelope(value: unknown): value is Envelope {
+  return typeof value === "object" && value !== null && typeof (value as Envelope).__steplabClass === "string";
 }
 
 function isPlainObject(value: object): boolean {
   const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  return proto === null || proto === Object.prototype;
 }
 
-/** Replace class instances inside `value` by envelopes (plain objects, arrays and Map values are walked). */
-export function toEnvelopes(value: unknown, seen = new Map<object, unknown>()): unknown {
+/** Values structured clone keeps as they are (with their type). */
+function isCloneable(value: object): boolean {
+  return (
+    ArrayBuffer.isView(value) ||
+    value instanceof ArrayBuffer ||
+    value instanceof Date ||
+    value instanceof RegExp ||
+    value instanceof Error ||
+    value instanceof Boolean ||
+    value instanceof Number ||
+    value instanceof String ||
+    (typeof BigInt === "function" && Object.prototype.toString.call(value) === "[object BigInt]")
+  );
+}
+
+/** `out[key] = value`, also for a key named `__proto__` (which assignment would turn into a prototype). */
+function setOwn(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
+}
+
+function propPath(path: string, key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
+/**
+ * Replaces class instances inside `value` by envelopes (plain objects, arrays, Map keys and values
+ * and Set items are walked). Throws UnstorableClassError for an instance no step could rebuild.
+ */
+export function toEnvelopes(value: unknown, seen = new Map<object, unknown>(), path = ""): unknown {
   if (typeof value !== "object" || value === null) return value;
   if (seen.has(value)) return seen.get(value);
   // A million rows of plain data hold no instance: walking and copying them would cost seconds.
@@ -35,39 +68,48 @@ export function toEnvelopes(value: unknown, seen = new Map<object, unknown>()): 
   if (Array.isArray(value)) {
     const out: unknown[] = [];
     seen.set(value, out);
-    for (const item of value) out.push(toEnvelopes(item, seen));
+    for (let i = 0; i < value.length; i++) out.push(toEnvelopes(value[i], seen, `${path}[${i}]`));
     return out;
   }
   if (value instanceof Map) {
     const out = new Map();
     seen.set(value, out);
-    for (const [k, v] of value) out.set(k, toEnvelopes(v, seen));
+    let i = 0;
+    for (const [k, v] of value) {
+      out.set(toEnvelopes(k, seen, `${path}.<key ${i}>`), toEnvelopes(v, seen, `${path}.get(${i})`));
+      i++;
+    }
     return out;
   }
-  if (ArrayBuffer.isView(value) || value instanceof Date || value instanceof RegExp || value instanceof Set) {
-    return value;
+  if (value instanceof Set) {
+    const out = new Set();
+    seen.set(value, out);
+    let i = 0;
+    for (const item of value) out.add(toEnvelopes(item, seen, `${path}.<item ${i++}>`));
+    return out;
   }
+  if (isCloneable(value)) return value;
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
     seen.set(value, out);
-    for (const [k, v] of Object.entries(value)) out[k] = toEnvelopes(v, seen);
+    for (const [k, v] of Object.entries(value)) setOwn(out, k, toEnvelopes(v, seen, propPath(path, k)));
     return out;
   }
   const ctor = (value as { constructor?: ArtifactClass }).constructor;
-  const registered = ctor && [...registry.entries()].find(([, c]) => c === ctor)?.[0];
+  const name = registeredName(ctor);
+  const label = typeof ctor?.name === "string" && ctor.name !== "" ? ctor.name : "(anonymous)";
+  if (!ctor || name === undefined) throw new UnstorableClassError(label, path, !!ctor && hasJsonConvention(ctor));
   const toJSON = (value as { toJSON?: () => unknown }).toJSON;
-  if (ctor && typeof toJSON === "function" && (registered || typeof ctor.load === "function")) {
-    const envelope = { __steplabClass: registered ?? ctor.name, json: nestedToJSON(toJSON.call(value)) };
+  if (typeof toJSON === "function") {
+    const envelope: Envelope = { __steplabClass: name, json: nestedToJSON(toJSON.call(value)) };
     seen.set(value, envelope);
     return envelope;
   }
-  if (ctor && registered) {
-    // A registered class without toJSON: its own enumerable fields, rebuilt onto its prototype.
-    const envelope = { __steplabClass: registered, fields: toEnvelopes({ ...value }, seen) };
-    seen.set(value, envelope);
-    return envelope;
-  }
-  return value; // left to structured clone, which stores its fields as a plain object
+  // Its own enumerable fields, rebuilt onto its prototype (private #fields do not travel).
+  const envelope: Envelope = { __steplabClass: name };
+  seen.set(value, envelope);
+  envelope.fields = toEnvelopes(Object.fromEntries(Object.entries(value)), seen, path) as Record<string, unknown>;
+  return envelope;
 }
 
 /**
@@ -95,41 +137,82 @@ function nestedToJSON(value: unknown, seen = new Map<object, unknown>()): unknow
   }
   const out: Record<string, unknown> = {};
   seen.set(value, out);
-  for (const [k, v] of Object.entries(value)) out[k] = nestedToJSON(v, seen);
+  for (const [k, v] of Object.entries(value)) setOwn(out, k, nestedToJSON(v, seen));
   return out;
 }
 
-/** Rebuild registered class instances from envelopes; unknown classes stay envelopes. */
-export function fromEnvelopes(value: unknown, seen = new Map<object, unknown>()): unknown {
+export interface RebuildOptions {
+  /** Who holds the value, for errors: "Artifact 'model' of task F/1/start/1". */
+  subject?: string;
+  /**
+   * An instance of a class not known here: "throw" (default) says which class to register;
+   * "describe" gives a stand-in of the same class name holding its data, for display only.
+   */
+  unknown?: "throw" | "describe";
+}
+
+const standIns = new Map<string, new () => object>();
+
+/** An object whose class is named like the original, so `dump` and inspect show `Point { x: 1 }`. */
+function standIn(name: string, data: unknown): object {
+  let cls = standIns.get(name);
+  if (!cls) {
+    cls = { [name]: class {} }[name]!;
+    standIns.set(name, cls);
+  }
+  const out = new cls();
+  if (typeof data === "object" && data !== null && isPlainObject(data)) {
+    for (const [k, v] of Object.entries(data)) setOwn(out as Record<string, unknown>, k, v);
+  } else {
+    setOwn(out as Record<string, unknown>, "json", data);
+  }
+  return out;
+}
+
+/** Rebuilds class instances from envelopes, in place where the container allows. */
+export function fromEnvelopes(value: unknown, options: RebuildOptions = {}, seen = new Map<object, unknown>()): unknown {
   if (typeof value !== "object" || value === null) return value;
   if (seen.has(value)) return seen.get(value);
+  const again = (v: unknown) => fromEnvelopes(v, options, seen);
   if (isEnvelope(value)) {
-    const cls = registry.get(value.__steplabClass);
-    if (!cls) return value;
-    const fields = (value as { fields?: Record<string, unknown> }).fields;
-    const restored =
-      fields !== undefined
-        ? Object.assign(Object.create(cls.prototype), fromEnvelopes(fields, seen))
-        : cls.load
-          ? cls.load(value.json)
-          : Object.assign(Object.create(cls.prototype), value.json);
+    const cls = registeredClass(value.__steplabClass);
+    const fields = value.fields;
+    let restored: unknown;
+    if (!cls) {
+      if (options.unknown !== "describe") {
+        throw new UnknownArtifactClassError(className(value.__steplabClass), options.subject ?? "The value");
+      }
+      restored = standIn(className(value.__steplabClass), fields ?? value.json);
+      seen.set(value, restored);
+      if (fields !== undefined)
+        for (const [k, v] of Object.entries(restored as object)) setOwn(restored as Record<string, unknown>, k, again(v));
+      return restored;
+    }
+    if (fields !== undefined) {
+      // The instance exists before its fields are rebuilt, so a field may point back at it.
+      restored = Object.create(cls.prototype);
+      seen.set(value, restored);
+      for (const [k, v] of Object.entries(fields)) setOwn(restored as Record<string, unknown>, k, again(v));
+      return restored;
+    }
+    restored = cls.load ? cls.load(value.json) : Object.assign(Object.create(cls.prototype), value.json);
     seen.set(value, restored);
     return restored;
   }
   if (isFlatRecordArray(value)) return value;
+  seen.set(value, value);
   if (Array.isArray(value)) {
-    seen.set(value, value);
-    for (let i = 0; i < value.length; i++) value[i] = fromEnvelopes(value[i], seen);
-    return value;
-  }
-  if (value instanceof Map) {
-    seen.set(value, value);
-    for (const [k, v] of value) value.set(k, fromEnvelopes(v, seen));
-    return value;
-  }
-  if (isPlainObject(value)) {
-    seen.set(value, value);
-    for (const [k, v] of Object.entries(value)) (value as Record<string, unknown>)[k] = fromEnvelopes(v, seen);
+    for (let i = 0; i < value.length; i++) value[i] = again(value[i]);
+  } else if (value instanceof Map) {
+    const entries = [...value].map(([k, v]) => [again(k), again(v)] as const);
+    value.clear();
+    for (const [k, v] of entries) value.set(k, v);
+  } else if (value instanceof Set) {
+    const items = [...value].map(again);
+    value.clear();
+    for (const item of items) value.add(item);
+  } else if (isPlainObject(value)) {
+    for (const [k, v] of Object.entries(value)) setOwn(value as Record<string, unknown>, k, again(v));
   }
   return value;
 }

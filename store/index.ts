@@ -41,7 +41,25 @@ export { childBlobs, DEFAULT_CHUNK_BYTES } from "./chunks.js";
 export type { LmdbStoreOptions } from "./lmdb-store.js";
 export { ArtifactEncodeError, BlobDamagedError, StoreDamagedError, StoreFullError } from "./errors.js";
 export { storeReader, type StoreReader } from "./reader.js";
-export { registerArtifactClass, toEnvelopes, fromEnvelopes, isEnvelope } from "./envelope.js";
+export { toEnvelopes, fromEnvelopes, isEnvelope, type Envelope, type RebuildOptions } from "./envelope.js";
+export { registerArtifactClass, registerOwnClasses, UnstorableClassError, UnknownArtifactClassError } from "./artifact-classes.js";
+export { artifactNameProblem, showName, RECORDED_NAMES } from "./artifact-names.js";
 export { runPathspec, taskPathspec, type TaskPlace } from "./pathspec.js";
 export { ScratchStore } from "./scratch-store.js";
+export {
+  collectGarbage,
+  runSizes,
+  MissingBlobError,
+  GcBusyError,
+  CompactBusyError,
+  KEEP_TAG,
+  PENDING_GRACE_OTHER_HOST_MS,
+  pendingProtected,
+  ownerAlive,
+  type CollectOptions,
+  type CollectReport,
+  type StoreCollector,
+  type CompactResult,
+  type RunKey,
+} from "./gc/index.js";
 export { runOwner, ownerGone } from "./run-owner.js";

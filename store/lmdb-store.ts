@@ -1,19 +1,19 @@
 /**
- * The datastore: one LMDB environment per root, shared by every Store opened on that root in this
- * process (LMDB must not be opened twice in one process) and by other processes through LMDB's
- * own locking. Blobs are content-addressed; a task commit writes its new blobs, its record and its
+ * The datastore: one LMDB environment per root (store/lmdb-env.ts), shared by every Store opened
+ * on that root in this process and by other processes through LMDB's own locking. Blobs are
+ * content-addressed; a task commit writes its new blobs, its record and its
  * logs in one transaction, so a reader sees a task whole or not at all, even after kill -9.
  */
-import { existsSync, mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { open, type Database, type RootDatabase } from "lmdb";
-import { NotFoundError, StoreError } from "../errors/index.js";
+import { resolve } from "node:path";
+import type { RootDatabase } from "lmdb";
+import { NotFoundError, SteplabError, StoreError } from "../errors/index.js";
 import { packBlobSync } from "./blob-pack.js";
 import { verifiedBlob } from "./blob-verify.js";
 import { type BlobPlan, childBlobs, chunkBatches, chunkBytes, headOf, isIntactChunk, planBlob, readStored, sizeOf } from "./chunks.js";
-import { StoreFullError } from "./errors.js";
+import type { StoreCollector } from "./collector.js";
+import { guardReferences, LmdbCollector, notePending, pinIfCollecting, taskBlobs } from "./gc/index.js";
 import { compareIds, KEY_MAX, runKey, taskKey } from "./keys.js";
-import { checkLmdbFile } from "./lmdb-file-check.js";
+import { type Dbs, forgetShared, INTACT_MEMORY, openShared, type SharedEnv } from "./lmdb-env.js";
 import { runPathspec, taskPathspec } from "./pathspec.js";
 import { resolveStoreRoot } from "./root.js";
 import { withLiveStatus } from "./run-owner.js";
@@ -21,15 +21,6 @@ import { checkRoom, commitError, queued, writeError } from "./write-failure.js";
 import type { CachedTask, HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord, BlobBytes } from "./types.js";
 
 export { resolveStoreRoot } from "./root.js";
-
-/** The same record encoding for every database that holds records (lmdb-js passes these to msgpackr). */
-const RECORD_OPTIONS = {
-  encoding: "msgpack",
-  // Shared msgpack structures live in the database and race between processes; plain maps do not.
-  useRecords: false,
-} as const;
-
-type MetaValue = number;
 
 /**
  * Commits whose new blobs and logs total at most this many bytes are written synchronously:
@@ -45,82 +36,6 @@ const SYNC_COMMIT_BYTES = 64 * 1024;
  * one transaction would cost another GB.
  */
 const CHUNK_TRANSACTION_BYTES = 64 * 1024 * 1024;
-
-interface Dbs {
-  blobs: Database<Uint8Array, string>;
-  runs: Database<RunRecord, (string | number)[]>;
-  tasks: Database<TaskRecord, (string | number)[]>;
-  logs: Database<TaskLogs, (string | number)[]>;
-  history: Database<HistoryEntry, number>;
-  meta: Database<MetaValue, string>;
-  /** Task cache index (`run --cache`): [flow, key] -> the task holding those results. */
-  taskCache: Database<CachedTask, string[]>;
-}
-
-interface SharedEnv {
-  env: RootDatabase;
-  dbs: Dbs;
-  refs: number;
-  /** Blobs this process found intact: hashed once, not on every read or dedup. */
-  intact: Set<string>;
-}
-
-/** How many intact blobs a process remembers (then it starts over). */
-const INTACT_MEMORY = 100_000;
-
-const openEnvs = new Map<string, SharedEnv>();
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function openShared(root: string): SharedEnv {
-  const existing = openEnvs.get(root);
-  if (existing) {
-    existing.refs++;
-    return existing;
-  }
-  let env: RootDatabase;
-  // Before mapping it: a file cut short or garbled would crash the process at its first read.
-  checkLmdbFile(root);
-  try {
-    mkdirSync(root, { recursive: true });
-    // LMDB maps its lock file: made on a full disk, its first touch is a SIGBUS.
-    if (!existsSync(join(root, "lock.mdb")) || !existsSync(join(root, "data.mdb"))) checkRoom(0, "a new datastore", root);
-    env = open({
-      path: root,
-      // The root may look like a file name (".../store.db"); it is always a directory.
-      noSubdir: false,
-      maxDbs: 16,
-      maxReaders: 512,
-      // No mapSize: lmdb-js starts small and grows the map as the file grows, so one 100 MB
-      // artifact needs no configuration and an idle store reserves no address space.
-      // Commits are not fsynced one by one (an fsync costs ~6 ms here, more than a notebook
-      // cell's whole run): a killed process loses nothing committed, since the pages are in the
-      // OS cache; only an OS crash or power loss can lose the latest commits. Metaflow's local
-      // datastore does not fsync either. The environment is flushed when the store closes.
-      noSync: true,
-    });
-  } catch (err) {
-    if (err instanceof StoreFullError) throw err;
-    throw new StoreError(
-      `cannot open the steplab datastore at ${root}: ${message(err)}. ` +
-        `Check that this directory can be created and written, or set STEPLAB_DATASTORE to another directory.`,
-    );
-  }
-  const dbs: Dbs = {
-    blobs: env.openDB<Uint8Array, string>("blobs", { encoding: "binary" }),
-    runs: env.openDB("runs", RECORD_OPTIONS),
-    tasks: env.openDB("tasks", RECORD_OPTIONS),
-    logs: env.openDB("logs", RECORD_OPTIONS),
-    history: env.openDB("history", RECORD_OPTIONS),
-    meta: env.openDB("meta", RECORD_OPTIONS),
-    taskCache: env.openDB("taskCache", RECORD_OPTIONS),
-  };
-  const shared = { env, dbs, refs: 1, intact: new Set<string>() };
-  openEnvs.set(root, shared);
-  return shared;
-}
 
 export interface LmdbStoreOptions {
   /** Blobs larger than this are stored in chunks of this size (default: STEPLAB_CHUNK_MB, else 16 MiB). */
@@ -162,6 +77,8 @@ class LmdbStore implements Store {
       // rolled back (a plain `transaction` callback that throws still commits what it wrote).
       await this.#env.childTransaction(body);
     } catch (err) {
+      // A commit refused by the gc protocol says so itself (MissingBlobError).
+      if (err instanceof SteplabError) throw err;
       throw await commitError(err, what, this.root);
     }
   }
@@ -171,6 +88,8 @@ class LmdbStore implements Store {
     try {
       this.#env.transactionSync(body);
     } catch (err) {
+      // A commit refused by the gc protocol says so itself (MissingBlobError).
+      if (err instanceof SteplabError) throw err;
       throw writeError(err, what, this.root);
     }
   }
@@ -190,10 +109,14 @@ class LmdbStore implements Store {
   }
 
   async putRun(run: RunRecord): Promise<void> {
-    const { runs } = this.#dbs;
+    const { runs, gc } = this.#dbs;
     checkRoom(0, `run ${runPathspec(run)}`, this.root);
     await this.#write(`run ${runPathspec(run)}`, () => {
       queued(runs.put(runKey(run.flow, run.runId), run));
+      pinIfCollecting(
+        gc,
+        Object.values(run.parameters).map((p) => p.sha),
+      );
     });
   }
 
@@ -227,6 +150,7 @@ class LmdbStore implements Store {
     const fresh = [...blobs].filter(([sha]) => !this.hasBlob(sha));
     const key = taskKey(task.flow, task.runId, task.step, task.taskId);
     const what = `task ${taskPathspec(task)}`;
+    const refs = taskBlobs(task);
     const sizes = fresh.map(([, b]) => sizeOf(b));
     const bytes = sizes.reduce((n, size) => n + size, 0) + (logs ? logs.stdout.length + logs.stderr.length : 0);
     checkRoom(bytes, what, this.root);
@@ -234,17 +158,33 @@ class LmdbStore implements Store {
       const packed = fresh.map(([sha, b]): [string, Uint8Array] => [sha, packBlobSync(b instanceof Uint8Array ? b : Buffer.concat(b))]);
       this.#writeSync(what, () => {
         for (const [sha, data] of packed) if (!this.hasBlob(sha)) dbs.blobs.putSync(sha, data);
+        guardReferences(dbs, what, refs, blobs, this.#chunkBytes);
         dbs.tasks.putSync(key, task);
         if (logs) dbs.logs.putSync(key, logs);
       });
+      this.#wrote(fresh);
       return;
     }
     const heads = await this.#writeChunks(fresh);
     await this.#write(what, () => {
       for (const [sha, data] of heads) if (!this.hasBlob(sha)) queued(dbs.blobs.put(sha, data));
+      guardReferences(dbs, what, refs, blobs, this.#chunkBytes);
       queued(dbs.tasks.put(key, task));
       if (logs) queued(dbs.logs.put(key, logs));
     });
+    this.#wrote(fresh);
+  }
+
+  /**
+   * Blobs this process just wrote are intact: their shas were computed from these very bytes, so
+   * the next step reading them in this process need not hash them again (a 100 MB artifact: ~60 ms).
+   */
+  #wrote(blobs: Iterable<[string, BlobBytes]>): void {
+    const { intact } = this.#live();
+    for (const [sha] of blobs) {
+      if (intact.size >= INTACT_MEMORY) intact.clear();
+      intact.add(sha);
+    }
   }
 
   /**
@@ -254,7 +194,7 @@ class LmdbStore implements Store {
    * again are stored once.
    */
   async #writeChunks(blobs: Iterable<[string, BlobBytes]>): Promise<[string, Uint8Array][]> {
-    const { blobs: db } = this.#dbs;
+    const { blobs: db, gc } = this.#dbs;
     const has = (key: string) => db.doesExist(key);
     const plans: BlobPlan[] = [...blobs]
       .filter(([sha]) => !this.hasBlob(sha))
@@ -270,6 +210,11 @@ class LmdbStore implements Store {
     for (const batch of chunkBatches(plans, CHUNK_TRANSACTION_BYTES)) {
       await this.#write(`${batch.length} chunk(s) of artifact data`, () => {
         for (const [key, data] of batch) if (!has(key)) queued(db.put(key, data));
+        // Not referenced until the commit's own transaction: a gc holding the lease keeps them.
+        pinIfCollecting(
+          gc,
+          batch.map(([key]) => key),
+        );
       });
     }
     return Promise.all(plans.map(async (plan): Promise<[string, Uint8Array]> => [plan.sha, await headOf(plan)]));
@@ -330,6 +275,8 @@ class LmdbStore implements Store {
     };
     const stored = view(sha);
     if (!stored) throw new NotFoundError(`artifact data ${sha} is not in the datastore at ${this.root}`);
+    // Hashed once per process: a blob this process wrote, or already read whole, is not hashed again.
+    if (intact.has(sha)) return readStored(sha, stored, view, this.root);
     const bytes = verifiedBlob(sha, () => readStored(sha, stored, view, this.root), {
       store: this.root,
       owners: nameOwners ? () => this.#owners(sha) : undefined,
@@ -358,11 +305,22 @@ class LmdbStore implements Store {
   }
 
   async putBlobs(blobs: Map<string, BlobBytes>): Promise<void> {
-    const { blobs: db } = this.#dbs;
+    const dbs = this.#dbs;
     const heads = await this.#writeChunks(blobs);
-    if (heads.length === 0) return;
-    await this.#write(`${heads.length} artifact blob(s)`, () => {
-      for (const [sha, data] of heads) if (!this.hasBlob(sha)) queued(db.put(sha, data));
+    if (blobs.size === 0) return;
+    const what = `${blobs.size} artifact blob(s)`;
+    await this.#write(what, () => {
+      for (const [sha, data] of heads) if (!this.hasBlob(sha)) queued(dbs.blobs.put(sha, data));
+      // Even those already stored: a gc may be deleting them until a record refers to them (store/gc).
+      guardReferences(
+        dbs,
+        what,
+        [...blobs.keys()].map((sha): [string, string] => [sha, sha]),
+        blobs,
+        this.#chunkBytes,
+      );
+      // Pending until the run record or task that uses them is written (see store/gc).
+      notePending(dbs.gc, blobs.keys());
     });
   }
 
@@ -400,12 +358,27 @@ class LmdbStore implements Store {
     return [...history.getRange({ reverse: true, limit }).map((e) => e.value)].reverse();
   }
 
+  collector(): StoreCollector {
+    return new LmdbCollector(this.root, this.#live(), () => this.#closeEnvForCompaction());
+  }
+
+  /** Closes the environment for every handle in this process (compaction replaces its file). */
+  async #closeEnvForCompaction(): Promise<void> {
+    const shared = this.#live();
+    if (shared.refs > 1) {
+      throw new StoreError(`the datastore at ${this.root} is open ${shared.refs} times in this process; close the other handles first`);
+    }
+    this.#shared = undefined;
+    forgetShared(this.root);
+    await shared.env.close();
+  }
+
   async close(): Promise<void> {
     const shared = this.#shared;
     if (!shared) return;
     this.#shared = undefined;
     if (--shared.refs > 0) return;
-    openEnvs.delete(this.root);
+    forgetShared(this.root);
     // noSync: flush once here, instead of on every commit.
     await new Promise<void>((resolve) => (shared.env as unknown as { sync(cb: () => void): void }).sync(() => resolve()));
     await shared.env.close();

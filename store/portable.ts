@@ -5,6 +5,14 @@
  */
 export type * from "./types.js";
 export { runPathspec, taskPathspec, type TaskPlace } from "./pathspec.js";
-export { registerArtifactClass, toEnvelopes, fromEnvelopes, isEnvelope, type ArtifactClass } from "./envelope.js";
-export { toWire, fromWire, type WireValue } from "./wire.js";
+export { toEnvelopes, fromEnvelopes, isEnvelope, type Envelope, type RebuildOptions } from "./envelope.js";
+export {
+  registerArtifactClass,
+  registerOwnClasses,
+  UnstorableClassError,
+  UnknownArtifactClassError,
+  type ArtifactClass,
+} from "./artifact-classes.js";
+export { artifactNameProblem, showName, RECORDED_NAMES } from "./artifact-names.js";
+export { toWire, fromWire, VIEW_TYPES, type WireValue } from "./wire.js";
 export type { RecordColumn, RecordTable } from "./records.js";

@@ -55,6 +55,19 @@ function exists(pid: number): boolean {
   }
 }
 
+/**
+ * Whether `pid` is alive and can be the process that wrote a record at `since` (ms since the
+ * epoch): one with that pid that started after `since` is another that reused the pid. For this
+ * process itself, the same holds of when it started. gc asks it of runs, leases and pending blobs.
+ */
+export function processAlive(pid: number | undefined, since: number): boolean {
+  if (pid === undefined || !Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return performance.timeOrigin <= since + START_SLACK_MS;
+  if (!exists(pid)) return false;
+  const started = startedAt(pid);
+  return started === undefined || started <= since + START_SLACK_MS;
+}
+
 /** True when the run's owner is known to be gone: on this machine, and its pid is free or another process's. */
 export function ownerGone(run: RunRecord): boolean {
   if (run.pid === undefined || run.host === undefined || run.host !== os.hostname()) return false;

@@ -3,6 +3,8 @@
  * runs a task on a past task's inputs (read from the datastore) and keeps what the task writes
  * here, so the run history is unchanged. Reads see the scratch records first, then the datastore's.
  */
+import { StoreError } from "../errors/index.js";
+import type { StoreCollector } from "./collector.js";
 import { partsOf, sizeOf } from "./chunks.js";
 import { compareIds } from "./keys.js";
 import type { BlobBytes, CachedTask, HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord } from "./types.js";
@@ -121,6 +123,11 @@ export class ScratchStore implements Store {
 
   listHistory(limit?: number): HistoryEntry[] {
     return this.#base.listHistory(limit);
+  }
+
+  /** Nothing here outlives the process; `steplab gc` collects the datastore underneath, opened as itself. */
+  collector(): StoreCollector {
+    throw new StoreError(`a scratch store (spin) keeps nothing to collect; run steplab gc on the datastore ${this.root}`);
   }
 
   /** The datastore underneath belongs to whoever opened it. */

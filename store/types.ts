@@ -3,6 +3,7 @@
  * content-addressed blobs, logs and notebook history, keyed by ordered tuples so that range reads
  * list a run's steps and tasks.
  */
+import type { StoreCollector } from "./collector.js";
 
 /**
  * "killed": the run was stopped from outside (SIGINT, SIGTERM), or its process is gone while it
@@ -126,7 +127,11 @@ export type BlobBytes = Uint8Array | readonly Uint8Array[];
 /** What a task commit writes, all in one LMDB transaction. */
 export interface TaskCommit {
   task: TaskRecord;
-  /** New blobs by sha (encoded bytes, uncompressed); blobs already stored are skipped. */
+  /**
+   * The task's blobs by sha (encoded bytes, uncompressed); the store writes those it does not have.
+   * Pass every blob the task set (artifacts, displays), not only new ones: deciding "already
+   * stored" belongs to the store's commit, where it cannot race with `steplab gc` deleting the blob.
+   */
   blobs: Map<string, BlobBytes>;
   logs?: TaskLogs;
 }
@@ -180,6 +185,9 @@ export interface Store {
   addHistory(entry: HistoryEntry): Promise<void>;
   /** History entries, oldest first; the last `limit` if given. */
   listHistory(limit?: number): HistoryEntry[];
+
+  /** What `steplab gc` needs beyond these reads (store/gc). */
+  collector(): StoreCollector;
 
   close(): Promise<void>;
 }

@@ -42,7 +42,8 @@ async function commitCause(err: unknown): Promise<unknown> {
 function fullError(root: string, what: string, room: string): StoreFullError {
   return new StoreFullError(
     `the disk holding the steplab datastore at ${root} is full (${room}): ${what} could not be written. ` +
-      `Free some space (npx steplab gc removes old runs) and run again; what was written before is intact.`,
+      "Free some space (`npx steplab gc --keep-last N` deletes old runs, then `npx steplab gc --compact` gives their space " +
+      "back to the disk) and run again; what was written before is intact.",
   );
 }
 

@@ -10,11 +10,17 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cellSource, cellTags, readNotebook } from "../notebooks/index.js";
 import { Flow, type Run } from "../runtime/client/index.js";
-import { storeReader } from "../store/index.js";
+import KNN from "ml-knn";
+import { GaussianNB } from "ml-naivebayes";
+import { registerArtifactClass, storeReader } from "../store/index.js";
 import { createSession, type CellSink, type ExecuteOutcome, type MimeBundle } from "../runtime/session/index.js";
 import { Project, ROOT, runIdOf, type CliResult } from "./helpers/cli.js";
 
 const EXAMPLES = path.join(ROOT, "notebooks", "examples");
+
+// The test reads the models the flows store, as a script would: with their classes registered.
+registerArtifactClass(KNN);
+registerArtifactClass(GaussianNB);
 
 /** What one step's tasks stored: per task (in task order), artifact name -> value. */
 type Artifacts = Record<string, Record<string, unknown>[]>;

@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeArtifact, loadRemoteConfig, RemoteStore, type Store } from "../store/index.js";
+import { Task } from "../runtime/client/index.js";
+import { decodeArtifact, loadRemoteConfig, RemoteStore, storeReader, taskPathspec, type Store } from "../store/index.js";
 import { BIN, Project, runIdOf, taskLines } from "./helpers/cli.js";
 import { remoteServices, uniqueRoot } from "./helpers/services.js";
 
@@ -129,6 +130,26 @@ describe.each([localExecutor(), queueExecutor()])("the $name executor", (executo
       const task = store.listTasks("RetryCatchFlow", runIdOf(r.stdout), "flaky")[0]!;
       expect(task).toMatchObject({ status: "failed", attempt: 2 });
       expect(task.error?.message).toBe("attempt 2 fails on purpose");
+    },
+  );
+
+  it.skipIf(executor.skip)(
+    "current tells each attempt its run, task and retry count; the client says which attempt won",
+    { timeout: 180_000 },
+    async () => {
+      const r = await project.run([project.fixture("current.ts"), "run", "--tag", "executor", ...executor.runArgs()], {
+        env: { ...executor.env(), STEPLAB_USER: "grace" },
+      });
+      expect(r.code).toBe(1); // its end step fails until the run is resumed
+      const store = executor.open(project);
+      const runId = runIdOf(r.stdout);
+      const flaky = Task(taskPathspec(store.listTasks("CurrentFlow", runId, "flaky")[0]!), storeReader(store));
+      expect(flaky.attempt).toBe(1);
+      expect(flaky.data.atFlaky).toMatchObject({ runId, stepName: "flaky", taskId: flaky.id, retryCount: 1, username: "grace" });
+      expect(flaky.data.atFlaky.tags).toEqual(expect.arrayContaining(["user:grace", "executor"]));
+      const end = store.listTasks("CurrentFlow", runId, "end")[0]!;
+      expect(end.status).toBe("failed");
+      expect(data(store, end.artifacts.atEnd!.sha)).toMatchObject({ stepName: "end", runId });
     },
   );
 

@@ -609,6 +609,33 @@ describe("lint rules", () => {
     expect(parseFlowSource(src, "flow.ts").steps[0]!.options).toEqual({});
   });
 
+  it("computed parameter defaults: a module constant is a value; other expressions keep their source and the type their shape gives", () => {
+    const source = `import { FlowSpec, Parameter, step } from "steplab";
+const WIDTH = 4;
+const LABEL = \`fixed\`;
+export class DefaultsFlow extends FlowSpec {
+  width = Parameter("width", { default: WIDTH });
+  label = Parameter("label", { default: LABEL });
+  n = Parameter("n", { default: Number(process.env.N ?? 3) });
+  bucket = Parameter("bucket", { default: process.env.BUCKET ?? "s3://x" });
+  name = Parameter("name", { default: \`run-\${Date.now()}\` });
+  flag = Parameter("flag", { default: !process.env.QUIET });
+  mixed = Parameter("mixed", { default: process.env.M ?? 3 });
+  @step start() { this.next(this.end); }
+  @step end() {}
+}`;
+    const byField = Object.fromEntries(parseFlowSource(source, "defaults.ts").parameters.map((p) => [p.field, p]));
+    expect(byField.width).toMatchObject({ default: 4, hasDefault: true, type: "Number" });
+    expect(byField.label).toMatchObject({ default: "fixed", type: "String" });
+    expect(byField.n).toMatchObject({ hasDefault: true, defaultSource: "Number(process.env.N ?? 3)", type: "Number" });
+    expect("default" in byField.n!).toBe(false);
+    expect(byField.bucket).toMatchObject({ defaultSource: 'process.env.BUCKET ?? "s3://x"', type: "String" });
+    expect(byField.name).toMatchObject({ type: "String" });
+    expect(byField.flag).toMatchObject({ type: "Boolean" });
+    // string or number, depending on the environment: the evaluated default decides.
+    expect(byField.mixed!.type).toBeUndefined();
+  });
+
   it("step-options: retries, catch and cache", () => {
     const bad = flow(`  @step({ retries: 1.5, catch: "not a name", cache: "yes" }) start() { this.next(this.end); }\n  @step end() {}`);
     expect(
@@ -617,8 +644,13 @@ describe("lint rules", () => {
         .map((p) => p.message),
     ).toEqual([
       "cache of step start must be true or false.",
-      'catch of step start must name the artifact that keeps the exception, e.g. catch: "error".',
+      'catch of step start must name the artifact that keeps the exception, e.g. catch: "error"; artifact names are identifiers (letters, digits, _ and $, not starting with a digit), as in this.NAME.',
       "retries of step start must be a whole number, 0 or more.",
+    ]);
+    // A name steplab records for itself is no name for the exception either.
+    const recorded = flow(`  @step({ catch: "_status" }) start() { this.next(this.end); }\n  @step end() {}`);
+    expect(lintSrc(recorded).map((p) => p.message)).toEqual([
+      `catch of step start must name the artifact that keeps the exception, e.g. catch: "error"; steplab records '_status' on every task itself (see dump --private): choose another name.`,
     ]);
     const good = flow(`  @step({ retries: 2, catch: "failure", cache: false }) start() { this.next(this.end); }\n  @step end() {}`);
     expect(lintSrc(good)).toEqual([]);

@@ -238,7 +238,7 @@ describe("resume after a failed foreach child", () => {
     const runs = await steplab(dir, "runs", "SquaresFlow");
     expect(runs.code).toBe(0);
     const lines = runs.stdout.trim().split("\n");
-    expect(lines[0]).toMatch(/^RUN\s+STATUS\s+DURATION\s+STARTED\s+TAGS\s+ORIGIN$/);
+    expect(lines[0]).toMatch(/^RUN\s+STATUS\s+DURATION\s+STARTED\s+SIZE\s+TAGS\s+ORIGIN$/);
     expect(lines).toHaveLength(1 + 6);
     const last = lines.at(-1)!;
     expect(last).toMatch(new RegExp(`^SquaresFlow/${failedId}\\s+failed\\s+\\d`));

@@ -24,7 +24,11 @@ function describe(p: ParameterNode, extra?: string): string | undefined {
   return text || undefined;
 }
 
-export function flowArguments(parameters: ParameterNode[]): FlowArguments {
+/**
+ * `computed`: the defaults the flow's code gave when it was loaded for the export (by field name),
+ * as Metaflow evaluates a deployment's defaults when it deploys.
+ */
+export function flowArguments(parameters: ParameterNode[], computed: ReadonlyMap<string, unknown> = new Map()): FlowArguments {
   const out: FlowArguments = { parameters: [], startArgs: [], notes: [] };
   for (const p of parameters) {
     let entry: ArgoParameter | undefined;
@@ -34,6 +38,15 @@ export function flowArguments(parameters: ParameterNode[]): FlowArguments {
       else if (p.required) entry = { name: p.name, description: describe(p, `${where}; required when submitting`) };
     } else if (p.hasDefault && p.default !== undefined) {
       entry = { name: p.name, value: parameterValue(p.default), description: describe(p) };
+    } else if (p.hasDefault && computed.get(p.field) !== undefined) {
+      entry = {
+        name: p.name,
+        value: parameterValue(computed.get(p.field)),
+        description: describe(p, "default computed when the template was written"),
+      };
+      out.notes.push(
+        `parameter '${p.name}' has a computed default: its value now, ${parameterValue(computed.get(p.field))}, is the template's default`,
+      );
     } else if (p.hasDefault) {
       // `run` refuses such a parameter unless it is given; Argo does the same for a parameter without a value.
       entry = { name: p.name, description: describe(p, "required when submitting: its default is computed by code") };

@@ -23,6 +23,8 @@ export interface WorkflowTemplateOptions extends Partial<StepContainerOptions> {
   version?: string;
   /** Tags every run gets (the start step's --tag options). */
   tags?: string[];
+  /** Parameter defaults the flow's code computed when it was loaded for the export, by field name. */
+  computedDefaults?: ReadonlyMap<string, unknown>;
 }
 
 export interface BuiltWorkflowTemplate {
@@ -142,7 +144,7 @@ class Builder {
 /** Builds the WorkflowTemplate of a lint-clean flow graph. */
 export function buildWorkflowTemplate(graph: FlowGraph, opts: WorkflowTemplateOptions): BuiltWorkflowTemplate {
   const notes: string[] = [];
-  const flowArgs = flowArguments(graph.parameters);
+  const flowArgs = flowArguments(graph.parameters, opts.computedDefaults);
   notes.push(...flowArgs.notes);
   const container: StepContainerOptions = {
     image: opts.image ?? DEFAULT_IMAGE,

@@ -10,8 +10,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BuildFailure, BuildOptions, BuildResult, Plugin } from "esbuild";
 import { SteplabError } from "../../errors/index.js";
+import { packageRoot } from "../support/index.js";
 import { readBundleCache, writeBundleCache } from "./cache.js";
 import { FINGERPRINT_VERSION } from "./fingerprint-version.js";
+import { ownClassesPlugin, withOwnClasses } from "./own-classes.js";
 
 import { build, transform } from "./esbuild.js";
 
@@ -118,6 +120,12 @@ function commonOptions(): BuildOptions {
   };
 }
 
+/** steplab's own code, which is not the flow's (the flow's own files register their classes). */
+function steplabCode(file: string): boolean {
+  const root = packageRoot();
+  return ["runtime", "store", "errors", "dist"].some((dir) => file.startsWith(path.join(root, dir) + path.sep));
+}
+
 function isolateOptions(outfile: string): BuildOptions {
   return {
     ...commonOptions(),
@@ -128,7 +136,7 @@ function isolateOptions(outfile: string): BuildOptions {
     conditions: ["browser", "import", "default"],
     sourcemap: "external",
     outfile,
-    plugins: [isolatePlugin()],
+    plugins: [isolatePlugin(), ownClassesPlugin(steplabCode)],
   };
 }
 
@@ -148,6 +156,7 @@ let runtimeCode: Promise<string> | undefined;
 export function guestRuntimeCode(): Promise<string> {
   runtimeCode ??= build({
     ...isolateOptions("steplab-runtime.js"),
+    plugins: [isolatePlugin()],
     entryPoints: [guestEntry()],
     globalName: "__steplabRuntime",
     sourcemap: false,
@@ -181,7 +190,12 @@ export async function bundleSource(source: string, resolveDir: string, sourcefil
     const out = await build({
       ...options,
       plugins: [externalRuntimePlugin(), ...(options.plugins ?? [])],
-      stdin: { contents: source, resolveDir, sourcefile, loader: "ts" },
+      stdin: {
+        contents: await withOwnClasses(sourcefile, source, sourcefile, "global"),
+        resolveDir,
+        sourcefile,
+        loader: "ts",
+      },
     });
     return { ...isolateBundle(out, filename), externalRuntime: true };
   } catch (err) {
@@ -218,7 +232,7 @@ export async function bundleSourceForProcess(source: string, resolveDir: string,
 export async function transformSource(source: string, resolveDir: string, sourcefile: string): Promise<FlowBundle> {
   const filename = path.join(resolveDir, `${sourcefile}.isolate.bundle.js`);
   try {
-    const out = await transform(source, {
+    const out = await transform(await withOwnClasses(sourcefile, source, sourcefile, "global"), {
       loader: "ts",
       format: "iife",
       globalName: "__steplabFlowModule",
@@ -245,6 +259,14 @@ function bundleError(err: unknown): unknown {
 /** Builds in progress, so that two callers (the sandboxes, the task cache) share one esbuild run. */
 const building = new Map<string, Promise<FlowBundle>>();
 
+/** This module and the own-classes plugin, as source or as their build. */
+function bundlerFiles(): string[] {
+  return ["./index.js", "./own-classes.js"].map((f) => {
+    const file = fileURLToPath(new URL(f, import.meta.url));
+    return existsSync(file) ? file : file.replace(/\.js$/, ".ts");
+  });
+}
+
 export function bundleFlow(file: string, target: BundleTarget): Promise<FlowBundle> {
   const absolute = path.resolve(file);
   const key = `${target}\0${absolute}\0${guestEntry()}`;
@@ -254,7 +276,8 @@ export function bundleFlow(file: string, target: BundleTarget): Promise<FlowBund
   if (!pending) {
     pending = buildFlow(absolute, target)
       .then(({ bundle, inputs }) => {
-        writeBundleCache(key, inputs, bundle);
+        // How bundles are made counts too: a new steplab build must not reuse an older one's bundles.
+        writeBundleCache(key, [...inputs, ...bundlerFiles()], bundle);
         return bundle;
       })
       .finally(() => building.delete(key));
@@ -305,7 +328,7 @@ async function buildFlow(absolute: string, target: BundleTarget): Promise<{ bund
       format: "esm",
       sourcemap: "inline",
       outfile: filename.replace(/\.js$/, ".mjs"),
-      plugins: [externalPackagesPlugin(path.dirname(absolute))],
+      plugins: [externalPackagesPlugin(path.dirname(absolute)), ownClassesPlugin(steplabCode)],
     });
     const bundle: FlowBundle = { target, code: out.outputFiles![0]!.text, filename: filename.replace(/\.js$/, ".mjs") };
     return { bundle, inputs: inputsOf(out) };

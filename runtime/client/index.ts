@@ -17,6 +17,12 @@ export type Run = objects.Run;
 export type Step = objects.Step;
 export type Task = objects.Task;
 export type Steplab = objects.SteplabClient;
-
-/** Metaflow's namespace(): steplab has one namespace per datastore, so this is a no-op kept for familiarity. */
-export function namespace(_name: string | null): void {}
+export {
+  namespace,
+  getNamespace,
+  defaultNamespace,
+  setDefaultUser,
+  NamespaceError,
+  NamespaceMismatchError,
+} from "./namespace.js";
+export type { CallableList } from "./run-list.js";

@@ -5,7 +5,9 @@
 // store/portable, not store/index: the client runs inside isolates too, without LMDB.
 import { fromEnvelopes, taskPathspec, type ArtifactRef, type RunRecord, type TaskRecord } from "../../store/portable.js";
 import { ClientNotFoundError, nearby } from "./errors.js";
+import { getNamespace, inNamespace, NamespaceMismatchError, owners } from "./namespace.js";
 import { currentReader, type StoreReader } from "./reader.js";
+import { callableList, type CallableList } from "./run-list.js";
 
 function splitPath(pathspec: string, parts: number, kind: string): string[] {
   const segments = pathspec.split("/");
@@ -14,6 +16,12 @@ function splitPath(pathspec: string, parts: number, kind: string): string[] {
     throw new ClientNotFoundError(`'${pathspec}' is not a ${kind} pathspec: write it as ${shape}`);
   }
   return segments;
+}
+
+/** Throws unless the run is in the namespace in use (objects reached by iteration already are). */
+function checkNamespace(what: string, run: RunRecord): void {
+  const ns = getNamespace();
+  if (!inNamespace(run.tags, ns)) throw new NamespaceMismatchError(what, ns!, owners(run.tags));
 }
 
 /** Names that libraries probe on any object (promises, JSON, test matchers): not artifact reads. */
@@ -38,7 +46,7 @@ export class DataArtifact {
     return `${this.task.pathspec}/${this.name}`;
   }
   get data(): unknown {
-    return fromEnvelopes(this.task.reader.loadBlob(this.ref.sha));
+    return fromEnvelopes(this.task.reader.loadBlob(this.ref.sha), { subject: `Artifact '${this.name}' of ${this.task.pathspec}` });
   }
   toString(): string {
     return `DataArtifact('${this.pathspec}')`;
@@ -61,6 +69,8 @@ export class Task {
         if (tasks.length === 0) new Step(`${flow}/${run}/${step}`, reader); // throws the step's own error
         throw new ClientNotFoundError(`Task '${pathspecOrRecord}' does not exist. ${nearby(`tasks of ${flow}/${run}/${step}`, tasks)}`);
       }
+      const runRecord = reader.getRun(flow!, run!);
+      if (runRecord) checkNamespace(`Task '${pathspecOrRecord}'`, runRecord);
       this._record = record;
     } else {
       this._record = pathspecOrRecord;
@@ -100,6 +110,10 @@ export class Task {
   /** Set when `run --cache` reused an earlier task's results instead of running this one: that task's pathspec. */
   get reusedFrom(): string | undefined {
     return this.record.reusedFrom;
+  }
+  /** The attempt that made this record, from 0 (the one that won, for a task that was retried). */
+  get attempt(): number {
+    return this.record.attempt;
   }
   get currentAttempt(): number {
     return this.record.attempt;
@@ -171,6 +185,8 @@ export class Step implements Iterable<Task> {
       if (!reader.getRun(flow!, run!)) new Run(`${flow}/${run}`, reader); // throws the run's own error
       throw new ClientNotFoundError(`Step '${pathspec}' does not exist. ${nearby(`steps of ${flow}/${run}`, steps)}`);
     }
+    const runRecord = reader.getRun(flow!, run!);
+    if (runRecord) checkNamespace(`Step '${pathspec}'`, runRecord);
     this.pathspec = pathspec;
     this.flowName = flow!;
     this.runId = run!;
@@ -218,6 +234,7 @@ export class Run implements Iterable<Step> {
         if (runs.length === 0) new Flow(flow!, reader); // throws the flow's own error
         throw new ClientNotFoundError(`Run '${pathspecOrRecord}' does not exist. ${nearby(`runs of ${flow} (newest first)`, runs)}`);
       }
+      checkNamespace(`Run '${pathspecOrRecord}'`, record);
       this._record = record;
     } else {
       this._record = pathspecOrRecord;
@@ -257,7 +274,9 @@ export class Run implements Iterable<Step> {
   }
   get parameters(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const [name, ref] of Object.entries(this.record.parameters)) out[name] = fromEnvelopes(this.reader.loadBlob(ref.sha));
+    for (const [name, ref] of Object.entries(this.record.parameters)) {
+      out[name] = fromEnvelopes(this.reader.loadBlob(ref.sha), { subject: `Parameter '${name}' of ${this.pathspec}` });
+    }
     return out;
   }
   get steps(): Step[] {
@@ -287,6 +306,12 @@ export class Run implements Iterable<Step> {
   }
 }
 
+/** The runs of a flow in the namespace in use, newest first. */
+function runsInNamespace(flow: string, reader: StoreReader): RunRecord[] {
+  const ns = getNamespace();
+  return reader.listRuns(flow).filter((r) => inNamespace(r.tags, ns));
+}
+
 export class Flow {
   readonly pathspec: string;
   readonly id: string;
@@ -297,28 +322,42 @@ export class Flow {
     if (!reader.listFlows().includes(name)) {
       throw new ClientNotFoundError(`Flow '${name}' does not exist. ${nearby("flows", reader.listFlows())}`);
     }
+    const ns = getNamespace();
+    if (ns !== null && runsInNamespace(name, reader).length === 0) {
+      throw new NamespaceMismatchError(
+        `Flow '${name}'`,
+        ns,
+        reader.listRuns(name).flatMap((r) => owners(r.tags)),
+      );
+    }
     this.pathspec = name;
     this.id = name;
   }
-  /** Runs, newest first; only those carrying every given tag. */
-  get runs(): Run[] {
-    return this.runsTagged();
+  /**
+   * Runs in the namespace in use, newest first; `flow.runs("tag", ...)` gives only those carrying
+   * every tag (Metaflow's `runs(*tags)`).
+   */
+  get runs(): CallableList<Run> {
+    return callableList(this.#runs(), (...tags) => this.#runs(tags));
   }
-  runsTagged(...tags: string[]): Run[] {
-    return this.reader
-      .listRuns(this.name)
+  #runs(tags: readonly string[] = []): Run[] {
+    return runsInNamespace(this.name, this.reader)
       .filter((r) => tags.every((t) => r.tags.includes(t)))
       .map((r) => new Run(r, this.reader));
   }
+  /** Same as `runs(...tags)`. */
+  runsTagged(...tags: string[]): Run[] {
+    return this.#runs(tags);
+  }
   get latestRun(): Run | undefined {
-    return this.runs[0];
+    return this.#runs()[0];
   }
   /** The newest successful run of the whole flow: a `spin --persist` scratch run (one task, tagged spin) is not one. */
   get latestSuccessfulRun(): Run | undefined {
-    return this.runs.find((r) => r.successful && !r.tags.includes("spin"));
+    return this.#runs().find((r) => r.successful && !r.tags.includes("spin"));
   }
   [Symbol.iterator](): Iterator<Run> {
-    return this.runs[Symbol.iterator]();
+    return this.#runs()[Symbol.iterator]();
   }
   toString(): string {
     return `Flow('${this.name}')`;
@@ -327,8 +366,12 @@ export class Flow {
 
 export class SteplabClient {
   constructor(readonly reader: StoreReader = currentReader()) {}
+  /** Flows with at least one run in the namespace in use. */
   get flows(): Flow[] {
-    return this.reader.listFlows().map((f) => new Flow(f, this.reader));
+    return this.reader
+      .listFlows()
+      .filter((f) => runsInNamespace(f, this.reader).length > 0)
+      .map((f) => new Flow(f, this.reader));
   }
   [Symbol.iterator](): Iterator<Flow> {
     return this.flows[Symbol.iterator]();

@@ -36,15 +36,18 @@ export class AttemptDisplays {
     return this.#shown.size;
   }
 
-  /** The record's reference to the displays' blob, adding the blob to `blobs` when the store lacks it. */
-  reference(store: Store, blobs: Map<string, BlobBytes>): ArtifactRef | undefined {
+  /**
+   * The record's reference to the displays' blob, adding the blob to `blobs` always: the commit
+   * decides whether the store has it, where that cannot race with `steplab gc` (see TaskCommit).
+   */
+  reference(blobs: Map<string, BlobBytes>): ArtifactRef | undefined {
     if (this.#shown.size === 0) return undefined;
     if (!this.#encoded) {
       const bytes = encodeArtifact(this.#shown.list.map((d) => ({ ...d })));
       this.#encoded = { ref: { sha: sha256(bytes), size: bytes.byteLength, type: "displays" }, bytes };
     }
     const { ref, bytes } = this.#encoded;
-    if (!blobs.has(ref.sha) && !store.hasBlob(ref.sha)) blobs.set(ref.sha, bytes);
+    blobs.set(ref.sha, bytes);
     return ref;
   }
 }

@@ -6,8 +6,10 @@
  */
 import { SteplabError } from "../../errors/index.js";
 import {
+  artifactNameProblem,
   encodeArtifact,
   sha256,
+  showName,
   taskPathspec,
   type ArtifactRef,
   type BlobBytes,
@@ -17,8 +19,10 @@ import {
   type TaskRecord,
   type TaskStatus,
 } from "../../store/index.js";
+import { currentUsername, usernameOfTags } from "../support/index.js";
 import { partialArtifacts, type EncodedArtifact, type Sandbox, type TaskIO, type TaskLimits, type TaskRequest } from "../sandbox/index.js";
 import { watchClientReads } from "./client-reads.js";
+import { ArtifactNameError } from "./errors.js";
 import { AttemptDisplays, LiveCommits } from "./attempt-displays.js";
 import { TaskLog } from "./task-log.js";
 import type { TaskExecution, TaskOutcome, TaskSpec } from "./types.js";
@@ -72,24 +76,37 @@ export function startingRecord(spec: TaskSpec, status: TaskStatus, attempt = spe
   };
 }
 
-/** Hashes encoded artifacts into references, collecting the blobs the store does not have yet. */
+/**
+ * Hashes encoded artifacts into references and collects their bytes for the commit. Every blob
+ * goes to the commit, which skips those the store has inside its own transaction: checking here
+ * ("already have it") and committing later would race with `steplab gc` deleting the blob.
+ */
 export function referenceArtifacts(
-  store: Store,
   encoded: Map<string, EncodedArtifact>,
   into: Record<string, ArtifactRef>,
   blobs: Map<string, BlobBytes>,
 ): void {
   for (const [name, { sha, size, type, parts }] of encoded) {
     into[name] = { sha, size, type };
-    if (!blobs.has(sha) && !store.hasBlob(sha)) blobs.set(sha, parts);
+    blobs.set(sha, parts);
   }
 }
 
-function sandboxRequest(spec: TaskSpec): TaskRequest {
+function sandboxRequest(spec: TaskSpec, attempt: number, reader: StoreReader): TaskRequest {
+  const run = spec.run ?? reader.getRun(spec.flow, spec.runId);
+  const tags = run?.tags ?? [];
   return {
     flow: spec.flow,
     step: spec.step,
     pathspec: taskPathspec(spec),
+    current: {
+      runId: spec.runId,
+      taskId: spec.taskId,
+      retryCount: attempt,
+      originRunId: run?.originRunId,
+      tags: [...tags],
+      username: usernameOfTags(tags) ?? currentUsername(),
+    },
     initial: shas(spec.initial),
     parameters: spec.parameterNames,
     inputs: spec.isJoin ? spec.inputs.map((t) => ({ pathspec: taskPathspec(t), step: t.step, artifacts: shas(t.artifacts) })) : undefined,
@@ -99,14 +116,29 @@ function sandboxRequest(spec: TaskSpec): TaskRequest {
   };
 }
 
+/**
+ * The guest checks names as a step assigns them; code that hands artifacts to the host another
+ * way (calling the bridge itself) meets the same rule here.
+ */
+function checkNames(step: string, artifacts: Map<string, EncodedArtifact>): void {
+  for (const name of artifacts.keys()) {
+    const problem = artifactNameProblem(name);
+    if (problem) throw new ArtifactNameError(showName(name), step, problem);
+  }
+}
+
+function withValidNames(artifacts: Map<string, EncodedArtifact>): Map<string, EncodedArtifact> {
+  return new Map([...artifacts].filter(([name]) => artifactNameProblem(name) === undefined));
+}
+
 /** The record's `displays` field, when the task displayed anything. */
-function shownBy(displays: AttemptDisplays, store: Store, blobs: Map<string, BlobBytes>): Pick<TaskRecord, "displays"> {
-  const ref = displays.reference(store, blobs);
+function shownBy(displays: AttemptDisplays, blobs: Map<string, BlobBytes>): Pick<TaskRecord, "displays"> {
+  const ref = displays.reference(blobs);
   return ref ? { displays: ref } : {};
 }
 
 /** The record's `cellValue` field: a notebook cell's value as a blob; none when it has none or the codec cannot store it. */
-function keptValue(io: TaskExecution, store: Store, blobs: Map<string, BlobBytes>): Pick<TaskRecord, "cellValue"> {
+function keptValue(io: TaskExecution, blobs: Map<string, BlobBytes>): Pick<TaskRecord, "cellValue"> {
   const value = io.cellValue?.();
   if (value === undefined) return {};
   let bytes: Uint8Array;
@@ -117,7 +149,8 @@ function keptValue(io: TaskExecution, store: Store, blobs: Map<string, BlobBytes
     return {};
   }
   const ref: ArtifactRef = { sha: sha256(bytes), size: bytes.byteLength, type: "cell value" };
-  if (!blobs.has(ref.sha) && !store.hasBlob(ref.sha)) blobs.set(ref.sha, bytes);
+  // Always in the commit, as the displays' blob: the commit decides whether the store has it (see TaskCommit).
+  blobs.set(ref.sha, bytes);
   return { cellValue: ref };
 }
 
@@ -148,7 +181,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
     env.recordRunning !== false
       ? new LiveCommits(store, () => {
           const blobs = new Map<string, BlobBytes>();
-          return { task: { ...base, ...shownBy(displays, store, blobs) }, blobs, logs: log.logs() };
+          return { task: { ...base, ...shownBy(displays, blobs) }, blobs, logs: log.logs() };
         })
       : undefined;
   const sandboxIO: TaskIO = {
@@ -173,7 +206,8 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
     },
   };
   try {
-    const result = await env.sandbox.runTask(sandboxRequest(spec), sandboxIO, env.limits);
+    const result = await env.sandbox.runTask(sandboxRequest(spec, attempt, env.reader), sandboxIO, env.limits);
+    checkNames(spec.step, result.artifacts);
     io.checkTransition?.(result.outcome.next);
     const artifacts: Record<string, ArtifactRef> = { ...spec.initial };
     for (const name of result.outcome.deleted) delete artifacts[name];
@@ -182,7 +216,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       if (from) artifacts[name] = from;
     }
     const blobs = new Map<string, BlobBytes>();
-    referenceArtifacts(store, result.artifacts, artifacts, blobs);
+    referenceArtifacts(result.artifacts, artifacts, blobs);
     const record: TaskRecord = {
       ...base,
       status: "succeeded",
@@ -191,8 +225,8 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       finishedAt: Date.now(),
       next: result.outcome.next ? { ...result.outcome.next } : undefined,
       ...(clientRead ? { clientRead } : {}),
-      ...shownBy(displays, store, blobs),
-      ...keptValue(io, store, blobs),
+      ...shownBy(displays, blobs),
+      ...keptValue(io, blobs),
     };
     await live?.settle();
     try {
@@ -207,7 +241,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
     const artifacts: Record<string, ArtifactRef> = { ...spec.initial };
     const blobs = new Map<string, BlobBytes>();
     const partial = partialArtifacts(err);
-    if (partial) referenceArtifacts(store, partial, artifacts, blobs);
+    if (partial) referenceArtifacts(withValidNames(partial), artifacts, blobs);
     const record: TaskRecord = {
       ...base,
       status: "failed",
@@ -215,7 +249,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       finishedAt: Date.now(),
       error: toTaskError(err),
       ...(clientRead ? { clientRead } : {}),
-      ...shownBy(displays, store, blobs),
+      ...shownBy(displays, blobs),
     };
     await live?.settle();
     try {

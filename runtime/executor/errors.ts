@@ -6,3 +6,10 @@ export class TaskInputError extends SteplabError {
     super("TASK_INPUT", message);
   }
 }
+
+/** A sandbox handed back an artifact under a name no artifact may have (past the guest's own check). */
+export class ArtifactNameError extends SteplabError {
+  constructor(shown: string, step: string, reason: string) {
+    super("ARTIFACT_NAME", `Artifact '${shown}' cannot be set in step '${step}': ${reason}.`);
+  }
+}

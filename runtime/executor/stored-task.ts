@@ -77,5 +77,6 @@ export function taskSpecFromStore(store: Store, task: StoredTask, opts: StoredTa
     parameterNames: task.parameterNames,
     stepNames: task.stepNames,
     attempt: task.attempt,
+    run: { tags: run.tags, originRunId: run.originRunId },
   };
 }

@@ -5,7 +5,7 @@
  * The local executor runs it here, in this process's sandboxes; the queue executor (runtime/remote)
  * sends each attempt to a worker, which runs it with a local executor.
  */
-import type { ArtifactRef, Frame, TaskLogs, TaskRecord } from "../../store/index.js";
+import type { ArtifactRef, Frame, RunRecord, TaskLogs, TaskRecord } from "../../store/index.js";
 import type { StepOptions } from "../graph/index.js";
 import type { TaskIO } from "../sandbox/index.js";
 import type { DisplayOptions, MimeBundle } from "../display/index.js";
@@ -29,6 +29,8 @@ export interface TaskSpec {
   attempt?: number;
   /** The flow class method to call, when it is not named after the step (notebook cells). */
   method?: string;
+  /** The run's tags and origin, for `current` (read from the datastore when not given). */
+  run?: Pick<RunRecord, "tags" | "originRunId">;
 }
 
 /** What an executor needs to know of a step: its name, options, and the transition its source takes. */

@@ -1,5 +1,5 @@
 /** runtime/graph: a flow file's DAG read statically (no user code runs), its lint, and `show`. */
-export type { FlowGraph, LintProblem, ParameterNode, StepNode, StepOptions, StepType } from "./types.js";
+export type { FlowGraph, LintProblem, ParameterNode, ParameterType, StepNode, StepOptions, StepType } from "./types.js";
 export { GraphError } from "./errors.js";
 export { parseFlowFile, parseFlowSource } from "./parse.js";
 export { checkFlowFile, formatLint, lintGraph, LINT_RULES, RESERVED_STEP_NAMES, STEP_NAME_PATTERN, type LintRule } from "./lint.js";

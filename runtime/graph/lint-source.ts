@@ -127,7 +127,8 @@ function stepOptions(_sf: ts.SourceFile, m: StepMethod, add: Add): void {
     const problem = stepOptionProblem(key, value);
     if (problem) {
       const eg = problem.example === undefined ? "" : `, e.g. ${key}: ${JSON.stringify(problem.example)}`;
-      add("step-options", `${key} of step ${m.name} must ${problem.must}${eg}.`);
+      const why = key === "catch" && problem.why && typeof value === "string" ? `; ${problem.why}` : "";
+      add("step-options", `${key} of step ${m.name} must ${problem.must}${eg}${why}.`);
     }
   }
 }

@@ -2,6 +2,8 @@
 import { readFileSync } from "node:fs";
 import ts from "typescript";
 import { GraphError } from "./errors.js";
+import { typeOfValue } from "../support/index.js";
+import { staticDefault } from "./default-expr.js";
 import { evaluateLiteral, propertyKey } from "./literal.js";
 import {
   assignedNames,
@@ -16,7 +18,7 @@ import {
   type StepMethod,
 } from "./syntax.js";
 import { toStepOptions } from "./step-options.js";
-import type { FlowGraph, ParameterNode, StepNode, StepOptions, StepType } from "./types.js";
+import type { FlowGraph, ParameterNode, ParameterType, StepNode, StepOptions, StepType } from "./types.js";
 
 export function parseFlowFile(file: string): FlowGraph {
   let source: string;
@@ -114,8 +116,7 @@ function stepOptions(d: ts.Decorator): StepOptions {
   return toStepOptions(v.value as Record<string, unknown>);
 }
 
-const PARAMETER_TYPES = ["String", "Number", "Boolean", "JSONType"] as const;
-type ParameterType = (typeof PARAMETER_TYPES)[number];
+const PARAMETER_TYPES: readonly ParameterType[] = ["String", "Number", "Boolean", "JSONType"];
 
 function calleeName(e: ts.Expression): string | undefined {
   if (ts.isIdentifier(e)) return e.text;
@@ -157,9 +158,18 @@ function parameterNode(sf: ts.SourceFile, file: string, member: ts.ClassElement)
     );
   }
   let type: ParameterType | undefined;
+  let shapeType: ParameterType | undefined;
+  const readDefault = (expr: ts.Expression) => {
+    const known = staticDefault(expr, sf);
+    if (known.value && known.value.of === undefined) return;
+    node.hasDefault = true;
+    if (known.value) node.default = known.value.of;
+    else node.defaultSource = expr.getText(sf);
+    shapeType = known.type;
+  };
   for (const prop of optsArg?.properties ?? []) {
     if (ts.isShorthandPropertyAssignment(prop) && prop.name.text === "default") {
-      node.hasDefault = true; // `{ default }`: a variable, known only at run time
+      readDefault(prop.name); // `{ default }`: a module constant, or known only when the flow loads
       continue;
     }
     if (!ts.isPropertyAssignment(prop)) continue;
@@ -176,9 +186,7 @@ function parameterNode(sf: ts.SourceFile, file: string, member: ts.ClassElement)
         if (v.ok && typeof v.value === "boolean") node.isText = v.value;
         break;
       case "default":
-        if (v.ok && v.value === undefined) break;
-        node.hasDefault = true;
-        if (v.ok) node.default = v.value;
+        readDefault(prop.initializer);
         break;
       case "type": {
         const t = calleeName(prop.initializer);
@@ -199,17 +207,9 @@ function parameterNode(sf: ts.SourceFile, file: string, member: ts.ClassElement)
     if (type) node.type = type;
     return node;
   }
-  const inferred = type ?? (node.hasDefault ? inferType(node.default, "default" in node) : "String");
+  // Metaflow's rule: the type follows the default. One computed when the flow loads may leave it
+  // open here (runtime/parameters then takes it from the value).
+  const inferred = type ?? (node.hasDefault ? ("default" in node ? typeOfValue(node.default) : shapeType) : "String");
   if (inferred) node.type = inferred;
   return node;
-}
-
-/** Metaflow's rule: the type follows the default; a default only known at run time leaves it open. */
-function inferType(value: unknown, known: boolean): ParameterType | undefined {
-  if (!known) return undefined;
-  if (typeof value === "number") return "Number";
-  if (typeof value === "boolean") return "Boolean";
-  if (typeof value === "string") return "String";
-  if (typeof value === "object") return "JSONType";
-  return undefined;
 }

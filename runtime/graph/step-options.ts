@@ -3,19 +3,23 @@
  * `//% step NAME memoryMb=2048` in a notebook cell. One list of keys and one set of rules, so a
  * value valid in one place is valid in the other.
  */
+// store/portable: the rule for artifact names, without the datastore (LMDB) behind it.
+import { artifactNameProblem } from "../../store/portable.js";
 import type { StepOptions } from "./types.js";
 
 export const STEP_OPTION_KEYS = ["isolation", "memoryMb", "timeoutSeconds", "retries", "catch", "cache"] as const;
 
 export type StepOptionKey = (typeof STEP_OPTION_KEYS)[number];
 
-/** What an invalid value must be instead; `example` is a valid value the caller shows in its own syntax. */
+/**
+ * What an invalid value must be instead; `example` is a valid value the caller shows in its own
+ * syntax, `why` what was wrong with the value given.
+ */
 export interface StepOptionProblem {
   must: string;
   example?: string | number | boolean;
+  why?: string;
 }
-
-const IDENT = /^[A-Za-z_$][\w$]*$/;
 
 export function isStepOptionKey(key: string): key is StepOptionKey {
   return (STEP_OPTION_KEYS as readonly string[]).includes(key);
@@ -26,10 +30,10 @@ export function stepOptionProblem(key: StepOptionKey, value: unknown): StepOptio
   switch (key) {
     case "isolation":
       return value === "isolate" || value === "process" ? undefined : { must: 'be "isolate" (the default) or "process"' };
-    case "catch":
-      return typeof value === "string" && IDENT.test(value)
-        ? undefined
-        : { must: "name the artifact that keeps the exception", example: "error" };
+    case "catch": {
+      const why = typeof value === "string" ? artifactNameProblem(value) : "it is not a string";
+      return why === undefined ? undefined : { must: "name the artifact that keeps the exception", example: "error", why };
+    }
     case "cache":
       return typeof value === "boolean" ? undefined : { must: "be true or false" };
     case "retries":

@@ -44,6 +44,8 @@ export interface StepNode {
   bodyEnd: number;
 }
 
+export type ParameterType = "String" | "Number" | "Boolean" | "JSONType";
+
 export interface ParameterNode {
   /** The class field that holds it (`animal`). */
   field: string;
@@ -52,10 +54,16 @@ export interface ParameterNode {
   kind: "parameter" | "includefile";
   help?: string;
   required: boolean;
-  /** The default value when it is a literal the parser can evaluate (string, number, boolean, JSON). */
+  /**
+   * The default value when it is known without running the flow: a literal (string, number,
+   * boolean, JSON) or a module constant holding one.
+   */
   default?: unknown;
   hasDefault: boolean;
-  type?: "String" | "Number" | "Boolean" | "JSONType";
+  /** A default computed when the flow loads (`process.env.X ?? "a"`): its source text. */
+  defaultSource?: string;
+  /** Given, or inferred from the default (its value, or its expression's shape). */
+  type?: ParameterType;
   isText?: boolean;
   line: number;
 }

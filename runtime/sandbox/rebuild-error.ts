@@ -1,19 +1,22 @@
 /**
- * Rebuilds an error that crossed a sandbox boundary (only name, message and stack survive the
- * copy) as a host-side error carrying the guest's code and the user's stack.
+ * Rebuilds an error that crossed a sandbox boundary as a host-side error carrying the code the
+ * guest gave it (a failed step's error arrives as data: name, message, stack, code) and the
+ * user's stack.
  */
 import { UserCodeError } from "./errors.js";
 import type { StackMapper } from "./stack.js";
 
-const GUEST_CODES: Record<string, string> = {
-  MissingArtifactError: "MISSING_ARTIFACT",
-  StepUsageError: "STEP_USAGE",
-  UnstorableArtifactError: "UNSTORABLE_ARTIFACT",
-  NodeBuiltinError: "NODE_BUILTIN",
-};
+interface Described {
+  name?: unknown;
+  message?: unknown;
+  stack?: unknown;
+  code?: unknown;
+}
 
 export function rebuildUserError(err: unknown, mapper: StackMapper): UserCodeError {
-  const e = err instanceof Error ? err : new Error(String(err));
-  const name = e.name || "Error";
-  return new UserCodeError(name, e.message, mapper.format(name, e.message, e.stack), GUEST_CODES[name]);
+  const e: Described = typeof err === "object" && err !== null ? (err as Described) : { message: String(err) };
+  const name = typeof e.name === "string" && e.name !== "" ? e.name : "Error";
+  const message = typeof e.message === "string" ? e.message : String(e.message ?? "");
+  const stack = typeof e.stack === "string" ? e.stack : undefined;
+  return new UserCodeError(name, message, mapper.format(name, message, stack), typeof e.code === "string" ? e.code : undefined);
 }

@@ -17,6 +17,8 @@ function isRuntimeSource(source: string): boolean {
     source.includes("/runtime/sandbox/") ||
     source.includes("/runtime/client/") ||
     source.startsWith("node:") ||
+    // The context's setup script (prelude, entry): steplab's, named steplab:context.
+    source.startsWith("steplab:") ||
     source.startsWith("<") ||
     source.includes("(native)")
   );

@@ -3,7 +3,6 @@
  * after its parent commits; a join waits for every sibling. The scheduler is the only writer of
  * run state. On a failure it starts nothing new, lets running tasks finish, and fails the run.
  */
-import os from "node:os";
 import { runOwner, storeReader, taskPathspec, type RunRecord, type Store, type TaskRecord } from "../../store/index.js";
 import {
   CachingExecutor,
@@ -16,6 +15,7 @@ import {
   type TaskSpec,
 } from "../executor/index.js";
 import type { FlowGraph, StepNode } from "../graph/index.js";
+import { currentUsername } from "../support/index.js";
 import type { RunConsole, TaskLabel } from "./console.js";
 import { RuntimeGraphError } from "./errors.js";
 import { fanOut, type FanOutContext, type PendingTask } from "./fan-out.js";
@@ -67,7 +67,7 @@ export async function runFlow(opts: RunFlowOptions): Promise<RunOutcome> {
     flow: opts.graph.name,
     runId: opts.store.newRunId(),
     status: "running",
-    tags: [...new Set([`user:${os.userInfo().username}`, ...(opts.tags ?? [])])],
+    tags: [...new Set([`user:${currentUsername()}`, ...(opts.tags ?? [])])],
     parameters: parameterRefs,
     createdAt: Date.now(),
     source: opts.graph.file,
@@ -241,6 +241,7 @@ class RunScheduler {
       foreach: pending.foreach,
       parameterNames: Object.fromEntries(graph.parameters.map((p) => [p.field, p.name])),
       stepNames: graph.steps.map((s) => s.name),
+      run: { tags: this.#run.tags, originRunId: this.#run.originRunId },
     };
     const result = await this.#executor.execute(spec, stepPolicy(node), task);
     task.flush();

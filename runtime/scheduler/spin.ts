@@ -4,7 +4,7 @@
  * kept in memory over the datastore, so the run history does not change, or with `persist` a run
  * of its own tagged `spin`.
  */
-import os from "node:os";
+import { currentUsername } from "../support/index.js";
 import { ScratchStore, type ArtifactRef, type RunRecord, type Store, type TaskRecord } from "../../store/index.js";
 import { LocalExecutor, SandboxPool, storeValues, type TaskExecution } from "../executor/index.js";
 import type { FlowGraph } from "../graph/index.js";
@@ -42,14 +42,6 @@ export interface SpinOutcome {
   error?: Error;
 }
 
-function username(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return "unknown";
-  }
-}
-
 export async function spinStep(req: SpinRequest): Promise<SpinOutcome> {
   const { graph } = req;
   const source = spinSource(req.store, graph, req.step, req.from);
@@ -64,7 +56,7 @@ export async function spinStep(req: SpinRequest): Promise<SpinOutcome> {
     flow: graph.name,
     runId: store.newRunId(),
     status: "running",
-    tags: [`user:${username()}`, SPIN_TAG],
+    tags: [`user:${currentUsername()}`, SPIN_TAG],
     parameters: { ...origin.parameters, ...Object.fromEntries(Object.entries(overrides).filter(([n]) => n in origin.parameters)) },
     createdAt: Date.now(),
     source: graph.file,

@@ -3,7 +3,7 @@
  * its output under the task's prefix, line by line, and Metaflow's system lines for each attempt.
  */
 import { describeFailure, type AttemptFailure, type StepPolicy, type TaskExecution } from "../executor/index.js";
-import type { StepNode } from "../graph/types.js";
+import type { StepNode } from "../graph/index.js";
 import { LineSplitter, type RunConsole, type TaskLabel } from "./console.js";
 import { transitionChecker } from "./transitions.js";
 

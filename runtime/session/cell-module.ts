@@ -12,7 +12,7 @@ export const CELL_FLOW_CLASS = "NotebookCellFlow";
 export const CELL_METHOD = "__cell";
 export const CELL_SOURCE_NAME = "cell.ts";
 
-const HELPERS = ["Flow", "Run", "Step", "Task", "Steplab", "namespace", "display", "runFlow", "prompt", "registerArtifactClass"];
+const HELPERS = ["Flow", "Run", "Step", "Task", "Steplab", "namespace", "current", "display", "runFlow", "prompt", "registerArtifactClass"];
 
 export interface CellModuleInput {
   /** Setup cells' bodies; lineOffset = cell line of the body's first line, minus one. */

@@ -38,6 +38,8 @@ export interface CellRunnerParts {
   memoryMb: number;
   /** How long a finished cell's timers may keep printing under it. */
   lingerMs: number;
+  /** Whose namespace the cells read past runs in (user:NAME). */
+  user: string;
   notebookPath?: string;
 }
 

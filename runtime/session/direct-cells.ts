@@ -36,7 +36,7 @@ export async function runSetupCell(runner: CellRunner, cell: SessionCell, sink: 
 
 /** The request of a scratch cell: it sees the last step's artifacts and the parameters (or, after %load, that task's inputs). */
 function scratchRequest(runner: CellRunner): TaskRequest {
-  if (runner.loaded) return loadedRequest(runner.loaded);
+  if (runner.loaded) return { ...loadedRequest(runner.loaded), user: runner.parts.user };
   const source = runner.scratchSource();
   const last = source ? runner.parts.run.successful(source)?.at(-1) : undefined;
   const artifacts = { ...(last?.artifacts ?? {}), ...runner.parameters };
@@ -48,6 +48,7 @@ function scratchRequest(runner: CellRunner): TaskRequest {
     parameters: Object.fromEntries(Object.keys(runner.parameters).map((p) => [p, p])),
     steps: ["__scratch"],
     method: CELL_METHOD,
+    user: runner.parts.user,
   };
 }
 

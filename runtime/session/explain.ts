@@ -1,24 +1,13 @@
 /**
- * What a front end shows for an error: the one converter from anything thrown to a `CellError`,
- * and the translation of a cell's task error into the user's terms — frames of the user's own
+ * What a front end shows for an error: the translation of a cell's task error into the user's terms — frames of the user's own
  * cells only, named as the front end names them (`In [N], line L`), advice written in the cell's
  * form (`//% step NAME memoryMb=N`, not `@step({ memoryMb: N })`), and the cell that owns a local
- * another cell tried to read.
+ * another cell tried to read. The one converter from anything thrown to a `CellError` lives in
+ * errors/, so the kernel can answer before it loads the session.
  */
-import { SteplabError } from "../../errors/index.js";
+export { cellError } from "../../errors/index.js";
 import type { CellModule } from "./cell-module.js";
 import { LocalOfAnotherCellError, type LocalOwner } from "./errors.js";
-import type { CellError } from "./types.js";
-
-/** Anything thrown, as a front end shows it. steplab's own errors explain themselves: no host stack. */
-export function cellError(err: unknown): CellError {
-  const e = err instanceof Error ? err : new Error(String(err));
-  const code = (e as { code?: unknown }).code;
-  const own = e instanceof SteplabError;
-  const name = e.name || "Error";
-  const stack = !own && e.stack?.startsWith(`${name}: `) ? e.stack : `${name}: ${e.message}`;
-  return { ename: name, evalue: e.message, traceback: stack.split("\n"), code: typeof code === "string" ? code : undefined };
-}
 
 export interface CellContext {
   module: CellModule;

@@ -5,7 +5,6 @@
  * current parameters, and its parents are fresh. The status is written whenever it changes, so
  * `latestSuccessfulRun` never returns a notebook whose cell failed or whose steps are stale.
  */
-import os from "node:os";
 import type { ArtifactRef, RunRecord, RunStatus, Store, TaskRecord } from "../../store/index.js";
 import type { NotebookGraph } from "../../notebooks/index.js";
 
@@ -39,7 +38,10 @@ export class NotebookRun {
   /** The status last written, to write only changes. */
   #written?: string;
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly user: string,
+  ) {}
 
   get record(): RunRecord | undefined {
     return this.#record;
@@ -52,7 +54,7 @@ export class NotebookRun {
       flow: describe.flow,
       runId: this.store.newRunId(),
       status: "running",
-      tags: ["notebook", `user:${os.userInfo().username}`],
+      tags: ["notebook", `user:${this.user}`],
       parameters: describe.parameters,
       createdAt: Date.now(),
       source: describe.source,

@@ -4,8 +4,9 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { SteplabError } from "../../errors/index.js";
-import { formatLint, lintGraph, parseFlowFile, type ParameterNode } from "../graph/index.js";
+import { SteplabError, UsageError } from "../../errors/index.js";
+import { formatLint, lintGraph, parseFlowFile } from "../graph/index.js";
+import { resolveParameters } from "../parameters/index.js";
 import { runFlow, RunConsole } from "../scheduler/index.js";
 import type { Store } from "../../store/index.js";
 import type { CellSink } from "./types.js";
@@ -16,35 +17,24 @@ export class RunFlowError extends SteplabError {
   }
 }
 
-function parameterValue(p: ParameterNode, params: Record<string, unknown>, dir: string): unknown {
-  const given = p.name in params ? params[p.name] : params[p.field];
-  if (p.kind === "includefile") {
-    const file = given ?? p.default;
-    if (typeof file !== "string") return undefined;
-    const bytes = readFileSync(path.resolve(dir, file));
-    return p.isText === false ? new Uint8Array(bytes) : bytes.toString("utf8");
-  }
-  if (given !== undefined) return given;
-  if (p.default !== undefined) return p.default;
-  if (p.required) throw new RunFlowError(`runFlow: parameter '${p.name}' is required: pass { ${p.name}: ... }`);
-  return undefined;
-}
-
 export async function runFlowFromCell(store: Store, file: string, params: Record<string, unknown>, sink: CellSink): Promise<string> {
   const graph = parseFlowFile(file);
   const problems = lintGraph(graph, readFileSync(file, "utf8"));
   if (problems.length) throw new RunFlowError(`runFlow: ${path.basename(file)} is not a valid flow:\n${formatLint(problems, file)}`);
-  const known = new Set(graph.parameters.flatMap((p) => [p.name, p.field]));
-  const unknown = Object.keys(params).filter((k) => !known.has(k));
-  if (unknown.length) {
-    throw new RunFlowError(
-      `runFlow: ${graph.name} has no parameter ${unknown.map((u) => `'${u}'`).join(", ")}. Parameters: ${graph.parameters.map((p) => p.name).join(", ") || "(none)"}`,
-    );
-  }
-  const values: Record<string, unknown> = {};
-  for (const p of graph.parameters) {
-    const v = parameterValue(p, params, path.dirname(file));
-    if (v !== undefined) values[p.field] = v;
+  let values: Record<string, unknown>;
+  try {
+    // The same resolution as `steplab FLOW.ts run` (types, environment, computed defaults);
+    // IncludeFile paths are relative to the flow file.
+    ({ values } = await resolveParameters(graph, {
+      given: params,
+      env: process.env,
+      cwd: path.dirname(file),
+      storeRoot: store.root,
+      output: (stream, text) => (stream === "stdout" ? sink.stdout(text) : sink.stderr(text)),
+    }));
+  } catch (err) {
+    if (err instanceof UsageError) throw new RunFlowError(`runFlow: ${err.message}`);
+    throw err;
   }
   const startedAt = Date.now();
   const label = `${graph.name}`;

@@ -8,6 +8,7 @@ import path from "node:path";
 import { openStore, resolveStoreRoot, storeReader, type ArtifactRef, type Store, type StoreReader } from "../../store/index.js";
 import { parseCell, parseParametersCell, underScratch, type CellDirectives, type NotebookGraph } from "../../notebooks/index.js";
 import { LocalExecutor, storeValues } from "../executor/index.js";
+import { currentUsername } from "../support/index.js";
 import { CellBundles } from "./cell-bundles.js";
 import { CellCache } from "./cell-cache.js";
 import { CellRunner } from "./cell-runner.js";
@@ -89,7 +90,8 @@ export class Session implements NotebookSession, MagicContext {
       recordRunning: false,
     });
     this.#cache = new CellCache(this.store, local);
-    this.#run = new NotebookRun(this.store);
+    const user = currentUsername(env);
+    this.#run = new NotebookRun(this.store, user);
     this.history = new InputHistory(this.store, {
       session: opts.historySession ?? "notebook",
       onError: (err) => process.stderr.write(`steplab: could not save input history: ${(err as Error).message}\n`),
@@ -109,6 +111,7 @@ export class Session implements NotebookSession, MagicContext {
         cwd: this.#cwd,
         memoryMb,
         lingerMs: CELL_LINGER_MS,
+        user,
         notebookPath: opts.notebookPath ? path.resolve(opts.notebookPath) : undefined,
       },
       {

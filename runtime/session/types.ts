@@ -31,13 +31,9 @@ export interface Progress {
   failed?: boolean;
 }
 
-export interface CellError {
-  ename: string;
-  evalue: string;
-  /** Lines mapped to the cell's own line numbers. */
-  traceback: string[];
-  code?: string;
-}
+import type { CellError } from "../../errors/index.js";
+
+export type { CellError };
 
 export interface ExecuteOptions {
   sink: CellSink;

@@ -3,7 +3,10 @@
  * one statement or one transaction, so a task's record, logs and blob index rows appear together.
  */
 import type pg from "pg";
+import { taskBlobs } from "../gc/task-blobs.js";
+import { taskPathspec } from "../pathspec.js";
 import type { CachedTask, HistoryEntry, RunRecord, TaskLogs, TaskRecord } from "../types.js";
+import { guardBlobs, knownBlobsAt, type KnownBlobs, notePending, pinIfLeased, type Resupply, type UploadedBlobs } from "./gc-guard.js";
 import { inTransaction } from "./transaction.js";
 
 /** A blob already uploaded to S3, to be indexed with the task that first wrote it. */
@@ -12,6 +15,8 @@ export interface BlobRow {
   key: string;
   size: number;
   storedSize: number;
+  /** The chunks a manifest names (store/chunks), none for a blob stored whole or a chunk: gc's mark reads them here. */
+  children: string[];
 }
 
 /** Numeric ids sort as numbers; anything else sorts after them, as text. */
@@ -38,11 +43,22 @@ export class PgMetadata {
   }
 
   async putRun(run: RunRecord): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO steplab_runs (ds, flow, run_id, run_num, record) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (ds, flow, run_id) DO UPDATE SET record = EXCLUDED.record`,
-      [this.ds, run.flow, run.runId, idNum(run.runId), JSON.stringify(run)],
-    );
+    const upsert = (client: pg.Pool | pg.PoolClient) =>
+      client.query(
+        `INSERT INTO steplab_runs (ds, flow, run_id, run_num, record) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (ds, flow, run_id) DO UPDATE SET record = EXCLUDED.record`,
+        [this.ds, run.flow, run.runId, idNum(run.runId), JSON.stringify(run)],
+      );
+    const parameters = Object.values(run.parameters).map((p) => p.sha);
+    if (parameters.length === 0) {
+      await upsert(this.pool);
+      return;
+    }
+    // Its parameters are pinned while a gc holds the lease (store/postgres/gc-guard.ts).
+    await inTransaction(this.pool, async (client) => {
+      await upsert(client);
+      await pinIfLeased(client, this.ds, parameters);
+    });
   }
 
   async getRun(flow: string, runId: string): Promise<RunRecord | undefined> {
@@ -69,14 +85,9 @@ export class PgMetadata {
     return rows.map((r) => r.flow);
   }
 
-  /** Which of these blobs the datastore already has (indexed, so uploaded). */
-  async knownBlobs(shas: string[]): Promise<Set<string>> {
-    if (shas.length === 0) return new Set();
-    const { rows } = await this.pool.query<{ sha: string }>("SELECT sha FROM steplab_blobs WHERE ds = $1 AND sha = ANY($2::text[])", [
-      this.ds,
-      shas,
-    ]);
-    return new Set(rows.map((r) => r.sha));
+  /** Which of these blobs the datastore already has (indexed, so uploaded), and the gc epoch (see gc-guard.ts). */
+  async knownBlobs(shas: string[]): Promise<KnownBlobs> {
+    return knownBlobsAt(this.pool, this.ds, shas);
   }
 
   async blobKey(sha: string): Promise<string | undefined> {
@@ -99,20 +110,30 @@ export class PgMetadata {
     return rows.map((r) => r.record);
   }
 
-  async indexBlobs(blobs: BlobRow[], client: pg.Pool | pg.PoolClient = this.pool): Promise<void> {
-    if (blobs.length === 0) return;
-    await client.query(
-      `INSERT INTO steplab_blobs (ds, sha, key, size, stored_size)
-       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[])
-       ON CONFLICT (ds, sha) DO NOTHING`,
-      [this.ds, blobs.map((b) => b.sha), blobs.map((b) => b.key), blobs.map((b) => b.size), blobs.map((b) => b.storedSize)],
-    );
+  /** Index rows of blobs put outside a task commit (already uploaded), pending until a record refers to them. */
+  async commitBlobs(uploaded: UploadedBlobs, shas: string[], resupply: Resupply, owner: { pid: number; host: string }): Promise<void> {
+    await inTransaction(this.pool, async (client) => {
+      await guardBlobs(
+        client,
+        this.ds,
+        `${shas.length} artifact blob(s)`,
+        shas.map((sha) => [sha, sha]),
+        uploaded,
+        resupply,
+      );
+      await notePending(client, this.ds, shas, owner);
+    });
   }
 
-  /** The task record, its logs and the index rows of its new (already uploaded) blobs, in one transaction. */
-  async commitTask(task: TaskRecord, blobs: BlobRow[], logs: TaskLogs | undefined): Promise<void> {
+  /**
+   * The task record, its logs and the index rows of its new (already uploaded) blobs, in one
+   * transaction, after checking that every blob it refers to exists (gc-guard.ts).
+   */
+  async commitTask(task: TaskRecord, uploaded: UploadedBlobs, logs: TaskLogs | undefined, resupply: Resupply): Promise<void> {
+    const what = `task ${taskPathspec(task)}`;
+    const refs = taskBlobs(task);
     await inTransaction(this.pool, async (client) => {
-      await this.indexBlobs(blobs, client);
+      await guardBlobs(client, this.ds, what, refs, uploaded, resupply);
       await client.query(
         `INSERT INTO steplab_tasks (ds, flow, run_id, step, task_id, task_num, status, record)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)

@@ -4,11 +4,12 @@
  * store/types.ts records; the key columns beside them exist for ordering and lookups.
  */
 import type pg from "pg";
+import { GC_SCHEMA_VERSION, migrateForGc } from "./gc-schema.js";
 import { inTransaction } from "./transaction.js";
 
 // Bumped when a table changes shape; stored in steplab_meta under ds ''. Adding a table (as
 // steplab_task_cache was) changes no existing one: CREATE TABLE IF NOT EXISTS adds it to old databases.
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = GC_SCHEMA_VERSION;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS steplab_runs (
@@ -43,7 +44,12 @@ CREATE TABLE IF NOT EXISTS steplab_meta (
 export async function ensureSchema(pool: pg.Pool): Promise<void> {
   await inTransaction(pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock(7352061)");
+    const exists = await client.query<{ t: string | null }>("SELECT to_regclass('steplab_meta')::text AS t");
+    const current = exists.rows[0]?.t
+      ? await client.query<{ value: string }>("SELECT value FROM steplab_meta WHERE ds = '' AND key = 'schemaVersion'")
+      : undefined;
     await client.query(DDL);
+    await migrateForGc(client, Number(current?.rows[0]?.value ?? 0));
     await client.query(
       `INSERT INTO steplab_meta (ds, key, value) VALUES ('', 'schemaVersion', $1)
        ON CONFLICT (ds, key) DO UPDATE SET value = GREATEST(steplab_meta.value, EXCLUDED.value)`,

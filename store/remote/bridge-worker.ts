@@ -4,15 +4,18 @@
  * shared flag (Atomics.wait) while this thread does the asynchronous work — the synckit pattern.
  * Every network call here has a timeout, so a caller never waits forever on an unreachable server.
  */
+import os from "node:os";
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import pg from "pg";
+import { SteplabError } from "../../errors/index.js";
 import { packChunk } from "../blob-pack.js";
-import { headOf, planBlob } from "../chunks.js";
-import { PgMetadata, type BlobRow } from "../postgres/index.js";
+import { childBlobs, headOf, planBlob } from "../chunks.js";
+import { PgCollector, PgMetadata, type BlobRow, type Resupply, type UploadedBlobs } from "../postgres/index.js";
 import { ensureSchema } from "../postgres/index.js";
 import { runPathspec, taskPathspec } from "../pathspec.js";
 import { blobKey, describeS3Error, S3Blobs } from "../s3/index.js";
 import type { CachedTask, HistoryEntry, RunRecord, TaskLogs, TaskRecord, BlobBytes } from "../types.js";
+import { gcOps } from "./bridge-gc.js";
 import { CONFIG_FILE, redactUrl } from "./config.js";
 import type { BridgeReply, BridgeRequest, BridgeSettings } from "./protocol.js";
 import { parseS3Root } from "../s3/index.js";
@@ -46,6 +49,7 @@ function dbDescription(): string {
 
 function pgError(err: unknown): BridgeError {
   if (err instanceof BridgeError) return err;
+  if (err instanceof SteplabError) return new BridgeError(err.code, err.message);
   const e = err as { code?: string; message?: string };
   const detail = [e.code, e.message].filter(Boolean).join(": ") || String(err);
   return new BridgeError("DB", `the metadata database (PostgreSQL at ${dbDescription()}) failed: ${detail}`);
@@ -82,6 +86,18 @@ async function metadata(): Promise<PgMetadata> {
 async function withDb<T>(body: (db: PgMetadata) => Promise<T>): Promise<T> {
   try {
     return await body(await metadata());
+  } catch (err) {
+    throw pgError(err);
+  }
+}
+
+let collector: PgCollector | undefined;
+
+async function withCollector<T>(body: (gc: PgCollector) => Promise<T>): Promise<T> {
+  try {
+    await metadata();
+    collector ??= new PgCollector(pool!, settings.root);
+    return await body(collector);
   } catch (err) {
     throw pgError(err);
   }
@@ -138,30 +154,52 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 }
 
 /**
- * Uploads the blobs the datastore does not have yet (a large one as its chunks not stored by an
- * earlier blob, each packed as it goes, then its manifest); returns their index rows (not yet
- * committed).
+/**
+ * Uploads the blobs the datastore does not have yet; returns their index rows (not yet committed)
+ * and the gc epoch read before the uploads began (store/postgres/gc-guard.ts). Blobs a gc sweep
+ * is deleting are left for the commit, which uploads them under its lock.
  */
-async function upload(entries: [string, BlobBytes][], flow: string | undefined): Promise<BlobRow[]> {
-  if (entries.length === 0) return [];
-  const known = await withDb((db) => db.knownBlobs(entries.map(([sha]) => sha)));
-  const fresh = entries.filter(([sha]) => !known.has(sha));
+async function upload(entries: [string, BlobBytes][], flow: string | undefined): Promise<UploadedBlobs> {
+  if (entries.length === 0) return { rows: [], epoch: 0 };
+  const { known, doomed, epoch } = await withDb((db) => db.knownBlobs(entries.map(([sha]) => sha)));
+  const fresh = entries.filter(([sha]) => !known.has(sha) && !doomed.has(sha));
+  return { rows: await uploadNow(fresh, flow), epoch };
+}
+
+/** A commit's answer to "these blobs are missing": uploads those it has the bytes of. */
+function resupplyFrom(entries: [string, BlobBytes][], flow: string | undefined): Resupply {
+  const bytes = new Map(entries);
+  return (shas) =>
+    uploadNow(
+      shas.flatMap((sha): [string, BlobBytes][] => (bytes.has(sha) ? [[sha, bytes.get(sha)!]] : [])),
+      flow,
+    );
+}
+
+/**
+ * Uploads these blobs (a large one as its chunks not stored by an earlier blob, each packed as it
+ * goes, then its manifest); returns their index rows. A chunk being deleted by a sweep is uploaded
+ * again: if the sweep deletes it still, the epoch tells the commit (gc-guard.ts).
+ */
+async function uploadNow(fresh: [string, BlobBytes][], flow: string | undefined): Promise<BlobRow[]> {
   if (fresh.length === 0) return [];
   const planned = fresh.map(([sha, bytes]) => planBlob(sha, bytes, settings.chunkBytes, () => false));
-  const stored = await withDb((db) => db.knownBlobs(planned.flatMap((p) => p.chunks.map(([key]) => key))));
+  const stored = (await withDb((db) => db.knownBlobs(planned.flatMap((p) => p.chunks.map(([key]) => key))))).known;
   // A chunk goes up once, even when two blobs of the commit share it.
   const plans = planned.map((p) => ({ ...p, chunks: p.chunks.filter(([key]) => !stored.has(key) && stored.add(key)) }));
-  const put = async (s3: S3Blobs, sha: string, body: Uint8Array, size: number): Promise<BlobRow> => {
+  const put = async (s3: S3Blobs, sha: string, body: Uint8Array, size: number, children: string[] = []): Promise<BlobRow> => {
     const key = blobKey(location, flow, sha);
     await s3.put(key, body);
-    return { sha, key, size, storedSize: body.byteLength };
+    return { sha, key, size, storedSize: body.byteLength, children };
   };
   return withS3(async (s3) => {
     const chunks = plans.flatMap((p) => p.chunks);
     const chunkRows = await mapLimit(chunks, UPLOAD_CONCURRENCY, async ([key, bytes]) =>
       put(s3, key, await packChunk(bytes), bytes.byteLength),
     );
-    const headRows = await mapLimit(plans, UPLOAD_CONCURRENCY, async (plan) => put(s3, plan.sha, await headOf(plan), plan.size));
+    const headRows = await mapLimit(plans, UPLOAD_CONCURRENCY, async (plan) =>
+      put(s3, plan.sha, await headOf(plan), plan.size, plan.manifest ? childBlobs(plan.manifest) : []),
+    );
     return [...chunkRows, ...headRows];
   });
 }
@@ -200,7 +238,7 @@ const ops: Record<string, Op> = {
     inOrder(`cache/${flow}/${key}`, () => withDb((db) => db.putCachedTask(flow, key, task))),
   addHistory: (entry: HistoryEntry) => withDb((db) => db.addHistory(entry)),
   listHistory: (limit?: number) => withDb((db) => db.listHistory(limit)),
-  hasBlob: async (sha: string) => (await withDb((db) => db.knownBlobs([sha]))).has(sha),
+  hasBlob: async (sha: string) => (await withDb((db) => db.knownBlobs([sha]))).known.has(sha),
   getBlob: async (sha: string) => {
     const key = await withDb((db) => db.blobKey(sha));
     if (!key) throw new BridgeError("NOT_FOUND", `artifact data ${sha} is not in the datastore ${settings.root}`);
@@ -209,17 +247,26 @@ const ops: Record<string, Op> = {
   forgetBlob: (sha: string) => withDb((db) => db.forgetBlob(sha)),
   blobOwners: (sha: string, limit: number) => withDb((db) => db.blobOwners(sha, limit)),
   putBlobs: async (entries: [string, BlobBytes][]) => {
-    const rows = await upload(entries, undefined);
-    await withDb((db) => db.indexBlobs(rows));
+    const uploaded = await upload(entries, undefined);
+    const owner = { pid: process.pid, host: os.hostname() };
+    await withDb((db) =>
+      db.commitBlobs(
+        uploaded,
+        entries.map(([sha]) => sha),
+        resupplyFrom(entries, undefined),
+        owner,
+      ),
+    );
   },
   commitTask: (commit: { task: TaskRecord; blobs: [string, BlobBytes][]; logs?: TaskLogs }) => {
     const { task } = commit;
     // Blobs are uploaded before the record that refers to them is committed.
     return inOrder(`task/${taskPathspec(task)}`, async () => {
-      const rows = await upload(commit.blobs, task.flow);
-      await withDb((db) => db.commitTask(task, rows, commit.logs));
+      const uploaded = await upload(commit.blobs, task.flow);
+      await withDb((db) => db.commitTask(task, uploaded, commit.logs, resupplyFrom(commit.blobs, task.flow)));
     });
   },
+  ...gcOps({ withCollector, withS3 }),
   close: async () => {
     await Promise.allSettled([...chains.values()]);
     (await blobs?.catch(() => undefined))?.destroy();

@@ -16,8 +16,10 @@ import { chunkBytes, readStored, childBlobs } from "../chunks.js";
 import { BlobDamagedError } from "../errors.js";
 import { taskPathspec } from "../pathspec.js";
 import type { CachedTask, HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord, BlobBytes } from "../types.js";
+import type { StoreCollector } from "../collector.js";
 import { BlobCache, cacheMaxBytes } from "./blob-cache.js";
 import { loadRemoteConfig, type RemoteConfig } from "./config.js";
+import { RemoteCollector } from "./remote-collector.js";
 import { DEFAULT_TIMEOUT_MS, SyncBridge } from "./sync-bridge.js";
 import { withLiveStatus } from "../run-owner.js";
 import { formatS3Root, parseS3Root } from "../s3/index.js";
@@ -189,6 +191,10 @@ export class RemoteStore implements Store {
 
   listHistory(limit?: number): HistoryEntry[] {
     return this.#bridge.callSync("listHistory", [limit]);
+  }
+
+  collector(): StoreCollector {
+    return new RemoteCollector(this.#bridge);
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { NotFoundError, StoreError } from "../../errors/index.js";
+import { MissingBlobError } from "../collector-errors.js";
 import type { BridgeReply, BridgeRequest, BridgeSettings } from "./protocol.js";
 import { bridgeWorkerScript } from "./worker-script.js";
 
@@ -13,6 +14,7 @@ export const DEFAULT_TIMEOUT_MS = 120_000;
 
 function toError(error: NonNullable<BridgeReply["error"]>): Error {
   if (error.code === "NOT_FOUND") return new NotFoundError(error.message);
+  if (error.code === "BLOB_MISSING") return new MissingBlobError(error.message);
   return new StoreError(error.message);
 }
 

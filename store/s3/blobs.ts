@@ -5,6 +5,7 @@
  * with different bytes, so any copy of one is good.
  */
 import type { S3Client } from "@aws-sdk/client-s3";
+import { deleteObjects } from "./delete.js";
 import type { S3Settings } from "./settings.js";
 import type { S3Location } from "./url.js";
 
@@ -85,6 +86,19 @@ export class S3Blobs {
     const out = await this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.location.bucket, Key: key }));
     if (!out.Body) throw new Error(`S3 returned no body for ${key}`);
     return out.Body.transformToByteArray();
+  }
+
+  /** The object's bytes `start` to `end` (inclusive), or fewer if it is shorter. */
+  async getRange(key: string, start: number, end: number): Promise<Uint8Array> {
+    const out = await this.client.send(
+      new this.sdk.GetObjectCommand({ Bucket: this.location.bucket, Key: key, Range: `bytes=${start}-${end}` }),
+    );
+    if (!out.Body) throw new Error(`S3 returned no body for ${key}`);
+    return out.Body.transformToByteArray();
+  }
+
+  async deleteMany(keys: string[]): Promise<void> {
+    await deleteObjects(this.client, this.sdk.DeleteObjectsCommand, this.location.bucket, keys);
   }
 
   destroy(): void {

@@ -28,11 +28,18 @@ export class StepUsageError extends GuestError {
 
 /** A value assigned to `this` that cannot be stored. */
 export class UnstorableArtifactError extends GuestError {
-  constructor(name: string, step: string, reason: string) {
+  /** `reason` says what is wrong; `fix`, when the reason does not already say it, what to do. */
+  constructor(name: string, step: string, reason: string, fix?: string) {
     super(
       "UNSTORABLE_ARTIFACT",
-      `Artifact '${name}' of step '${step}' cannot be stored: ${reason.replace(/\.+$/, "")}. ` +
-        `Store plain data (objects, arrays, Map, Set, typed arrays, ...) or a class registered with registerArtifactClass().`,
+      `Artifact '${name}' of step '${step}' cannot be stored: ${reason.replace(/\.+$/, "")}.${fix ? ` ${fix}` : ""}`,
     );
+  }
+}
+
+/** `this.NAME = ...` with a name no artifact may have. */
+export class InvalidArtifactNameError extends GuestError {
+  constructor(shown: string, step: string, reason: string) {
+    super("ARTIFACT_NAME", `Artifact '${shown}' cannot be set in step '${step}': ${reason}.`);
   }
 }

@@ -1,8 +1,13 @@
 /**
  * Runs one step of a flow class inside the guest: binds `this`, passes `inputs` to joins, waits
- * for async steps, then hands the artifacts to the host.
+ * for async steps, then hands the artifacts to the host. A step that fails is answered, not
+ * thrown: its error travels as data (name, message, stack and `code`), so the host rebuilds it
+ * with the code the guest gave it.
  */
-import { TaskState, type GuestOutcome, type TaskRequest } from "./task-state.js";
+import { setDefaultUser } from "../../client/index.js";
+import { enterTask } from "./current.js";
+import { emitParameterDefaults } from "./parameter-defaults.js";
+import { TaskState, type GuestFailure, type GuestOutcome, type TaskRequest } from "./task-state.js";
 
 export type { GuestOutcome, TaskRequest };
 
@@ -19,22 +24,39 @@ function isPrimitive(value: unknown): value is string | number | boolean | bigin
   return value === null || ["string", "number", "boolean", "bigint"].includes(typeof value);
 }
 
+/** An error as data that survives any copy to the host; `code` when the error has one. */
+export function describeFailure(err: unknown): GuestFailure {
+  if (!(err instanceof Error)) return { name: "Error", message: describeValue(err) };
+  const code = (err as { code?: unknown }).code;
+  return { name: err.name || "Error", message: err.message, stack: err.stack, ...(typeof code === "string" ? { code } : {}) };
+}
+
 export async function runStep(flowClass: { prototype: any; name: string }, request: TaskRequest): Promise<GuestOutcome> {
-  const state = new TaskState(flowClass, request);
+  if (request.defaultsOnly) {
+    try {
+      return emitParameterDefaults(flowClass);
+    } catch (err) {
+      return { emitted: [], deleted: [], merged: {}, failure: describeFailure(err) };
+    }
+  }
+  enterTask(request);
+  const user = request.current?.username ?? request.user;
+  if (user) setDefaultUser(user);
   const method = flowClass.prototype[request.method ?? request.step];
   if (typeof method !== "function") {
     throw new Error(`Flow ${request.flow} has no step '${request.step}'`);
   }
+  const state = new TaskState(flowClass, request);
   const args = request.inputs ? [state.inputsArgument()] : [];
   let value: unknown;
+  let outcome: GuestOutcome;
   try {
     value = await method.apply(state.self, args);
+    outcome = state.finish();
   } catch (err) {
     // What the step set before it threw goes to the host too: the failed task keeps it.
-    state.abandonKeepingWritten();
-    throw err;
+    return { ...state.abandonKeepingWritten(), failure: describeFailure(err) };
   }
-  const outcome = state.finish();
   const host = globalThis.__steplabHost;
   if (value !== undefined && host?.result) {
     // A primitive travels back with the outcome: one call into the host fewer for `1 + 1`.
@@ -47,11 +69,4 @@ export async function runStep(flowClass: { prototype: any; name: string }, reque
     }
   }
   return outcome;
-}
-
-/** Finds the exported FlowSpec subclass among a bundle's exports. */
-export function findFlowClass(exports: Record<string, unknown>, flowName: string): { prototype: any; name: string } {
-  const cls = exports[flowName];
-  if (typeof cls !== "function") throw new Error(`The flow file does not export the class ${flowName}`);
-  return cls as { prototype: any; name: string };
 }

@@ -3,14 +3,17 @@
  * The task knows its artifacts as references (name -> sha); values load lazily through the host.
  */
 // store/portable, not store/index: the guest is bundled into isolates, without LMDB.
-import { fromEnvelopes, toEnvelopes } from "../../../store/portable.js";
+import { artifactNameProblem, fromEnvelopes, showName, toEnvelopes, UnstorableClassError } from "../../../store/portable.js";
 import { refuseClientObjects } from "./client-values.js";
-import { MissingArtifactError, StepUsageError, UnstorableArtifactError } from "./errors.js";
+import { InvalidArtifactNameError, MissingArtifactError, StepUsageError, UnstorableArtifactError } from "./errors.js";
 import { currentHost } from "./host-bridge.js";
 import { planMerge } from "./merge.js";
-import type { ArtifactShas, GuestOutcome, TaskInput, TaskRequest } from "./request.js";
+import type { ArtifactShas, GuestFailure, GuestOutcome, TaskInput, TaskRequest } from "./request.js";
 
-export type { ArtifactShas, GuestOutcome, TaskInput, TaskRequest };
+export type { ArtifactShas, GuestFailure, GuestOutcome, TaskInput, TaskRequest };
+
+const STORABLE_FIX =
+  "Store plain data (objects, arrays, Map, Set, typed arrays, ...) or an instance of a class the flow defines or registers.";
 
 let current: TaskState | undefined;
 
@@ -27,16 +30,12 @@ export class TaskState {
   transition?: { steps: string[]; foreach?: string };
   readonly self: object;
   private readonly refs: ArtifactShas;
-  private readonly aliases = new Map<string, string>();
 
   constructor(
     readonly flowClass: { prototype: object },
     readonly request: TaskRequest,
   ) {
     this.refs = { ...request.initial };
-    for (const [artifact, cliName] of Object.entries(request.parameters)) {
-      if (cliName !== artifact) this.aliases.set(cliName, artifact);
-    }
     this.self = new Proxy(Object.create(flowClass.prototype), this.selfHandler());
     current = this;
   }
@@ -51,7 +50,8 @@ export class TaskState {
       } catch (err) {
         // A client object added after the assignment (self.runs.push(run)): say that, not what the copy saw.
         refuseClientObjects(name, this.request.step, value);
-        throw new UnstorableArtifactError(name, this.request.step, (err as Error).message);
+        const fix = err instanceof UnstorableClassError ? undefined : STORABLE_FIX;
+        throw new UnstorableArtifactError(name, this.request.step, (err as Error).message, fix);
       }
       emitted.push(name);
     };
@@ -67,17 +67,19 @@ export class TaskState {
   }
 
   /** A failed step: hands the host what it assigned, leaving out values that cannot be stored. */
-  abandonKeepingWritten(): void {
+  abandonKeepingWritten(): GuestOutcome {
     current = undefined;
+    const emitted: string[] = [];
     const host = globalThis.__steplabHost;
-    if (!host) return;
-    for (const [name, value] of this.written) {
+    for (const [name, value] of host ? this.written : []) {
       try {
-        host.emit(name, toEnvelopes(value));
+        host!.emit(name, toEnvelopes(value));
+        emitted.push(name);
       } catch {
         // not storable: the failure itself is what the user needs to see
       }
     }
+    return { emitted, deleted: [], merged: {} };
   }
 
   next(targets: unknown[]): void {
@@ -119,15 +121,27 @@ export class TaskState {
     return Object.freeze(list);
   }
 
-  private load(refs: ArtifactShas, name: string): unknown {
-    const artifact = this.aliases.get(name) ?? name;
-    const sha = refs[artifact];
+  private load(refs: ArtifactShas, name: string, from = this.request.pathspec): unknown {
+    const sha = Object.hasOwn(refs, name) ? refs[name] : undefined;
     if (sha === undefined) {
       // An optional parameter given no value reads as undefined (Metaflow: None).
-      if (artifact in this.request.parameters) return undefined;
+      if (Object.hasOwn(this.request.parameters, name)) return undefined;
       throw new MissingArtifactError(this.request.flow, name);
     }
-    return fromEnvelopes(currentHost().loadBlob(sha));
+    return fromEnvelopes(currentHost().loadBlob(sha), { subject: `Artifact '${name}' of ${from}` });
+  }
+
+  /** Throws unless `this.NAME = ...` may set an artifact called `key`. */
+  private checkAssignable(key: string): void {
+    const req = this.request;
+    if (Object.hasOwn(req.parameters, key)) {
+      throw new StepUsageError(`Parameter '${key}' is immutable: it cannot be assigned in step '${req.step}'`);
+    }
+    const problem = artifactNameProblem(key);
+    if (problem) throw new InvalidArtifactNameError(showName(key), req.step, problem);
+    if (key === "input" || key === "index" || key in this.flowClass.prototype) {
+      throw new StepUsageError(`'${key}' is reserved by steplab and cannot be assigned in step '${req.step}'`);
+    }
   }
 
   private inputProxy(input: TaskInput): object {
@@ -139,16 +153,16 @@ export class TaskState {
         get: (target, key) => {
           if (typeof key === "symbol") return Reflect.get(target, key);
           if (key === "then" || key === "toJSON") return undefined;
-          if (!cache.has(key)) cache.set(key, this.load(input.artifacts, key));
+          if (!cache.has(key)) cache.set(key, this.load(input.artifacts, key, input.pathspec));
           return cache.get(key);
         },
         set: () => {
           throw new StepUsageError(`The inputs of join '${this.request.step}' are read-only: assign to this.NAME instead`);
         },
-        has: (_t, key) => typeof key === "string" && key in input.artifacts,
+        has: (_t, key) => typeof key === "string" && Object.hasOwn(input.artifacts, key),
         ownKeys: () => names(),
         getOwnPropertyDescriptor: (_t, key) =>
-          typeof key === "string" && key in input.artifacts ? { enumerable: true, configurable: true } : undefined,
+          typeof key === "string" && Object.hasOwn(input.artifacts, key) ? { enumerable: true, configurable: true } : undefined,
       },
     );
   }
@@ -169,20 +183,27 @@ export class TaskState {
         if (this.deleted.has(key)) throw new MissingArtifactError(req.flow, key);
         if (this.loaded.has(key)) return this.loaded.get(key);
         const value = this.load(this.refs, key);
-        if (!this.aliases.has(key) && !(key in req.parameters)) this.loaded.set(key, value);
+        if (!Object.hasOwn(req.parameters, key)) this.loaded.set(key, value);
         return value;
       },
       set: (_target, key, value) => {
         if (typeof key === "symbol") return false;
-        if (key in req.parameters || this.aliases.has(key)) {
-          throw new StepUsageError(`Parameter '${key}' is immutable: it cannot be assigned in step '${req.step}'`);
-        }
-        if (key === "input" || key === "index" || key in proto) {
-          throw new StepUsageError(`'${key}' is reserved by steplab and cannot be assigned in step '${req.step}'`);
-        }
+        this.checkAssignable(key);
         refuseClientObjects(key, req.step, value);
         this.deleted.delete(key);
         this.written.set(key, value);
+        return true;
+      },
+      // Object.defineProperty(this, ...) and Reflect.defineProperty are assignments too.
+      defineProperty: (_target, key, descriptor) => {
+        if (typeof key === "symbol") return false;
+        this.checkAssignable(key);
+        if (!("value" in descriptor)) {
+          throw new StepUsageError(`Artifact '${showName(key)}' in step '${req.step}' must be set to a value, not a getter or setter`);
+        }
+        refuseClientObjects(key, req.step, descriptor.value);
+        this.deleted.delete(key);
+        this.written.set(key, descriptor.value);
         return true;
       },
       deleteProperty: (_target, key) => {
@@ -193,9 +214,7 @@ export class TaskState {
         return true;
       },
       has: (_target, key) =>
-        typeof key === "string" &&
-        !this.deleted.has(key) &&
-        (this.written.has(key) || (this.aliases.get(key) ?? key) in this.refs || key in proto),
+        typeof key === "string" && !this.deleted.has(key) && (this.written.has(key) || Object.hasOwn(this.refs, key) || key in proto),
     };
   }
 }

@@ -44,6 +44,12 @@ export interface BridgeCalls {
   randomBytes(length: number): Uint8Array;
   encodeUtf8(text: string): Uint8Array;
   decodeText(bytes: Uint8Array, label: string, fatal: boolean): string;
+  /** The host's clock in ms since the epoch, with sub-millisecond precision, for performance.now(). */
+  now(): number;
+  /** structuredClone(): the value's copy into the host and back is V8's own structured clone. */
+  clone(value: unknown): unknown;
+  /** The host's environment variables, copied once per task (process.env). */
+  env(): Record<string, string>;
   /** Notebook helpers: a flow's task has none, and says so when its code calls them. */
   result(value: unknown): void;
   display(kind: string, data: unknown, options: { displayId?: string; update?: boolean }): void;

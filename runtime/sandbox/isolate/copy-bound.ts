@@ -19,6 +19,7 @@ const USER_NAMES: Record<string, string> = {
   encodeUtf8: "TextEncoder.encode()",
   decodeText: "TextDecoder.decode()",
   display: "display()",
+  clone: "structuredClone()",
   result: "the cell's value",
   runFlow: "runFlow()",
   prompt: "prompt()",

@@ -9,7 +9,7 @@
  * artifacts once the step has handed all of them over (two artifacts may be views on one buffer).
  * Used on both sides: by the prelude inside the context and by the host's bridge.
  */
-import type { RecordColumn, WireValue } from "../../../store/portable.js";
+import { type RecordColumn, VIEW_TYPES, type WireValue } from "../../../store/portable.js";
 
 /** Buffers smaller than this are copied: a move costs a handle and a round of bookkeeping. */
 export const MOVE_MIN_BYTES = 64 * 1024;
@@ -39,20 +39,8 @@ export interface Handover {
   buffers: MovedBuffers;
 }
 
-const VIEWS: Record<string, new (b: ArrayBuffer, offset: number, length: number) => ArrayBufferView> = {
-  Int8Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-  DataView,
-};
+/** Typed array and DataView constructors by name (store/wire's table). */
+const VIEWS = VIEW_TYPES as Record<string, new (b: ArrayBuffer, offset: number, length: number) => ArrayBufferView>;
 
 function isMoved(field: unknown): field is MovedView {
   return typeof field === "object" && field !== null && typeof (field as MovedView).moved === "number";

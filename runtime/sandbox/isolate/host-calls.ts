@@ -145,6 +145,10 @@ export function installBridge(context: ivm.Context, slot: { task?: TaskHooks }):
       if (!(bytes instanceof Uint8Array)) throw new TypeError("TextDecoder.decode takes an ArrayBuffer or a view of one");
       return new TextDecoder(text(label, "an encoding label"), { fatal: fatal === true }).decode(bytes);
     },
+    now: () => performance.timeOrigin + performance.now(),
+    // The argument arrived as V8's structured clone of the guest's value; returned, it is cloned back.
+    clone: (value) => value,
+    env: () => ({ ...process.env }) as Record<string, string>,
     result: (value) => task().io.result?.(value),
     display: (kind, data, options) => {
       const io = task().io;

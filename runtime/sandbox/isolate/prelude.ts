@@ -46,6 +46,9 @@ const bridge = calls(
   "decodeText",
   "result",
   "display",
+  "now",
+  "clone",
+  "env",
 );
 const reader = Object.fromEntries(READER_METHODS.map((m) => [m, (...args: unknown[]) => call(`reader.${m}`, ...args)]));
 const waits = Object.fromEntries(
@@ -238,6 +241,42 @@ for (const name of ["URL", "URLSearchParams"]) {
     },
   });
 }
+
+// performance.now(): the host's monotonic clock, in ms since this context was made.
+const timeOrigin = Date.now();
+g.performance = Object.freeze({
+  timeOrigin,
+  now: () => bridge.now() - timeOrigin,
+  toJSON: () => ({ timeOrigin }),
+});
+
+g.structuredClone = (value: unknown) => {
+  try {
+    return bridge.clone(value);
+  } catch (err) {
+    const e = new Error(`structuredClone: ${err instanceof Error ? err.message : String(err)}`);
+    e.name = "DataCloneError";
+    throw e;
+  }
+};
+
+// process.env: a read-only snapshot of the host's environment, taken when a step first reads it.
+let env: Record<string, string> | undefined;
+const readOnly = (key: string | symbol): never => {
+  throw new TypeError(
+    `process.env is a read-only snapshot inside a step (cannot change ${String(key)}): pass values as parameters or artifacts`,
+  );
+};
+g.process = Object.freeze({
+  get env() {
+    env ??= new Proxy(Object.freeze(bridge.env()), {
+      set: (_t, key) => readOnly(key),
+      defineProperty: (_t, key) => readOnly(key),
+      deleteProperty: (_t, key) => readOnly(key),
+    });
+    return env;
+  },
+});
 
 // Artifacts cross as wire values (store/wire): a typed array's memory and a record table's columns
 // are moved to the host, not copied. They move once the step has handed over all its artifacts

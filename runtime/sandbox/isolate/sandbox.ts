@@ -272,6 +272,8 @@ export class IsolateSandbox implements Sandbox {
       onStalled = () => this.rejectRunning?.(Object.assign(new Error("stalled"), { stalled: true }));
       process.once("beforeExit", onStalled);
       const outcome = (await Promise.race([run, stopped])) as TaskResult["outcome"];
+      // A failed step answers with its error as data (its code included); rebuilt by translate().
+      if (outcome.failure) throw outcome.failure;
       if (outcome.value) {
         io.result?.(outcome.value.primitive);
         delete outcome.value;

@@ -58,7 +58,8 @@ process.once("message", async (message: RunMessage) => {
     if (typeof cls !== "function") throw new Error(`The flow file does not export the class ${message.flowClassName}`);
     const outcome = await globalThis.__steplabGuest!.runStep(cls, message.request);
     process.off("beforeExit", stalled);
-    await send({ type: "result", outcome, artifacts });
+    if (outcome.failure) await send({ type: "error", ...outcome.failure, artifacts });
+    else await send({ type: "result", outcome, artifacts });
   } catch (err) {
     process.off("beforeExit", stalled);
     const e = err instanceof Error ? err : new Error(String(err));

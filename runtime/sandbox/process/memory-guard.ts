@@ -4,8 +4,12 @@
  * A memory cgroup where the machine offers one (the kernel enforces it), else a watchdog that
  * samples the child's resident memory and kills it past the limit.
  */
-import pidusage from "pidusage";
+import { createRequire } from "node:module";
 import { MemoryCgroup } from "./cgroup.js";
+
+/** pidusage, loaded by the first watchdog: most runs have no process step with memoryMb, and pay nothing. */
+let pidusage: typeof import("pidusage") | undefined;
+const loadPidusage = () => (pidusage ??= createRequire(import.meta.url)("pidusage") as typeof import("pidusage"));
 
 export type MemoryGuardKind = "cgroup" | "watchdog";
 
@@ -50,7 +54,7 @@ class RssWatchdog implements MemoryGuard {
   }
 
   #sample(): void {
-    pidusage(this.pid, (err, stats) => {
+    loadPidusage()(this.pid, (err, stats) => {
       if (this.#stopped) return;
       if (!err && stats.memory > this.bytes) {
         this.#tripped = true;

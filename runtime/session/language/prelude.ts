@@ -38,6 +38,8 @@ interface Task {
   readonly finishedAt: Date | undefined;
   /** The task this one was cloned from by resume. */
   readonly originPathspec: string | undefined;
+  /** The attempt that made this record, from 0 (the one that won, after retries). */
+  readonly attempt: number;
   readonly currentAttempt: number;
   readonly stdout: string;
   readonly stderr: string;
@@ -111,8 +113,8 @@ interface Flow extends Iterable<Run> {
   readonly name: string;
   readonly pathspec: string;
   readonly id: string;
-  /** Runs, newest first. */
-  readonly runs: Run[];
+  /** Runs in the namespace in use, newest first; \`runs("tag", ...)\` keeps those with every tag. */
+  readonly runs: Run[] & ((...tags: string[]) => Run[]);
   /** Runs carrying every given tag, newest first. */
   runsTagged(...tags: string[]): Run[];
   readonly latestRun: Run | undefined;
@@ -170,6 +172,23 @@ interface Display {
 }
 /** Show a value in the cell's output. */
 declare const display: Display;
+/** Switch the client's namespace (\`"user:NAME"\`, or null for every run); returns the one in use. */
+declare function namespace(ns?: string | null): string | null;
+/** What the running cell's task knows of itself (Metaflow's current). */
+declare const current: {
+  readonly isRunningFlow: boolean;
+  readonly flowName: string;
+  readonly runId: string;
+  readonly stepName: string;
+  readonly taskId: string;
+  /** Flow/run/step/task */
+  readonly pathspec: string;
+  readonly retryCount: number;
+  readonly originRunId: string | undefined;
+  readonly tags: readonly string[];
+  readonly username: string;
+  readonly namespace: string;
+};
 /** Run a flow file (as \`steplab run\` does), showing its progress; resolves to its Run. */
 declare function runFlow(file: string, params?: Record<string, unknown>): Promise<Run>;
 /** Ask the user for a line of text (Jupyter's input box, the REPL's prompt). */
@@ -194,6 +213,9 @@ declare function clearInterval(id: number | undefined): void;
 declare class TextEncoder { encode(input?: string): Uint8Array; }
 declare class TextDecoder { constructor(label?: string); decode(input?: ArrayBufferView | ArrayBuffer): string; }
 declare const crypto: { getRandomValues<T extends ArrayBufferView>(array: T): T; randomUUID(): string };
+declare const performance: { now(): number; readonly timeOrigin: number };
+declare function structuredClone<T>(value: T): T;
+declare const process: { readonly env: Readonly<Record<string, string | undefined>> };
 `;
 
 function members(types: Record<string, string>, readonly: boolean): string[] {
