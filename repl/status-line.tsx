@@ -1,7 +1,7 @@
 /**
- * The bottom line: a notice (queued cell, how to quit), then the session's flow, run, current step
- * and stale steps. The session changes its state while a cell runs, so the line re-reads it on a
- * clock while busy.
+ * The bottom line: a notice (queued cell, how to quit), then the session's flow, run, current step,
+ * stale steps, a task opened with %load and whether task reuse is off. The session changes its
+ * state while a cell runs, so the line re-reads it on a clock while busy.
  */
 import type React from "react";
 import { Box, Text } from "ink";
@@ -16,6 +16,9 @@ function statusText(state: SessionState | undefined): string {
   const parts = [`flow ${chalk.bold(state.flow)}`, `run ${state.runId ?? chalk.dim("none yet")}`];
   if (state.currentStep) parts.push(`step ${chalk.cyan(state.currentStep)}`);
   parts.push(state.stale.length ? chalk.yellow(`stale: ${state.stale.join(", ")}`) : chalk.dim("no stale steps"));
+  // Both change what the next cell does: a loaded task makes undirected cells scratch.
+  if (state.loaded) parts.push(chalk.magenta(`loaded ${state.loaded} (%load off)`));
+  if (state.cacheOff) parts.push(chalk.dim("cache off"));
   return parts.join(chalk.dim(" │ "));
 }
 

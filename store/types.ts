@@ -84,7 +84,10 @@ export interface TaskRecord {
    * task that ran (a chain of reuses points at the first one). Its artifacts are that task's.
    */
   reusedFrom?: string;
-  /** The task read the datastore through the client API (Flow, Run, Task ...): its results may depend on other runs. */
+  /**
+   * The task read the datastore through the client API (Flow, Run, Task ...), or (a notebook cell)
+   * ran a flow or asked for input: its results may depend on more than its inputs.
+   */
   clientRead?: boolean;
   /**
    * What the task displayed (display() in a step or cell), for its card: a blob holding the MIME
@@ -92,6 +95,11 @@ export interface TaskRecord {
    * artifact: no later step reads it. A blob that a task references this way is in use.
    */
   displays?: ArtifactRef;
+  /**
+   * A notebook cell's value (its last expression), codec-encoded as `{ of: value }`: shown again,
+   * with the task's `displays` and logs, when the task is reused.
+   */
+  cellValue?: ArtifactRef;
 }
 
 /** Where the results for a task cache key are (the newest task that ran, or reused them, with that key). */

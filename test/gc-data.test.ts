@@ -122,31 +122,35 @@ describe.each(kinds)("gc on the $name store", (kind) => {
       expect(decodeArtifact(kind.reopen(store).getBlob(blob(y).sha))).toEqual(y);
     });
 
-    it("a task's displays blob is in use: it survives gc of other runs, and goes with its run", async () => {
+    it("a task's displays and cell value blobs are in use: they survive gc of other runs, and go with their run", async () => {
       const store = kind.open();
       const shown = (text: string) => [{ data: { "text/html": `<b>${text}</b>`, "text/plain": text } }];
-      const old = await addRun(store, "CardFlow", { values: { v: noise(401) }, displays: shown("old") });
-      const kept = await addRun(store, "CardFlow", { values: { v: noise(402) }, displays: shown("kept") });
-      const other = await addRun(store, "OtherCardFlow", { values: {}, displays: shown("other flow") });
+      const valued = (text: string) => ({ displays: shown(text), cellValue: `value of ${text}` });
+      const old = await addRun(store, "CardFlow", { values: { v: noise(401) }, ...valued("old") });
+      const kept = await addRun(store, "CardFlow", { values: { v: noise(402) }, ...valued("kept") });
+      const other = await addRun(store, "OtherCardFlow", { values: {}, ...valued("other flow") });
       const sizes = runSizes(store);
-      const stored = store.collector().storedSizes([blob(noise(401)).sha, blob(shown("old")).sha]);
+      const stored = store.collector().storedSizes([blob(noise(401)).sha, blob(shown("old")).sha, blob({ of: "value of old" }).sha]);
       expect(sizes.get(`CardFlow/${old.runId}`)).toBe([...stored.values()].reduce((a, b) => a + b, 0));
 
       const report = await gc(store, { keepLast: 0 });
 
       expect(report.runs.map((r) => r.run.runId)).toEqual([old.runId]);
-      expect(report.blobs).toBe(2);
+      expect(report.blobs).toBe(3);
       const fresh = kind.reopen(store);
       expect(() => fresh.getBlob(blob(shown("old")).sha)).toThrow(NotFoundError);
+      expect(() => fresh.getBlob(blob({ of: "value of old" }).sha)).toThrow(NotFoundError);
       for (const [run, text] of [
         [kept, "kept"],
         [other, "other flow"],
       ] as const) {
         const [task] = fresh.listRunTasks(run.flow, run.runId);
         expect(decodeArtifact(fresh.getBlob(task!.displays!.sha))).toEqual(shown(text));
+        expect(decodeArtifact(fresh.getBlob(task!.cellValue!.sha))).toEqual({ of: `value of ${text}` });
       }
       await gc(store, { named: [{ flow: "CardFlow", runId: kept.runId }] });
       expect(() => kind.reopen(store).getBlob(blob(shown("kept")).sha)).toThrow(NotFoundError);
+      expect(() => kind.reopen(store).getBlob(blob({ of: "value of kept" }).sha)).toThrow(NotFoundError);
     });
 
     it("a killed run (its process gone, or stopped by a signal) is collectable; a run whose process lives is not", async () => {

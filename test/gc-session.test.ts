@@ -65,7 +65,8 @@ describe("gc and a notebook session", { timeout: 240_000 }, () => {
     expect(await session.cell(`//% parameters\nconst motto = "only this notebook says this";`)).toMatchObject({ status: "ok" });
     expect((await project.run(["gc", "--keep-last", "0"])).code).toBe(0);
 
-    const cell = `//% step start\nself.said = motto + " " + Date.now();\nself.said`;
+    // Each run of the cell is a new task (cache=false: its value depends on the clock).
+    const cell = `//% step start cache=false\nself.said = motto + " " + Date.now();\nself.said`;
     const results = [];
     for (let i = 0; i < 3; i++) results.push((await session.cell(cell)).result);
     expect(results[0]).toMatch(/^'only this notebook says this \d+'$/);
@@ -85,8 +86,9 @@ describe("gc and a notebook session", { timeout: 240_000 }, () => {
     expect(spared.stdout).toContain(`Kept NotebookFlow/${run!.id}: the latest successful run of its flow`);
     const named = await project.run(["gc", `NotebookFlow/${run!.id}`]);
     expect(named.stdout).toContain("Deleted 1 run (4 tasks):");
-    // The three values of `said`, the length, and `motto`: its writer is gone and only this run had it.
-    expect(named.stdout).toContain("Deleted 5 artifact blobs");
+    // The three values of `said`, the length, and `motto` (its writer is gone and only this run had
+    // it); and the four cells' values, kept for a reuse to show.
+    expect(named.stdout).toContain("Deleted 9 artifact blobs");
     expect(
       project
         .openStore()

@@ -4,7 +4,7 @@
  * and the memory limit — against a real LMDB store, real isolates and real child processes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -171,5 +171,34 @@ describe.each(kinds)("%s sandbox", (kind, make) => {
     expect((err as Error).message).toContain("memory limit (64 MB)");
     const after = await run(request("start", await put({ value: 7 })));
     expect(values(after).doubled).toBe(14);
+  });
+});
+
+describe("isolate sandbox: the same flow file in two folders", () => {
+  it("maps a stack to the file that ran, not to an earlier copy whose compiled code it shares", async () => {
+    // Copies of one flow (say, a project cloned twice) bundle to the same code when each is bundled
+    // from its own folder; V8's code cache of the first must not name the first file in the second's stacks.
+    const cwd = process.cwd();
+    const stacks: string[] = [];
+    try {
+      for (const name of ["first", "second"]) {
+        const folder = path.join(dir, name);
+        mkdirSync(folder);
+        copyFileSync(FLOW, path.join(folder, "sandbox-probe.ts"));
+        process.chdir(folder);
+        const sandbox = new IsolateSandbox(await bundleFlow(path.join(folder, "sandbox-probe.ts"), "isolate"), "SandboxProbeFlow");
+        try {
+          const err = await sandbox.runTask(request("fails"), capture().io).catch((e: Error) => e);
+          stacks.push((err as Error).stack ?? "");
+        } finally {
+          await sandbox.dispose();
+        }
+      }
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(stacks[0]).toMatch(/at fails \(.*sandbox-probe\.ts:47:\d+\)/);
+    expect(stacks[1]).toMatch(/at fails \(.*sandbox-probe\.ts:47:\d+\)/);
+    expect(stacks[1]).not.toContain("bundle.js");
   });
 });

@@ -225,6 +225,43 @@ describe("run --cache", () => {
     expect(reversed.reused).toEqual({ end: 1 });
   });
 
+  it("re-runs foreach tasks whose parent now splits over another list of the same artifacts", async () => {
+    write(
+      "flow.ts",
+      `import { FlowSpec, step, type Inputs } from "steplab";
+export class SplitFlow extends FlowSpec {
+  declare small: number[];
+  declare large: number[];
+  declare value: number;
+  declare values: number[];
+  @step start() {
+    this.small = [1, 2];
+    this.large = [30, 40];
+    this.next(this.each, { foreach: "small" });
+  }
+  @step each() {
+    this.value = this.input as number;
+    this.next(this.join);
+  }
+  @step join(inputs: Inputs<SplitFlow>) {
+    this.values = inputs.map((i) => i.value);
+    this.next(this.end);
+  }
+  @step end() {}
+}
+`,
+    );
+    const first = await run();
+    expect(first.code, first.stderr).toBe(0);
+    edit("flow.ts", 'foreach: "small"', 'foreach: "large"');
+    const again = await run("--cache");
+    expect(again.code, again.stderr).toBe(0);
+    // start re-ran with the same artifacts, but each item is another value: nothing after it is reused.
+    expect(again.ran).toEqual({ start: 1, each: 2, join: 1, end: 1 });
+    const values = Run(`SplitFlow/${again.runId}`, storeReader(store())).step("join").task.data.values;
+    expect(values).toEqual([30, 40]);
+  });
+
   it("re-runs a step whose options changed", async () => {
     await run();
     edit("flow.ts", "@step join(", "@step({ retries: 1 }) join(");

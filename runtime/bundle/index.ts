@@ -304,6 +304,11 @@ export async function flowStepFingerprints(file: string, target: BundleTarget, s
   return fingerprints;
 }
 
+/** The fingerprint of each step's code in a bundle built elsewhere (a notebook cell's module; see fingerprint.ts). */
+export async function bundleStepFingerprints(code: string, steps: readonly string[]): Promise<Record<string, string>> {
+  return (await import("./fingerprint.js")).stepFingerprints(code, steps);
+}
+
 async function buildFlow(absolute: string, target: BundleTarget): Promise<{ bundle: FlowBundle; inputs: string[] }> {
   const filename = `${absolute}.${target}.bundle.js`;
   const common: BuildOptions = { ...commonOptions(), entryPoints: [absolute], metafile: true, absWorkingDir: process.cwd() };

@@ -7,6 +7,8 @@
 import { SteplabError } from "../../errors/index.js";
 import {
   artifactNameProblem,
+  encodeArtifact,
+  sha256,
   showName,
   taskPathspec,
   type ArtifactRef,
@@ -135,6 +137,23 @@ function shownBy(displays: AttemptDisplays, blobs: Map<string, BlobBytes>): Pick
   return ref ? { displays: ref } : {};
 }
 
+/** The record's `cellValue` field: a notebook cell's value as a blob; none when it has none or the codec cannot store it. */
+function keptValue(io: TaskExecution, blobs: Map<string, BlobBytes>): Pick<TaskRecord, "cellValue"> {
+  const value = io.cellValue?.();
+  if (value === undefined) return {};
+  let bytes: Uint8Array;
+  try {
+    bytes = encodeArtifact(value);
+  } catch {
+    // A value the codec cannot store: a reuse shows the task's logs and displays without it.
+    return {};
+  }
+  const ref: ArtifactRef = { sha: sha256(bytes), size: bytes.byteLength, type: "cell value" };
+  // Always in the commit, as the displays' blob: the commit decides whether the store has it (see TaskCommit).
+  blobs.set(ref.sha, bytes);
+  return { cellValue: ref };
+}
+
 /** Runs attempt `attempt` of the task and commits it, succeeded or failed. */
 export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEnv): Promise<TaskOutcome> {
   const { store, io } = env;
@@ -144,8 +163,15 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
   // A failure here (a remote datastore out of reach) surfaces in the final commit below.
   if (env.recordRunning !== false) void store.commitTask({ task: base, blobs: new Map() }).catch(() => undefined);
 
-  // Results that depend on other runs are not reused unless the step says so (see reuse.ts).
+  // Results that depend on other runs (or, in a notebook, on a flow it ran or on what the user
+  // typed) are not reused unless the step says so (see reuse.ts).
   let clientRead = false;
+  const outside = <A extends unknown[], R>(helper: ((...args: A) => R) | undefined) =>
+    helper &&
+    ((...args: A): R => {
+      clientRead = true;
+      return helper(...args);
+    });
   const displays = new AttemptDisplays(io, (text) => {
     log.add("stdout", text);
     io.onOutput("stdout", text);
@@ -160,6 +186,8 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       : undefined;
   const sandboxIO: TaskIO = {
     ...io.notebook,
+    runFlow: outside(io.notebook?.runFlow),
+    prompt: outside(io.notebook?.prompt),
     reader: watchClientReads(env.reader, () => {
       clientRead = true;
     }),
@@ -198,6 +226,7 @@ export async function runAttempt(spec: TaskSpec, attempt: number, env: AttemptEn
       next: result.outcome.next ? { ...result.outcome.next } : undefined,
       ...(clientRead ? { clientRead } : {}),
       ...shownBy(displays, blobs),
+      ...keptValue(io, blobs),
     };
     await live?.settle();
     try {

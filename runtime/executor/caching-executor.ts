@@ -12,8 +12,11 @@ import type { StepPolicy, TaskExecution, TaskExecutor, TaskOutcome, TaskSpec } f
 
 export interface CachingExecutorOptions {
   store: Store;
-  /** Reuse recorded results (`run --cache`); without it tasks only record theirs (a plain run never reuses). */
-  reuse: boolean;
+  /**
+   * Reuse recorded results (`run --cache`); without it tasks only record theirs (a plain run never
+   * reuses). A function is asked before each task (a notebook's `%cache on|off`).
+   */
+  reuse: boolean | (() => boolean);
   /** The fingerprint of each step's code (runtime/bundle's flowStepFingerprints), for the steps given. */
   fingerprints(steps: readonly StepPolicy[]): Promise<Record<string, string>>;
 }
@@ -43,7 +46,8 @@ export class CachingExecutor implements TaskExecutor {
     if (policy === "never" || code === undefined) return this.#inner.execute(spec, step, io);
     const { store } = this.#opts;
     const key = taskCacheKey(spec, code, step.options);
-    const source = this.#opts.reuse ? findReusable(store, spec.flow, key) : undefined;
+    const { reuse } = this.#opts;
+    const source = (typeof reuse === "function" ? reuse() : reuse) ? findReusable(store, spec.flow, key) : undefined;
     if (source && transitionHolds(source, io)) {
       const { record, logs } = await reuseResults(store, spec, source, key);
       io.onReused?.(record.reusedFrom!, logs);

@@ -65,6 +65,7 @@ export async function reuseResults(
     ...(source.clientRead ? { clientRead: true } : {}),
     // What it displayed comes with its results: the reused task's card shows the same.
     ...(source.displays ? { displays: source.displays } : {}),
+    ...(source.cellValue ? { cellValue: source.cellValue } : {}),
   };
   await store.commitTask({ task: record, blobs: new Map(), logs });
   // The newest holder: the key keeps working when older runs are deleted (gc --keep-last).

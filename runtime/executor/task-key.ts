@@ -6,7 +6,8 @@
  *   - its options (`@step({...})`);
  *   - the artifacts it starts from, by hash: its parent's (which hold the parameters), or for a
  *     join the parameters and every input task's artifacts, with each input's step;
- *   - its foreach index (the item is the parent's list, by hash, at that index).
+ *   - its foreach index and the name of the list it splits (the item is that list, by hash, at
+ *     that index): a parent that splits over another list of the same artifacts changes the item.
  * Task and run ids are not part of it: a task whose upstream re-ran but produced the same artifacts
  * keeps its key (early cut-off).
  */
@@ -15,7 +16,8 @@ import type { ArtifactRef } from "../../store/index.js";
 import type { StepOptions } from "../graph/index.js";
 import type { TaskSpec } from "./types.js";
 
-const KEY_VERSION = 1;
+// 2: the foreach list's name joined the key.
+const KEY_VERSION = 2;
 
 /** What of a task the key covers. */
 export type KeyedTask = Pick<TaskSpec, "step" | "initial" | "inputs" | "isJoin" | "foreach">;
@@ -42,7 +44,7 @@ export function taskCacheKey(task: KeyedTask, code: string, options: StepOptions
     options: sortedOptions(options),
     initial: hashes(task.initial),
     inputs: task.isJoin ? task.inputs.map((t) => [t.step, hashes(t.artifacts)]) : undefined,
-    foreach: task.foreach?.index,
+    foreach: task.foreach ? [task.foreach.index, task.inputs[0]?.next?.foreach ?? null] : undefined,
   };
   return createHash("sha256").update(JSON.stringify(parts)).digest("hex");
 }

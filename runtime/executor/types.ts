@@ -86,6 +86,11 @@ export interface TaskExecution {
   onDisplay?(bundle: MimeBundle, options: DisplayOptions): void;
   /** Notebook cells: the cell's value and the helpers that reach the front end. */
   notebook?: Pick<TaskIO, "result" | "runFlow" | "prompt">;
+  /**
+   * Notebook cells: the cell's value, asked for when the task succeeded (`{ of }`, or undefined
+   * when it has none); kept with its record (`cellValue`) so that a reuse can show it again.
+   */
+  cellValue?(): { of: unknown } | undefined;
 }
 
 export interface TaskExecutor {

@@ -6,15 +6,17 @@
  */
 import path from "node:path";
 import type { ArtifactRef, Store, StoreReader } from "../../store/index.js";
-import type { LocalExecutor } from "../executor/index.js";
+import type { TaskExecutor } from "../executor/index.js";
 import { TaskInterruptedError, type TaskIO } from "../sandbox/index.js";
 import type { CellBundles } from "./cell-bundles.js";
+import type { CellCache } from "./cell-cache.js";
 import { buildCellModule, type CellModule } from "./cell-module.js";
 import type { CellSandbox } from "./cell-sandbox.js";
 import type { CellRegistry, SessionCell } from "./cells.js";
 import { displayBundle } from "./display.js";
 import { explainCellError } from "./explain.js";
 import type { LanguageSupport } from "./language-support.js";
+import type { LoadedTask } from "./loaded-task.js";
 import type { NotebookRun } from "./notebook-run.js";
 import { runFlowFromCell } from "./run-flow.js";
 import type { CellSink } from "./types.js";
@@ -24,7 +26,9 @@ export interface CellRunnerParts {
   run: NotebookRun;
   store: Store;
   reader: StoreReader;
-  executor: LocalExecutor;
+  /** Runs the cells' tasks: the cell cache's executor, around a local executor. */
+  executor: TaskExecutor;
+  cache: CellCache;
   sandboxes: CellSandbox;
   bundles: CellBundles;
   language: LanguageSupport;
@@ -44,6 +48,8 @@ export class CellRunner {
   interrupted = false;
   /** The step that ran last and succeeded. */
   currentStep?: string;
+  /** `%load PATHSPEC`: the past task whose inputs scratch cells see, until `%load off`. */
+  loaded?: LoadedTask;
 
   constructor(
     readonly parts: CellRunnerParts,
@@ -73,11 +79,12 @@ export class CellRunner {
     if (this.interrupted) throw new TaskInterruptedError(what);
   }
 
-  module(cell: SessionCell, isJoin: boolean, forProcess = false): CellModule {
+  /** The cell's module; `parameters`: the bare names it reads as parameters (default: the notebook's). */
+  module(cell: SessionCell, isJoin: boolean, forProcess = false, parameters?: readonly string[]): CellModule {
     const params = new Set(this.parts.cells.parameterNames());
     return buildCellModule({
       setup: this.parts.cells.setupCells(),
-      parameters: [...params].filter((p) => p in this.parameters),
+      parameters: parameters ? [...parameters] : [...params].filter((p) => p in this.parameters),
       cell: cell.number,
       lineOffset: cell.directives.bodyLine - 1,
       body: cell.directives.body,

@@ -5,10 +5,12 @@
  */
 import { UsageError } from "../../errors/index.js";
 import type { ExecuteOptions, ExecuteOutcome } from "./types.js";
+import { cacheMagic } from "./magic-cache.js";
 import { cardMagic } from "./magic-card.js";
 import { dagMagic } from "./magic-dag.js";
 import { exportMagic } from "./magic-export.js";
 import { flowMagic } from "./magic-flow.js";
+import { loadMagic } from "./magic-load.js";
 import { rerunMagic } from "./magic-rerun.js";
 import { resetMagic } from "./magic-reset.js";
 import { rmMagic } from "./magic-rm.js";
@@ -29,6 +31,8 @@ export const MAGICS: readonly Magic[] = [
   rmMagic,
   resetMagic,
   scratchMagic,
+  cacheMagic,
+  loadMagic,
   cardMagic,
 ];
 

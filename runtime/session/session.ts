@@ -10,6 +10,7 @@ import { parseCell, parseParametersCell, underScratch, type CellDirectives, type
 import { LocalExecutor, storeValues } from "../executor/index.js";
 import { currentUsername } from "../support/index.js";
 import { CellBundles } from "./cell-bundles.js";
+import { CellCache } from "./cell-cache.js";
 import { CellRunner } from "./cell-runner.js";
 import { CellSandbox } from "./cell-sandbox.js";
 import { CellRegistry, type SessionCell } from "./cells.js";
@@ -20,9 +21,12 @@ import { exportFlow, notebookCell } from "./export.js";
 import { sessionFlowName } from "./flow-name.js";
 import { InputHistory } from "./input-history.js";
 import { LanguageSupport } from "./language-support.js";
+import { loadTask, type LoadedTask } from "./loaded-task.js";
 import { type MagicContext, type NotUpToDate, runMagic } from "./magics.js";
 import { NotebookRun } from "./notebook-run.js";
 import { removeCells, resetGraph } from "./graph-edits.js";
+import { planRerun, rerunSteps, type RerunResult } from "./rerun.js";
+import type { RerunVerdict } from "./reuse-plan.js";
 import { runStepCell } from "./step-cell.js";
 import type {
   CellSink,
@@ -59,7 +63,7 @@ export class Session implements NotebookSession, MagicContext {
   readonly #reader: StoreReader;
   readonly #cells = new CellRegistry();
   readonly #run: NotebookRun;
-  readonly #executor: LocalExecutor;
+  readonly #cache: CellCache;
   readonly #runner: CellRunner;
   /** Input history shared by every session on the store: this session records what it executes. */
   readonly history: InputHistory;
@@ -78,13 +82,14 @@ export class Session implements NotebookSession, MagicContext {
     this.#cwd = opts.cwd ?? (opts.notebookPath ? path.dirname(path.resolve(opts.notebookPath)) : process.cwd());
     const memoryMb = opts.memoryMb ?? (Number(env.STEPLAB_CELL_MEMORY_MB) || DEFAULT_CELL_MEMORY_MB);
     const sandboxes = new CellSandbox(this.store.root);
-    this.#executor = new LocalExecutor({
+    const local = new LocalExecutor({
       store: this.store,
       reader: this.#reader,
       sandboxes,
       defaults: { memoryMb, lingerMs: CELL_LINGER_MS },
       recordRunning: false,
     });
+    this.#cache = new CellCache(this.store, local);
     const user = currentUsername(env);
     this.#run = new NotebookRun(this.store, user);
     this.history = new InputHistory(this.store, {
@@ -98,7 +103,8 @@ export class Session implements NotebookSession, MagicContext {
         run: this.#run,
         store: this.store,
         reader: this.#reader,
-        executor: this.#executor,
+        executor: this.#cache.executor,
+        cache: this.#cache,
         sandboxes,
         bundles: new CellBundles(this.#cwd),
         language: this.#language,
@@ -127,6 +133,8 @@ export class Session implements NotebookSession, MagicContext {
       runId: this.#run.record?.runId,
       currentStep: this.#runner.currentStep,
       stale: graph.steps.filter((s) => fresh.get(s.name) === "stale").map((s) => s.name),
+      ...(this.#runner.loaded ? { loaded: this.#runner.loaded.pathspec } : {}),
+      ...(this.#cache.on ? {} : { cacheOff: true }),
       steps: graph.steps.map((s) => {
         const cell = this.#cells.byNumber(s.cell);
         return {
@@ -161,7 +169,8 @@ export class Session implements NotebookSession, MagicContext {
     try {
       if (opts.deletedCells?.length) await this.forgetDeleted(opts.deletedCells);
       if (code.trim() === "") return { status: "ok" };
-      const directives = underScratch(parseCell(code, opts.tags ?? []), this.scratch);
+      // While a task is loaded, a cell without step directives is scratch: it sees that task's inputs.
+      const directives = underScratch(parseCell(code, opts.tags ?? []), this.scratch || this.#runner.loaded !== undefined);
       if (!opts.silent && opts.storeHistory !== false) this.history.add(code, opts.executionCount);
       if (directives.kind === "magic") {
         if (directives.magic!.name === "flow") this.remember(code, opts, directives);
@@ -235,6 +244,30 @@ export class Session implements NotebookSession, MagicContext {
     return `Flow ${name}: ${hadSteps ? "a new graph; " : ""}the next step cell starts a new run of it.`;
   }
 
+  get cache(): boolean {
+    return this.#cache.on;
+  }
+
+  set cache(on: boolean) {
+    this.#cache.on = on;
+  }
+
+  get loadedTask(): LoadedTask | undefined {
+    return this.#runner.loaded;
+  }
+
+  loadTask(pathspec: string): LoadedTask {
+    // A task of this notebook's own runs: its foreach list is named by the cell, not by its parent's record.
+    const foreachOf = (flow: string, step: string) =>
+      flow === this.#flowName ? this.graph().steps.find((s) => s.name === step)?.iterates : undefined;
+    this.#runner.loaded = loadTask(this.store, this.#reader, pathspec, this.#flowName, foreachOf);
+    return this.#runner.loaded;
+  }
+
+  unloadTask(): void {
+    this.#runner.loaded = undefined;
+  }
+
   notUpToDate(): NotUpToDate {
     const graph = this.graph();
     const fresh = this.#run.freshness(graph);
@@ -242,20 +275,12 @@ export class Session implements NotebookSession, MagicContext {
     return { stale: pick("stale"), failed: pick("failed"), notRun: pick("not run") };
   }
 
-  async rerun(sink: CellSink): Promise<{ done: string[]; error?: ExecuteOutcome["error"] }> {
-    const done: string[] = [];
-    for (const name of parentsFirst(this.graph())) {
-      if (this.#run.freshness(this.graph()).get(name) === "fresh") continue;
-      const cell = this.#cells.stepCell(name)!;
-      sink.stdout(`Re-running step ${name} (${this.#cells.label(cell)})\n`);
-      try {
-        await runStepCell(this.#runner, cell, sink);
-      } catch (err) {
-        return { done, error: cellError(err) };
-      }
-      done.push(name);
-    }
-    return { done };
+  rerunVerdicts(): Promise<Map<string, RerunVerdict>> {
+    return planRerun(this.#runner);
+  }
+
+  rerun(sink: CellSink): Promise<RerunResult> {
+    return rerunSteps(this.#runner, sink);
   }
 
   async removeCells(refs: string[]): Promise<string> {
@@ -308,6 +333,11 @@ export class Session implements NotebookSession, MagicContext {
     } catch {
       directives = undefined;
     }
+    const loaded = this.#runner.loaded;
+    if (loaded && directives?.step === undefined && directives?.prev === undefined) {
+      const parameters = Object.fromEntries(loaded.parameters.flatMap((p) => (loaded.initial[p] ? [[p, loaded.initial[p]!]] : [])));
+      return { artifacts: loaded.initial, parameters, isJoin: loaded.isJoin, reader: this.#reader };
+    }
     const graph = this.graph();
     const named = directives?.step ? graph.steps.find((s) => s.name === directives!.step) : undefined;
     const current = this.#runner.currentStep;
@@ -322,31 +352,16 @@ export class Session implements NotebookSession, MagicContext {
 
   interrupt(): void {
     this.#runner.interrupted = true;
-    this.#executor.interruptAll();
+    this.#cache.executor.interruptAll();
   }
 
   async close(): Promise<void> {
     this.interrupt();
     // The run's final status first: it is what scripts read, and disposing sandboxes may take long.
     await this.#run.finish(this.graph());
-    await this.#executor.close();
+    await this.#cache.executor.close();
     await this.store.close();
   }
-}
-
-/** Step names with every parent before its children. */
-function parentsFirst(graph: NotebookGraph): string[] {
-  const byName = new Map(graph.steps.map((s) => [s.name, s]));
-  const order: string[] = [];
-  const seen = new Set<string>();
-  const visit = (name: string): void => {
-    if (seen.has(name)) return;
-    seen.add(name);
-    for (const p of byName.get(name)?.parents ?? []) visit(p);
-    order.push(name);
-  };
-  for (const s of graph.steps) visit(s.name);
-  return order;
 }
 
 export async function createSession(opts: SessionOptions = {}): Promise<NotebookSession & Session> {

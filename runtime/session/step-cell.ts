@@ -4,12 +4,14 @@
  * options (isolation, memory, timeout, retries, catch), and record what they left — succeeded or
  * failed — so that the run's status and its children's inputs stay honest.
  */
-import type { TaskRecord } from "../../store/index.js";
+import type { TaskLogs, TaskRecord } from "../../store/index.js";
 import { taskPathspec } from "../../store/index.js";
 import type { NotebookStep } from "../../notebooks/index.js";
+import type { FlowBundle } from "../bundle/index.js";
 import type { AttemptFailure, StepPolicy, TaskSpec } from "../executor/index.js";
 import { cellLocals } from "./cell-locals.js";
-import { transformBody } from "./cell-module.js";
+import { transformBody, type CellModule } from "./cell-module.js";
+import { replayReused } from "./cell-output.js";
 import type { CellRunner } from "./cell-runner.js";
 import type { SessionCell } from "./cells.js";
 import { valueBundle } from "./display.js";
@@ -27,11 +29,10 @@ export async function runStepCell(runner: CellRunner, cell: SessionCell, sink: C
   const parents = parentTasks(runner, cell, step);
 
   const record = await run.ensure({ flow: runner.flow, parameters: runner.parameters, source: runner.parts.notebookPath });
-  const policy: StepPolicy = { name: step.name, options: step.directives.options ?? {} };
-  const forProcess = policy.options.isolation === "process";
-  const module = runner.module(cell, step.isJoin, forProcess);
-  if (forProcess) runner.parts.sandboxes.loadProcessBundle(await runner.parts.bundles.forProcess(module));
-  else runner.parts.sandboxes.loadBundle(await runner.parts.bundles.forIsolate(module));
+  const { policy, module, bundle } = await compileStepCell(runner, cell, step);
+  if (bundle.target === "process") runner.parts.sandboxes.loadProcessBundle(bundle);
+  else runner.parts.sandboxes.loadBundle(bundle);
+  await runner.parts.cache.prepare(policy, bundle, step.iterates);
 
   const specs = planTasks({
     flow: record.flow,
@@ -84,11 +85,36 @@ export async function runStepCell(runner: CellRunner, cell: SessionCell, sink: C
   };
 }
 
-/** One task, its retries and catch reported in the cell's output as a flow run reports them. */
-function runTask(runner: CellRunner, spec: TaskSpec, policy: StepPolicy, sink: CellSink, onResult: (v: unknown) => void) {
-  const io = runner.io(sink, onResult);
-  return runner.parts.executor.execute(spec, policy, {
+/** What a step cell runs: its step policy (name, cell options), its module and that module's bundle. */
+export async function compileStepCell(
+  runner: CellRunner,
+  cell: SessionCell,
+  step: NotebookStep,
+): Promise<{ policy: StepPolicy; module: CellModule; bundle: FlowBundle }> {
+  const policy: StepPolicy = { name: step.name, options: step.directives.options ?? {} };
+  const forProcess = policy.options.isolation === "process";
+  const module = runner.module(cell, step.isJoin, forProcess);
+  const bundle = forProcess ? await runner.parts.bundles.forProcess(module) : await runner.parts.bundles.forIsolate(module);
+  return { policy, module, bundle };
+}
+
+/**
+ * One task, its retries and catch reported in the cell's output as a flow run reports them; a
+ * reused task shows what the task it reuses showed, under a line that says so.
+ */
+async function runTask(runner: CellRunner, spec: TaskSpec, policy: StepPolicy, sink: CellSink, onResult: (v: unknown) => void) {
+  let value: { of: unknown } | undefined;
+  const io = runner.io(sink, (v) => {
+    value = { of: v };
+    onResult(v);
+  });
+  let reused: { from: string; logs?: TaskLogs } | undefined;
+  const outcome = await runner.parts.executor.execute(spec, policy, {
     onOutput: (stream, text) => io.output(stream, text),
+    onReused: (from, logs) => {
+      reused = { from, logs };
+    },
+    cellValue: () => value,
     // The task keeps what it displays (its card); the cell shows it now.
     onDisplay: (bundle, options) => sink.display(bundle, options),
     onAttemptFailed: (failure: AttemptFailure) => {
@@ -99,6 +125,8 @@ function runTask(runner: CellRunner, spec: TaskSpec, policy: StepPolicy, sink: C
     },
     notebook: io,
   });
+  if (reused) replayReused(sink, runner.parts.reader, { ...reused, record: outcome.record }, onResult);
+  return outcome;
 }
 
 /** Imports belong in a setup cell: `%export` and `convert` say so too, so the cell says it now. */

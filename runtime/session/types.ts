@@ -81,6 +81,10 @@ export interface SessionState {
   runId?: string;
   currentStep?: string;
   stale: string[];
+  /** `%load`: the past task whose inputs scratch cells see. */
+  loaded?: string;
+  /** `%cache off`: re-running a cell runs it even when it could reuse a task. */
+  cacheOff?: boolean;
   steps: {
     name: string;
     parents: string[];

@@ -24,15 +24,25 @@ export class PgCollector {
     private readonly ds: string,
   ) {}
 
-  /** The blobs each task refers to: its artifacts and its displays (store/gc/task-blobs.ts). */
+  /** The blobs each task refers to: its artifacts, its displays and a cell's value (store/gc/task-blobs.ts). */
   async taskReferences(): Promise<TaskReferences[]> {
-    const { rows } = await this.pool.query<{ flow: string; run_id: string; shas: string[]; displays: string | null }>(
+    const { rows } = await this.pool.query<{
+      flow: string;
+      run_id: string;
+      shas: string[];
+      displays: string | null;
+      cell_value: string | null;
+    }>(
       `SELECT flow, run_id, ARRAY(SELECT a.value->>'sha' FROM jsonb_each(record->'artifacts') a) AS shas,
-              record->'displays'->>'sha' AS displays
+              record->'displays'->>'sha' AS displays, record->'cellValue'->>'sha' AS cell_value
        FROM steplab_tasks WHERE ds = $1`,
       [this.ds],
     );
-    return rows.map((r) => ({ flow: r.flow, runId: r.run_id, shas: r.displays ? [...r.shas, r.displays] : r.shas }));
+    return rows.map((r) => ({
+      flow: r.flow,
+      runId: r.run_id,
+      shas: [...r.shas, ...(r.displays ? [r.displays] : []), ...(r.cell_value ? [r.cell_value] : [])],
+    }));
   }
 
   /**

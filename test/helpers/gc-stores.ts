@@ -1,7 +1,7 @@
 /**
  * The two datastores gc's shared tests run against (the LMDB store in a temp dir, the remote store
  * on the real services: S3 through Swift, PostgreSQL), and how those tests make runs: a run record
- * and one task whose artifacts (and displays, if any) are real blobs.
+ * and one task whose artifacts (and displays and cell value, if any) are real blobs.
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -132,6 +132,8 @@ export interface RunSpec {
   values: Record<string, unknown>;
   /** What the task displayed (the bundles its card shows). */
   displays?: unknown[];
+  /** A notebook cell's value (what a reuse of the task shows again). */
+  cellValue?: unknown;
   status?: RunRecord["status"];
   tags?: string[];
   createdAt?: number;
@@ -162,7 +164,7 @@ export async function addRun(store: Store, flow: string, spec: RunSpec): Promise
     ...(spec.host ? { host: spec.host } : {}),
   };
   await store.putRun(run);
-  await commit(store, run, "1", spec.values, true, spec.displays);
+  await commit(store, run, "1", spec.values, true, spec.displays, spec.cellValue);
   return run;
 }
 
@@ -173,6 +175,7 @@ export async function commit(
   values: Record<string, unknown>,
   withBytes = true,
   displays?: unknown[],
+  cellValue?: unknown,
 ): Promise<TaskRecord> {
   const artifacts: TaskRecord["artifacts"] = {};
   const blobs = new Map<string, BlobBytes>();
@@ -196,6 +199,11 @@ export async function commit(
   if (displays) {
     const b = blob(displays);
     task.displays = { sha: b.sha, size: 1, type: "displays" };
+    blobs.set(b.sha, b.bytes);
+  }
+  if (cellValue !== undefined) {
+    const b = blob({ of: cellValue });
+    task.cellValue = { sha: b.sha, size: 1, type: "cell value" };
     blobs.set(b.sha, b.bytes);
   }
   await store.commitTask({ task, blobs, logs: { stdout: `task ${taskId}\n`, stderr: "" } });

@@ -3,6 +3,8 @@
  * skips compiling the prelude and the flow again), and on disk for large scripts (the prelude, a
  * flow bundling libraries), so the next command skips it too: compiling the prelude costs a
  * `run` ~15 ms, reading its cache ~1 ms. V8 rejects a cache made by another build; it is replaced.
+ * A cache is kept per file name too: V8's cached code keeps the name of the script it was made
+ * from, which stacks then show (two copies of one flow bundle to the same code).
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -16,8 +18,8 @@ const MIN_DISK_CHARS = 64 * 1024;
 /** Caches kept on disk; the least recently written go first (flows change while they are written). */
 const MAX_DISK_FILES = 32;
 
-function diskFile(code: string): string {
-  const key = createHash("sha256").update(`${process.version}\0${process.arch}\0`).update(code).digest("hex");
+function diskFile(code: string, filename: string): string {
+  const key = createHash("sha256").update(`${process.version}\0${process.arch}\0${filename}\0`).update(code).digest("hex");
   return path.join(cacheDir("v8-code"), `${key}.bin`);
 }
 
@@ -54,19 +56,20 @@ function writeDiskSoon(file: string, data: ivm.ExternalCopy<ArrayBuffer>): void 
 }
 
 export async function compileCached(isolate: ivm.Isolate, code: string, filename: string): Promise<ivm.Script> {
-  let cachedData = inMemory.get(code);
-  const file = !cachedData && code.length >= MIN_DISK_CHARS ? diskFile(code) : undefined;
+  const key = `${filename}\0${code}`;
+  let cachedData = inMemory.get(key);
+  const file = !cachedData && code.length >= MIN_DISK_CHARS ? diskFile(code, filename) : undefined;
   if (file) cachedData = readDisk(file);
   const script = (await isolate.compileScript(code, { filename, cachedData, produceCachedData: !cachedData })) as ivm.Script &
     ivm.CachedDataResult & { cachedDataRejected?: boolean };
   if (!cachedData && script.cachedData) {
-    inMemory.set(code, script.cachedData);
+    inMemory.set(key, script.cachedData);
     if (file) writeDiskSoon(file, script.cachedData);
   } else if (cachedData && script.cachedDataRejected) {
-    inMemory.delete(code);
+    inMemory.delete(key);
     if (file) rmSync(file, { force: true });
   } else if (cachedData) {
-    inMemory.set(code, cachedData);
+    inMemory.set(key, cachedData);
   }
   return script;
 }
