@@ -4,8 +4,7 @@
  */
 import type { StoreReader } from "../../store/index.js";
 import type { LoadedTask } from "./loaded-task.js";
-import type { RerunVerdict } from "./reuse-plan.js";
-import type { CellSink, ExecuteOptions, ExecuteOutcome, MimeBundle, SessionState } from "./types.js";
+import type { CellSink, ExecuteOptions, ExecuteOutcome, MimeBundle, RerunVerdict, SessionState } from "./types.js";
 
 export interface NotUpToDate {
   stale: string[];

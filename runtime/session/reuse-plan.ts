@@ -11,7 +11,9 @@ import type { CellRunner } from "./cell-runner.js";
 import { compileStepCell } from "./step-cell.js";
 import { planTasks } from "./task-plan.js";
 
-export type RerunVerdict = "reuse" | "run" | "after parents";
+import type { RerunVerdict } from "./types.js";
+
+export type { RerunVerdict };
 
 /** The verdict for each of `steps` (steps that are not up to date, parents first). */
 export async function rerunVerdicts(runner: CellRunner, steps: readonly string[]): Promise<Map<string, RerunVerdict>> {

@@ -113,3 +113,6 @@ export interface NotebookSession {
   readonly history: InputHistory;
   close(): Promise<void>;
 }
+
+/** What %rerun would do with a step that is not up to date. */
+export type RerunVerdict = "reuse" | "run" | "after parents";
