@@ -38,8 +38,28 @@ function readMeta(page: Buffer, at: string): Meta | string {
   return { pageSize, lastPage: page.readBigUInt64LE(META_LAST_PAGE), roots: [root(0), root(1)] };
 }
 
-/** Throws StoreDamagedError if `root`'s data.mdb does not hold what its header says. A missing or empty file is a new store. */
+/** How long a header that looks damaged is given to settle: another process may be creating the store. */
+const SETTLE_TRIES = 5;
+const SETTLE_MS = 40;
+
+/**
+ * Throws StoreDamagedError if `root`'s data.mdb does not hold what its header says. A missing or
+ * empty file is a new store. A file another process is creating this moment (its header pages not
+ * yet written whole) reads as damaged for a few milliseconds: the check is repeated before it fails.
+ */
 export function checkLmdbFile(root: string): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      checkOnce(root);
+      return;
+    } catch (err) {
+      if (!(err instanceof StoreDamagedError) || attempt >= SETTLE_TRIES) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SETTLE_MS);
+    }
+  }
+}
+
+function checkOnce(root: string): void {
   const file = path.join(root, "data.mdb");
   let fd: number;
   try {

@@ -4,12 +4,13 @@
  * naming the store, run and artifact, and a new run storing the same value replaces it; a full
  * disk ends the run with a disk-full message and `Workflow failed.` (a real tmpfs, mounted here).
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync, statSync, truncateSync, writeFileSync, openSync, writeSync, closeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { open } from "lmdb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openStore } from "../store/index.js";
 import { Project, runIdOf } from "./helpers/cli.js";
 
 let project: Project;
@@ -69,6 +70,34 @@ describe("a damaged data.mdb", () => {
       }
     });
   }
+});
+
+describe("a data.mdb another process is creating", () => {
+  it("is waited for a moment, not called damaged", async () => {
+    // A second process opening the store while the first writes its header sees a file cut short
+    // for a few milliseconds (two processes starting on a fresh store, process steps' children).
+    const root = path.join(project.dir, "being-created");
+    cpSync(pristine, root, { recursive: true });
+    const whole = path.join(project.dir, "whole-data.mdb");
+    cpSync(path.join(root, "data.mdb"), whole);
+    truncateSync(path.join(root, "data.mdb"), 100);
+    const writer = spawn(
+      process.execPath,
+      [
+        "-e",
+        `process.stdout.write("ready\\n"); setTimeout(() => require("fs").copyFileSync(${JSON.stringify(whole)}, ${JSON.stringify(path.join(root, "data.mdb"))}), 60)`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    await new Promise<void>((resolve) => writer.stdout!.once("data", () => resolve()));
+    const store = openStore(root);
+    try {
+      expect(store.listRuns("KeepFlow")).toHaveLength(1);
+    } finally {
+      await store.close();
+      writer.kill();
+    }
+  });
 });
 
 describe("a damaged blob", () => {
