@@ -4,7 +4,8 @@
  * output is batched: a cell printing thousands of lines must not re-render once per line.
  */
 import { resolve as resolvePath } from "node:path";
-import { type CellSink, cellError, type ExecuteOutcome, type NotebookSession } from "../runtime/session/index.js";
+import { cellError } from "../errors/index.js";
+import type { CellSink, ExecuteOutcome, NotebookSession } from "../runtime/session/index.js";
 import {
   type Effect,
   type ReplAction,

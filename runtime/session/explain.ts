@@ -5,7 +5,6 @@
  * another cell tried to read. The one converter from anything thrown to a `CellError` lives in
  * errors/, so the kernel can answer before it loads the session.
  */
-export { cellError } from "../../errors/index.js";
 import type { CellModule } from "./cell-module.js";
 import { LocalOfAnotherCellError, type LocalOwner } from "./errors.js";
 

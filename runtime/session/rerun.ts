@@ -5,7 +5,7 @@
  */
 import type { NotebookGraph } from "../../notebooks/index.js";
 import type { CellRunner } from "./cell-runner.js";
-import { cellError } from "./explain.js";
+import { cellError } from "../../errors/index.js";
 import { rerunVerdicts, type RerunVerdict } from "./reuse-plan.js";
 import { runStepCell } from "./step-cell.js";
 import type { CellSink, ExecuteOutcome } from "./types.js";

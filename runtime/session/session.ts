@@ -16,7 +16,7 @@ import { CellSandbox } from "./cell-sandbox.js";
 import { CellRegistry, type SessionCell } from "./cells.js";
 import { runScratchCell, runSetupCell } from "./direct-cells.js";
 import { NotebookGraphProblem } from "./errors.js";
-import { cellError } from "./explain.js";
+import { cellError } from "../../errors/index.js";
 import { exportFlow, notebookCell } from "./export.js";
 import { sessionFlowName } from "./flow-name.js";
 import { InputHistory } from "./input-history.js";
