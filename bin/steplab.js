@@ -17,7 +17,7 @@ if (needsFlag) {
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
   child.on("exit", (code, signal) => (signal ? process.kill(process.pid, signal) : process.exit(code ?? 1)));
 } else {
-  const built = new URL("../dist/cli/main.js", import.meta.url);
+  const built = new URL("../dist/bundle/cli.js", import.meta.url);
   if (!existsSync(fileURLToPath(built))) {
     process.stderr.write("steplab is not built: run `npm install` (or `npm run build`) in the steplab package.\n");
     process.exit(1);
