@@ -7,13 +7,13 @@ import {
   checkResumeStep,
   resolveResume,
   runFlow,
-  RunConsole,
   type RunFlowOptions,
 } from "../runtime/scheduler/index.js";
 import type { Store } from "../store/index.js";
 import { UsageError } from "../errors/index.js";
 import type { FlowGraph } from "../runtime/graph/index.js";
 import { EXIT, type CliIO } from "./io.js";
+import { runConsole } from "./run-console.js";
 import { integerOption, parseOptions, single, type OptionSpec } from "./options.js";
 import { commandLineParameters, parameterOptions } from "./parameters.js";
 import { openUserStore } from "./store-access.js";
@@ -81,7 +81,7 @@ async function execute(
       parameters: {},
       ...settings,
       ...plan?.(store),
-      console: runConsole(io),
+      console: await runConsole(io),
       executor: remote?.executor,
       signal: stop.signal,
     });
@@ -90,10 +90,6 @@ async function execute(
     stop.dispose();
     await (remote ? remote.close() : store.close());
   }
-}
-
-function runConsole(io: CliIO): RunConsole {
-  return new RunConsole({ stdout: io.stdout, stderr: io.stderr, colour: io.isTTY && io.env.NO_COLOR === undefined });
 }
 
 export async function runCommand(graph: FlowGraph, args: string[], io: CliIO): Promise<number> {

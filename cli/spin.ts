@@ -8,10 +8,11 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { UsageError } from "../errors/index.js";
 import type { FlowGraph } from "../runtime/graph/index.js";
-import { RunConsole, spinStep } from "../runtime/scheduler/index.js";
+import { spinStep } from "../runtime/scheduler/index.js";
 import { runPathspec, taskPathspec } from "../store/index.js";
 import { artifactLine } from "./dump.js";
 import { EXIT, type CliIO } from "./io.js";
+import { runConsole } from "./run-console.js";
 import { parseOptions, single, type OptionSpec } from "./options.js";
 import { openUserStore } from "./store-access.js";
 import { lintPasses } from "./validate.js";
@@ -46,7 +47,7 @@ export async function spinCommand(graph: FlowGraph, args: string[], io: CliIO): 
   if (!lintPasses(graph, io)) return EXIT.failed;
   const store = openUserStore(io);
   try {
-    const out = new RunConsole({ stdout: io.stdout, stderr: io.stderr, colour: io.isTTY && io.env.NO_COLOR === undefined });
+    const out = await runConsole(io);
     const byPath = target.includes("/");
     const outcome = await spinStep({
       store,

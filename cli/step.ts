@@ -31,12 +31,13 @@ import {
   consoleTask,
   DEFAULT_MAX_NUM_SPLITS,
   foreachSplit,
-  RunConsole,
+  type RunConsole,
   RuntimeGraphError,
   stepPolicy,
   type TaskLabel,
 } from "../runtime/scheduler/index.js";
 import { EXIT, type CliIO } from "./io.js";
+import { runConsole } from "./run-console.js";
 import { integerOption, parseOptions, single, type OptionSpec } from "./options.js";
 import { commandLineParameters, parameterOptions } from "./parameters.js";
 import { derivedTaskId, parseInputPaths, type InputPath } from "./step-paths.js";
@@ -194,7 +195,7 @@ async function runStep(store: Store, graph: FlowGraph, a: StepArgs, io: CliIO): 
   const run = await runRecordFor(store, graph, a, io);
   const taskId = derivedTaskId(a.runId, node.name, a.inputs, a.splitIndex);
   writeOutput(a.outputsDir, "task-id", taskId);
-  const out = new RunConsole({ stdout: io.stdout, stderr: io.stderr, colour: io.isTTY && io.env.NO_COLOR === undefined });
+  const out = await runConsole(io);
   const label: TaskLabel = { runId: a.runId, step: node.name, taskId, pid: process.pid };
   const where = { flow: graph.name, runId: a.runId, step: node.name, taskId, inputs: a.inputs };
 

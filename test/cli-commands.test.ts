@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rmSync } from "node:fs";
 import path from "node:path";
+import { main } from "../cli/main.js";
 import { FLOWS, Project, runIdOf } from "./helpers/cli.js";
 
 const PARAMS = path.join(FLOWS, "parameters.ts");
@@ -176,6 +177,25 @@ export class StreamsFlow extends FlowSpec {
     const noRun = await project.run([FOREACH, "logs", `123/each/2`]);
     expect(noRun.code).toBe(1);
     expect(noRun.stderr).toContain("does not exist");
+  });
+});
+
+describe("colour", () => {
+  /** What `steplab hello-world.ts run` prints to stdout on a terminal (or not), with `env` added. */
+  async function printed(isTTY: boolean, env: Record<string, string> = {}): Promise<string> {
+    let stdout = "";
+    const base = { ...process.env, STEPLAB_DATASTORE: project.datastore };
+    delete base.NO_COLOR;
+    const io = { stdout: (t: string) => void (stdout += t), stderr: () => {}, env: { ...base, ...env }, cwd: project.dir, isTTY };
+    expect(await main([HELLO, "run"], io)).toBe(0);
+    return stdout;
+  }
+
+  it("a run's lines are coloured on a terminal (magenta time, green task), plain with NO_COLOR or in a pipe", async () => {
+    const terminal = await printed(true);
+    expect(terminal).toMatch(/\x1b\[35m\d{4}-\d\d-\d\d [\d:.]+\x1b\[39m \x1b\[32m\[\d+\/start\/1 \(pid \d+\)\]\x1b\[39m/);
+    expect(await printed(true, { NO_COLOR: "1" })).not.toContain("\x1b[");
+    expect(await printed(false)).not.toContain("\x1b[");
   });
 });
 

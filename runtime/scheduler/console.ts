@@ -3,7 +3,6 @@
  *   2026-11-29 16:20:50.708 [1795969250684198/start/1 (pid 10273)] Task is starting.
  * On a TTY the timestamp is magenta, the task prefix green and system messages bold.
  */
-import { Chalk } from "chalk";
 
 export interface TaskLabel {
   runId: string;
@@ -12,18 +11,29 @@ export interface TaskLabel {
   pid: number;
 }
 
+/** The styles console lines use: chalk's on a terminal (consoleStyle), none elsewhere. */
+export interface ConsoleStyle {
+  magenta(text: string): string;
+  green(text: string): string;
+  bold(text: string): string;
+  red(text: string): string;
+}
+
+const same = (text: string) => text;
+const PLAIN: ConsoleStyle = { magenta: same, green: same, bold: same, red: same };
+
+/** chalk, loaded only for a coloured console: a run printing to a pipe or a file never loads it. */
+export async function consoleStyle(colour: boolean): Promise<ConsoleStyle> {
+  if (!colour) return PLAIN;
+  const { Chalk } = await import("chalk");
+  return new Chalk({ level: 1 });
+}
+
 export interface ConsoleSink {
   stdout(text: string): void;
   stderr(text: string): void;
-  colour: boolean;
-}
-
-export function processConsole(): ConsoleSink {
-  return {
-    stdout: (t) => void process.stdout.write(t),
-    stderr: (t) => void process.stderr.write(t),
-    colour: Boolean(process.stdout.isTTY) && process.env.NO_COLOR === undefined,
-  };
+  /** Plain text when left out. */
+  style?: ConsoleStyle;
 }
 
 function pad(n: number, width = 2): string {
@@ -38,9 +48,9 @@ export function timestamp(at = new Date()): string {
 }
 
 export class RunConsole {
-  private readonly chalk: InstanceType<typeof Chalk>;
+  private readonly chalk: ConsoleStyle;
   constructor(readonly sink: ConsoleSink) {
-    this.chalk = new Chalk({ level: sink.colour ? 1 : 0 });
+    this.chalk = sink.style ?? PLAIN;
   }
 
   /** A line about the run as a whole (`Workflow starting (run-id N):`, `Done!`). */

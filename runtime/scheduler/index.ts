@@ -9,7 +9,7 @@ export {
   type ResolvedResume,
   type CloneSource,
 } from "./resume.js";
-export { RunConsole, processConsole, timestamp, LineSplitter, type ConsoleSink, type TaskLabel } from "./console.js";
+export { RunConsole, consoleStyle, timestamp, LineSplitter, type ConsoleSink, type ConsoleStyle, type TaskLabel } from "./console.js";
 export { consoleTask, stepPolicy, type ConsoleTask } from "./task-console.js";
 export { RuntimeGraphError } from "./errors.js";
 export { transitionChecker, foreachSplit } from "./transitions.js";

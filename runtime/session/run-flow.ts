@@ -42,7 +42,7 @@ export async function runFlowFromCell(store: Store, file: string, params: Record
     store,
     graph,
     parameters: values,
-    console: new RunConsole({ stdout: (t) => sink.stdout(t), stderr: (t) => sink.stderr(t), colour: false }),
+    console: new RunConsole({ stdout: (t) => sink.stdout(t), stderr: (t) => sink.stderr(t) }),
     onProgress: ({ done, total, runId }) => sink.progress?.({ label: `${label}/${runId}`, done, total, startedAt, finished: false }),
   });
   sink.progress?.({ label: `${label}/${outcome.runId}`, done: 1, total: 1, startedAt, finished: true });
