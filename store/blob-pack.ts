@@ -88,6 +88,19 @@ export function unpackBlob(data: Uint8Array): Uint8Array {
   }
 }
 
+/** The encoded bytes a blob's stored form holds as they are (a view), or undefined when it is compressed. */
+export function storedAsIs(data: Uint8Array): Uint8Array | undefined {
+  switch (data[0]) {
+    case V8_TAG:
+    case RECORDS_MAGIC[0]:
+      return data;
+    case RAW_TAG:
+      return data.subarray(1);
+    default:
+      return undefined;
+  }
+}
+
 /** A chunk's stored form: compressed when that pays, else the bytes themselves. */
 export async function packChunk(bytes: Uint8Array): Promise<Uint8Array> {
   if (!worthCompressing(bytes)) return bytes;

@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { inflateSync } from "node:zlib";
 import { NotFoundError, StoreError } from "../errors/index.js";
-import { packBlob, unpackBlob, unpackChunk, unpackChunkInto } from "./blob-pack.js";
+import { packBlob, storedAsIs, unpackBlob, unpackChunk, unpackChunkInto } from "./blob-pack.js";
 import type { BlobBytes } from "./types.js";
 import { alignmentPad } from "./view-frame.js";
 
@@ -214,6 +214,49 @@ export function readStored(sha: string, stored: Uint8Array, chunk: (key: string)
     at += size;
   }
   return out ?? new Uint8Array(0);
+}
+
+/**
+ * Whether `parts` are exactly the encoded bytes a blob's stored form holds, compared where they
+ * lie (`chunk(key)` as for readStored): false when the sizes differ or the blob (or a chunk of it)
+ * is stored compressed, which would take unpacking to tell.
+ */
+export function storedEquals(stored: Uint8Array, chunk: (key: string) => Uint8Array | undefined, parts: readonly Uint8Array[]): boolean {
+  const size = sizeOf(parts);
+  const manifest = readManifest(stored);
+  const rest = partsCursor(parts);
+  if (!manifest) {
+    const bytes = storedAsIs(stored);
+    return bytes !== undefined && bytes.byteLength === size && rest(bytes);
+  }
+  if (manifest.size !== size) return false;
+  for (const [key, bytes] of manifest.chunks) {
+    const data = chunk(key);
+    if (data?.byteLength !== bytes || !rest(data)) return false;
+  }
+  return true;
+}
+
+/** A function that tells whether the next bytes of `parts` are `expected` (and moves past them). */
+function partsCursor(parts: readonly Uint8Array[]): (expected: Uint8Array) => boolean {
+  let part = 0;
+  let at = 0;
+  return (expected) => {
+    let done = 0;
+    while (done < expected.byteLength) {
+      const current = parts[part];
+      if (!current) return false;
+      const n = Math.min(current.byteLength - at, expected.byteLength - done);
+      if (Buffer.compare(current.subarray(at, at + n), expected.subarray(done, done + n)) !== 0) return false;
+      done += n;
+      at += n;
+      if (at === current.byteLength) {
+        part++;
+        at = 0;
+      }
+    }
+    return true;
+  };
 }
 
 /**

@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { deserialize, serialize } from "node:v8";
 import { ArtifactEncodeError } from "./errors.js";
-import { recordRows } from "./records.js";
+import { type RecordTable, recordRows } from "./records.js";
 import { isRecordBlob, recordParts, recordTableFromBytes } from "./records-bytes.js";
 import { framedView, MAX_FRAMED_BYTES, viewHeader } from "./view-frame.js";
 import { toWire, type WireValue } from "./wire.js";
@@ -54,15 +54,27 @@ function wireParts(wire: WireValue): Uint8Array[] {
   }
 }
 
-/** Encodes a value in the form it crossed a sandbox boundary in; throws ArtifactEncodeError (without the artifact's name). */
-export function encodeWire(wire: WireValue, type: string): Encoded {
+/**
+ * Encodes a value in the form it crossed a sandbox boundary in; throws ArtifactEncodeError (without
+ * the artifact's name). `known(parts)` may name the sha of bytes it can tell are a stored blob's
+ * (a value the step read and handed back unchanged); the others are hashed.
+ */
+export function encodeWire(
+  wire: WireValue,
+  type: string,
+  known?: (parts: readonly Uint8Array[], size: number) => string | undefined,
+): Encoded {
   const parts = wireParts(wire);
-  return { parts, size: parts.reduce((n, p) => n + p.byteLength, 0), sha: sha256Parts(parts), type };
+  const size = parts.reduce((n, p) => n + p.byteLength, 0);
+  return { parts, size, sha: known?.(parts, size) ?? sha256Parts(parts), type };
 }
 
-/** Encodes a value; throws ArtifactEncodeError (without the artifact's name) if it cannot. */
-export function encode(value: unknown): Encoded {
-  return encodeWire(toWire(value), typeName(value));
+/**
+ * Encodes a value (`table`: its record table, when the caller found it); throws
+ * ArtifactEncodeError (without the artifact's name) if it cannot.
+ */
+export function encode(value: unknown, table?: RecordTable): Encoded {
+  return encodeWire(toWire(value, table), typeName(value));
 }
 
 /** The parts in one buffer (a copy unless there is one part). */

@@ -14,7 +14,7 @@ import {
   UnstorableClassError,
   type ArtifactClass,
 } from "./artifact-classes.js";
-import { isFlatRecordArray } from "./records.js";
+import { isFlatRecordArray, recordTable, type RecordTable } from "./records.js";
 
 export interface Envelope {
   __steplabClass: string;
@@ -54,6 +54,23 @@ function setOwn(out: Record<string, unknown>, key: string, value: unknown): void
 
 function propPath(path: string, key: string): string {
   return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
+/** A value as a step hands it over to be stored (see toStorable). */
+export interface Storable {
+  value: unknown;
+  /** The value's columns, when it is an array of flat records (store/records). */
+  table?: RecordTable;
+}
+
+/**
+ * What a step hands over to store `value`: its class instances in envelopes, or, for an array of
+ * flat records (which holds none), its columns, found once: the wire form takes them as they are
+ * instead of walking a million rows again.
+ */
+export function toStorable(value: unknown): Storable {
+  const table = recordTable(value);
+  return table ? { value, table } : { value: toEnvelopes(value) };
 }
 
 /**

@@ -5,7 +5,15 @@
  */
 export type * from "./types.js";
 export { runPathspec, taskPathspec, type TaskPlace } from "./pathspec.js";
-export { toEnvelopes, fromEnvelopes, isEnvelope, type Envelope, type RebuildOptions } from "./envelope.js";
+export {
+  toEnvelopes,
+  toStorable,
+  fromEnvelopes,
+  isEnvelope,
+  type Envelope,
+  type RebuildOptions,
+  type Storable,
+} from "./envelope.js";
 export {
   registerArtifactClass,
   registerOwnClasses,

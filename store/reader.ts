@@ -23,6 +23,8 @@ export interface StoreReader {
    * bytes read, not yet rows or copies. Host side only (inside a sandbox the reader is a bridge).
    */
   loadWire(sha: string): WireValue;
+  /** Whether `parts` are exactly blob `sha`'s bytes, when the store can tell without hashing (Store.sameBlob). Host side only. */
+  sameBlob?(sha: string, parts: readonly Uint8Array[]): boolean;
 }
 
 /** A StoreReader over an open store (host side, and in `process` steps). */
@@ -38,5 +40,6 @@ export function storeReader(store: Store): StoreReader {
     getLogs: (flow, runId, step, taskId) => store.getLogs(flow, runId, step, taskId),
     loadBlob: (sha) => decodeArtifact(store.getBlob(sha)),
     loadWire: (sha) => wireFromBytes(store.getBlob(sha)),
+    sameBlob: (sha, parts) => store.sameBlob?.(sha, parts) ?? false,
   };
 }

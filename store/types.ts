@@ -172,6 +172,12 @@ export interface Store {
    * blob stored whole: whatever keeps a blob keeps these too. Throws NotFoundError for an unknown sha.
    */
   blobChildren(sha: string): string[];
+  /**
+   * Whether `parts` are exactly the bytes of blob `sha`, told without hashing them, by comparing
+   * with a copy this process knows intact (one it wrote or checked). False when it cannot tell so
+   * cheaply; the caller then hashes. Optional: a store without a cheap way leaves it out.
+   */
+  sameBlob?(sha: string, parts: readonly Uint8Array[]): boolean;
   /** Put blobs outside a task commit (IncludeFile content, parameters). */
   putBlobs(blobs: Map<string, BlobBytes>): Promise<void>;
 

@@ -39,16 +39,20 @@ export function bytesOf(view: ArrayBufferView): Uint8Array {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
-/** The value in the form it crosses in (class envelopes already applied by the caller). */
-export function toWire(value: unknown): WireValue {
+/**
+ * The value in the form it crosses in (class envelopes already applied by the caller); `table` is
+ * its record table when the caller found it already (store/envelope toStorable).
+ */
+export function toWire(value: unknown, table?: RecordTable): WireValue {
+  if (table) return { kind: "records", table };
   if (ArrayBuffer.isView(value)) {
     const type = viewType(value);
     // A view on a SharedArrayBuffer is cloned as one; only ordinary memory is handed over.
     const shared = typeof SharedArrayBuffer !== "undefined" && value.buffer instanceof SharedArrayBuffer;
     if (type && !shared) return { kind: "view", type, bytes: bytesOf(value) };
   }
-  const table = recordTable(value);
-  if (table) return { kind: "records", table };
+  const found = recordTable(value);
+  if (found) return { kind: "records", table: found };
   return { kind: "value", value };
 }
 

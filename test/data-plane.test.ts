@@ -42,6 +42,27 @@ describe("large artifacts through a run", () => {
   });
 });
 
+describe("a large value a later step reads", () => {
+  it("keeps its blob when handed back unchanged, and is stored anew when changed in place at either end", async () => {
+    // 64 KiB chunks: the 2.4 MB array is compared chunk by chunk with the stored one.
+    const r = await project.run([path.join(FLOWS, "read-back.ts"), "run"], { env: { STEPLAB_CHUNK_MB: "0.0625" } });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const run = project.flow("ReadBackFlow").latestRun!;
+    const sha = (step: string, name: string) => run.step(step).task.record.artifacts[name]?.sha;
+    expect(sha("read", "big")).toBe(sha("start", "big"));
+    expect(sha("read", "rows")).toBe(sha("start", "rows"));
+    expect(sha("change_first", "big")).not.toBe(sha("start", "big"));
+    expect(sha("change_last", "big")).not.toBe(sha("change_first", "big"));
+    expect(run.step("read").task.data.sum).toBe((299_999 * 300_000) / 2 + 5000);
+    expect(run.step("end").task.data.first).toBe(42);
+    expect(run.step("end").task.data.last).toBe(-1);
+    const firstChanged = run.step("change_first").task.data.big as Float64Array;
+    expect([firstChanged[0], firstChanged[299_999]]).toEqual([42, 299_999]);
+    const unchanged = run.step("read").task.data.big as Float64Array;
+    expect([unchanged[0], unchanged[299_999]]).toEqual([0, 299_999]);
+  });
+});
+
 describe("a notebook cell", () => {
   it("a timer still pending when the cell ends reads the array the cell stored", async () => {
     const dir = project.dir;

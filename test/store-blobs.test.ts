@@ -255,6 +255,36 @@ describe.each(kinds)("%s datastore", (_name, kind, skip) => {
     expect(decodeArtifact(store.getBlob(shas.rows!))).toEqual(rows);
   });
 
+  it.skipIf(skip)("never tells bytes that differ from a blob as that blob (sameBlob, where a store offers it)", async () => {
+    const store = kind.open();
+    const floats = new Float64Array(noise(5 * CHUNK + 24).buffer, 0, (5 * CHUNK) / 8 + 3);
+    const shas = await commit(store, { floats, small: "small" });
+    const { parts } = encode(floats);
+    // The same bytes cut elsewhere are the same bytes.
+    const joined = Buffer.concat(parts);
+    const recut = [joined.subarray(0, 7), joined.subarray(7, 3 * CHUNK + 1), joined.subarray(3 * CHUNK + 1)];
+    const changed = (at: number) => {
+      const copy = Uint8Array.from(joined);
+      copy[at] = copy[at]! ^ 1;
+      return [copy];
+    };
+    if (store.sameBlob) {
+      expect(store.sameBlob(shas.floats!, parts)).toBe(kind === lmdb);
+      expect(store.sameBlob(shas.floats!, recut)).toBe(kind === lmdb);
+    }
+    for (const other of [
+      changed(0),
+      changed(2 * CHUNK + 5),
+      changed(joined.length - 1),
+      [joined.subarray(1)],
+      [joined, new Uint8Array(1)],
+    ]) {
+      expect(store.sameBlob?.(shas.floats!, other) ?? false).toBe(false);
+    }
+    expect(store.sameBlob?.(shas.small!, parts) ?? false).toBe(false);
+    expect(store.sameBlob?.("0".repeat(64), parts) ?? false).toBe(false);
+  });
+
   it.skipIf(skip)("stores a chunk once, whichever values contain it", async () => {
     const store = kind.open();
     await commit(store, { warmUp: "the databases and the bucket prefix exist" });

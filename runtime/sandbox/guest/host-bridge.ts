@@ -3,13 +3,17 @@
  * The sandbox installs one implementation as `globalThis.__steplabHost` before the flow's
  * bundle runs; in a plain Node script there is none and the client API reads the store directly.
  */
+import type { RecordTable } from "../../../store/portable.js";
 import type { StoreReader } from "../../../store/index.js";
 
 export interface GuestHost {
   /** The decoded value of a blob (class envelopes not yet rebuilt). */
   loadBlob(sha: string): unknown;
-  /** Hand an artifact the step set to the host; throws when the value cannot be copied. */
-  emit(name: string, value: unknown): void;
+  /**
+   * Hand an artifact the step set to the host (as toStorable made it: `table` is its record table,
+   * when it has one); throws when the value cannot be copied.
+   */
+  emit(name: string, value: unknown, table?: RecordTable): void;
   /** Console output of the running task. */
   log(stream: "stdout" | "stderr", args: unknown[]): void;
   /** Store reads for the client API (Flow, Run, Step, Task) used inside a step. */

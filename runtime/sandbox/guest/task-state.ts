@@ -3,7 +3,7 @@
  * The task knows its artifacts as references (name -> sha); values load lazily through the host.
  */
 // store/portable, not store/index: the guest is bundled into isolates, without LMDB.
-import { artifactNameProblem, fromEnvelopes, showName, toEnvelopes, UnstorableClassError } from "../../../store/portable.js";
+import { artifactNameProblem, fromEnvelopes, showName, toStorable, UnstorableClassError } from "../../../store/portable.js";
 import { refuseClientObjects } from "./client-values.js";
 import { InvalidArtifactNameError, MissingArtifactError, StepUsageError, UnstorableArtifactError } from "./errors.js";
 import { currentHost } from "./host-bridge.js";
@@ -46,7 +46,8 @@ export class TaskState {
     const emitted: string[] = [];
     const emit = (name: string, value: unknown) => {
       try {
-        host.emit(name, toEnvelopes(value));
+        const storable = toStorable(value);
+        host.emit(name, storable.value, storable.table);
       } catch (err) {
         // A client object added after the assignment (self.runs.push(run)): say that, not what the copy saw.
         refuseClientObjects(name, this.request.step, value);
@@ -73,7 +74,8 @@ export class TaskState {
     const host = globalThis.__steplabHost;
     for (const [name, value] of host ? this.written : []) {
       try {
-        host!.emit(name, toEnvelopes(value));
+        const storable = toStorable(value);
+        host!.emit(name, storable.value, storable.table);
         emitted.push(name);
       } catch {
         // not storable: the failure itself is what the user needs to see

@@ -26,6 +26,8 @@ export interface TaskHooks {
   artifacts: Map<string, EncodedArtifact>;
   /** Buffers the task's context moved out to the host, by the index the context gave them. */
   movedIn: ArrayBuffer[];
+  /** The blobs the task read: an artifact handed back unchanged is one of them. */
+  loaded: Set<string>;
   /** Artifacts in the order the step set them, and those waiting for their buffers. */
   order: string[];
   waiting: Map<string, WireValue>;
@@ -73,6 +75,20 @@ function withinMemory(bytes: number, hooks: TaskHooks, what: string): void {
   }
 }
 
+/** Below this, hashing a value costs less than looking for the blob it may be (a read per blob the task loaded). */
+const COMPARE_NOT_HASH_BYTES = 1 << 20;
+
+/**
+ * An artifact's encoding: a value the task read and handed back unchanged keeps its blob's sha,
+ * told by comparing the bytes with the stored ones (cheaper than hashing them) where the store can.
+ */
+function encoded(wire: WireValue, t: TaskHooks): EncodedArtifact {
+  const { reader } = t.io;
+  const known = (parts: readonly Uint8Array[], size: number) =>
+    size < COMPARE_NOT_HASH_BYTES ? undefined : [...t.loaded].find((sha) => reader.sameBlob?.(sha, parts));
+  return encodeWire(wire, wireType(wire), known);
+}
+
 /** The type name `dump` shows for an artifact that arrived as a wire value. */
 function wireType(wire: WireValue): string {
   return wire.kind === "value" ? typeName(wire.value) : wire.kind === "view" ? wire.type : "Array";
@@ -100,7 +116,10 @@ export function installBridge(context: ivm.Context, slot: { task?: TaskHooks }):
   const print = (to: "stdout" | "stderr", line: string) => task().io.output(to, line.endsWith("\n") ? line : `${line}\n`);
   const calls: BridgeCalls = {
     loadBlob: (sha) => {
-      const value = task().io.reader.loadWire(text(sha, "an artifact's sha"));
+      const t = task();
+      const blob = text(sha, "an artifact's sha");
+      const value = t.io.reader.loadWire(blob);
+      t.loaded.add(blob);
       // The store read the blob into memory of its own: its buffers are moved in, never shared.
       return handOver(value, ivm.ExternalCopy as unknown as ExternalCopyClass);
     },
@@ -110,14 +129,14 @@ export function installBridge(context: ivm.Context, slot: { task?: TaskHooks }):
       const sent = wire(value);
       t.order.push(artifact);
       if (awaitsBuffers(sent)) t.waiting.set(artifact, sent);
-      else t.artifacts.set(artifact, encodeWire(sent, wireType(sent)));
+      else t.artifacts.set(artifact, encoded(sent, t));
     },
     moved: (buffers) => {
       const t = task();
       receive(buffers, t.movedIn);
       for (const [name, waiting] of t.waiting) {
         const whole = takeOver(waiting, t.movedIn);
-        t.artifacts.set(name, encodeWire(whole, wireType(whole)));
+        t.artifacts.set(name, encoded(whole, t));
       }
       t.waiting.clear();
       // Back in the order the step set them (dump lists them so).

@@ -4,7 +4,7 @@
  * the bridge the host installed (bridge.ts). Bundled once by esbuild (see prelude-code.ts).
  */
 
-import { fromWire, toWire } from "../../../store/portable.js";
+import { fromWire, type RecordTable, toWire } from "../../../store/portable.js";
 import { BRIDGE_CALL, BRIDGE_IVM, BRIDGE_WAIT, READER_METHODS, type BridgeCalls, type BridgeWaits } from "./bridge.js";
 import { BRIDGE_COPY_LIMIT, checkCopySize } from "./copy-bound.js";
 import { type ExternalCopyClass, Outbox, receive, takeOver } from "./handover.js";
@@ -283,7 +283,7 @@ g.process = Object.freeze({
 // (the entry function calls __steplabSendMoved), and are copied instead while a timer of the task
 // is pending, since its code could still read them.
 const outbox = new Outbox();
-const emit = (name: string, value: unknown): void => bridge.emit(name, outbox.describe(toWire(value)));
+const emit = (name: string, value: unknown, table?: RecordTable): void => bridge.emit(name, outbox.describe(toWire(value, table)));
 const loadBlob = (sha: string): unknown => {
   const { wire, buffers } = bridge.loadBlob(sha);
   const received: ArrayBuffer[] = [];

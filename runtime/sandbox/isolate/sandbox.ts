@@ -229,6 +229,7 @@ export class IsolateSandbox implements Sandbox {
         io,
         artifacts,
         movedIn: [],
+        loaded: new Set(),
         order: [],
         waiting: new Map(),
         memoryBytes: memoryMb * 2 ** 20,

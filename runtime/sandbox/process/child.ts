@@ -41,7 +41,7 @@ process.once("message", async (message: RunMessage) => {
   const reader = storeReader(store);
   globalThis.__steplabHost = {
     loadBlob: reader.loadBlob,
-    emit: (name, value) => void artifacts.push([name, encode(value)]),
+    emit: (name, value, table) => void artifacts.push([name, encode(value, table)]),
     log: (stream, args) => (stream === "stdout" ? console.log(...args) : console.error(...args)),
     reader,
     // What the step shows goes to the host (a notebook cell's output, a task's card). Made into a
