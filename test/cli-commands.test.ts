@@ -184,7 +184,7 @@ describe("colour", () => {
   /** What `steplab hello-world.ts run` prints to stdout on a terminal (or not), with `env` added. */
   async function printed(isTTY: boolean, env: Record<string, string> = {}): Promise<string> {
     let stdout = "";
-    const base = { ...process.env, STEPLAB_DATASTORE: project.datastore };
+    const base: NodeJS.ProcessEnv = { ...process.env, STEPLAB_DATASTORE: project.datastore };
     delete base.NO_COLOR;
     const io = { stdout: (t: string) => void (stdout += t), stderr: () => {}, env: { ...base, ...env }, cwd: project.dir, isTTY };
     expect(await main([HELLO, "run"], io)).toBe(0);
