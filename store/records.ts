@@ -123,40 +123,63 @@ return true;`;
  * The strings' UTF-8 bytes, one after another; undefined when one holds a lone surrogate, which
  * UTF-8 cannot. Written here rather than by joining the strings and encoding the result: an
  * isolate's TextEncoder is a call to the host, and a million-string join costs more than this loop.
+ * ASCII, the common case, is copied a byte per UTF-16 unit, which the buffer has room for from the
+ * start; a string with other characters makes room for the rest of itself as it comes.
  */
 function utf8Of(strings: readonly string[], utf16Length: number): Uint8Array | undefined {
-  let out = new Uint8Array(utf16Length + 16);
+  let out = new Uint8Array(utf16Length);
   let at = 0;
-  for (const s of strings) {
-    if (at + s.length * 3 > out.length) {
-      const grown = new Uint8Array(Math.max(out.length * 2, at + s.length * 3));
+  let unitsLeft = utf16Length;
+  for (let k = 0; k < strings.length; k++) {
+    const s = strings[k]!;
+    const length = s.length;
+    let i = 0;
+    for (; i < length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      out[at + i] = c;
+    }
+    at += i;
+    unitsLeft -= length;
+    if (i === length) continue;
+    // At most 3 bytes a unit for the rest of this string; the strings after it need their 1 a unit.
+    const room = at + (length - i) * 3 + unitsLeft;
+    if (room > out.length) {
+      const grown = new Uint8Array(Math.max(out.length * 2, room));
       grown.set(out.subarray(0, at));
       out = grown;
     }
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c < 0x80) {
-        out[at++] = c;
-      } else if (c < 0x800) {
-        out[at++] = 0xc0 | (c >> 6);
-        out[at++] = 0x80 | (c & 0x3f);
-      } else if (c < 0xd800 || c > 0xdfff) {
-        out[at++] = 0xe0 | (c >> 12);
-        out[at++] = 0x80 | ((c >> 6) & 0x3f);
-        out[at++] = 0x80 | (c & 0x3f);
-      } else {
-        const d = c <= 0xdbff ? s.charCodeAt(i + 1) : 0;
-        if (!(d >= 0xdc00 && d <= 0xdfff)) return undefined;
-        const point = ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
-        out[at++] = 0xf0 | (point >> 18);
-        out[at++] = 0x80 | ((point >> 12) & 0x3f);
-        out[at++] = 0x80 | ((point >> 6) & 0x3f);
-        out[at++] = 0x80 | (point & 0x3f);
-        i++;
-      }
-    }
+    at = utf8From(s, i, out, at);
+    if (at < 0) return undefined;
   }
   return out.subarray(0, at);
+}
+
+/** Writes `s` from unit `i` on as UTF-8 into `out` at `at` (which has room); the end, or -1 at a lone surrogate. */
+function utf8From(s: string, i: number, out: Uint8Array, at: number): number {
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) {
+      out[at++] = c;
+    } else if (c < 0x800) {
+      out[at++] = 0xc0 | (c >> 6);
+      out[at++] = 0x80 | (c & 0x3f);
+    } else if (c < 0xd800 || c > 0xdfff) {
+      out[at++] = 0xe0 | (c >> 12);
+      out[at++] = 0x80 | ((c >> 6) & 0x3f);
+      out[at++] = 0x80 | (c & 0x3f);
+    } else {
+      const d = c <= 0xdbff ? s.charCodeAt(i + 1) : 0;
+      if (!(d >= 0xdc00 && d <= 0xdfff)) return -1;
+      const point = ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+      out[at++] = 0xf0 | (point >> 18);
+      out[at++] = 0x80 | ((point >> 12) & 0x3f);
+      out[at++] = 0x80 | ((point >> 6) & 0x3f);
+      out[at++] = 0x80 | (point & 0x3f);
+      i++;
+    }
+  }
+  return at;
 }
 
 function finish(key: string, kind: Kind, c: Collecting): RecordColumn | undefined {

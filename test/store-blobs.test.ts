@@ -192,6 +192,10 @@ describe.each(kinds)("%s datastore", (_name, kind, skip) => {
     const { rows: sha } = await commit(store, { rows });
     const back = decodeArtifact(store.getBlob(sha!)) as Record<string, unknown>[];
     expect(back).toEqual(rows); // Object.is on each value: NaN, -0 and 2^53+2 as they were
+    // Wide characters only at the very end, after thousands of ASCII names: the text's room grows there.
+    const lateWide = Array.from({ length: 3000 }, (_, i) => ({ id: i, name: i === 2999 ? "中文🎉".repeat(500) : `n${i}` }));
+    const { lateWide: wideSha } = await commit(store, { lateWide });
+    expect(decodeArtifact(store.getBlob(wideSha!))).toEqual(lateWide);
     expect(Object.keys(back[4]!)).toEqual(["id", "name", "score", "group", "flag", "note"]);
     expect(Object.getPrototypeOf(back[0])).toBe(Object.prototype);
     expect(Array.isArray(back)).toBe(true);
