@@ -4,9 +4,13 @@
  * what a notebook cell's timer still reads after the cell; and a run that parses nothing.
  */
 import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { watchClientReads } from "../runtime/executor/client-reads.js";
 import { createSession } from "../runtime/session/index.js";
+import { encode, openLmdbStore, storeReader } from "../store/index.js";
 import { BIN, FLOWS, Project } from "./helpers/cli.js";
 
 const project = new Project();
@@ -60,6 +64,38 @@ describe("a large value a later step reads", () => {
     expect([firstChanged[0], firstChanged[299_999]]).toEqual([42, 299_999]);
     const unchanged = run.step("read").task.data.big as Float64Array;
     expect([unchanged[0], unchanged[299_999]]).toEqual([0, 299_999]);
+  });
+});
+
+describe("a task's reader", () => {
+  it("keeps every StoreReader method, so a step's reads take the store's own paths (sameBlob: a compare, not a hash)", async () => {
+    const store = openLmdbStore(mkdtempSync(path.join(os.tmpdir(), "steplab-reader-")), { chunkBytes: 64 * 1024 });
+    try {
+      const big = encode(new Float64Array(100_000).map((_, i) => i));
+      await store.commitTask({
+        task: {
+          flow: "F",
+          runId: "1",
+          step: "start",
+          taskId: "1",
+          status: "succeeded",
+          attempt: 0,
+          artifacts: {},
+          stack: [],
+          inputs: [],
+          startedAt: 0,
+        },
+        blobs: new Map([[big.sha, big.parts]]),
+      });
+      const reader = storeReader(store);
+      let clientReads = 0;
+      const watched = watchClientReads(reader, () => clientReads++);
+      expect(Object.keys(watched).sort()).toEqual(Object.keys(reader).sort());
+      expect(watched.sameBlob?.(big.sha, big.parts)).toBe(true);
+      expect(clientReads).toBe(0);
+    } finally {
+      await store.close();
+    }
   });
 });
 

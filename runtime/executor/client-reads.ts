@@ -23,5 +23,6 @@ export function watchClientReads(reader: StoreReader, onRead: () => void): Store
     getLogs: seen((flow, runId, step, taskId) => reader.getLogs(flow, runId, step, taskId)),
     loadBlob: (sha) => reader.loadBlob(sha),
     loadWire: (sha) => reader.loadWire(sha),
+    sameBlob: (sha, parts) => reader.sameBlob?.(sha, parts) ?? false,
   };
 }
