@@ -41,15 +41,8 @@ export { childBlobs, DEFAULT_CHUNK_BYTES } from "./chunks.js";
 export type { LmdbStoreOptions } from "./lmdb-store.js";
 export { ArtifactEncodeError, BlobDamagedError, StoreDamagedError, StoreFullError } from "./errors.js";
 export { storeReader, type StoreReader } from "./reader.js";
-export {
-  toEnvelopes,
-  toStorable,
-  fromEnvelopes,
-  isEnvelope,
-  type Envelope,
-  type RebuildOptions,
-  type Storable,
-} from "./envelope.js";
+// Class envelopes, and what a step hands over to store a value (toStorable).
+export * from "./envelope.js";
 export { registerArtifactClass, registerOwnClasses, UnstorableClassError, UnknownArtifactClassError } from "./artifact-classes.js";
 export { artifactNameProblem, showName, RECORDED_NAMES } from "./artifact-names.js";
 export { runPathspec, taskPathspec, type TaskPlace } from "./pathspec.js";

@@ -5,15 +5,8 @@
  */
 export type * from "./types.js";
 export { runPathspec, taskPathspec, type TaskPlace } from "./pathspec.js";
-export {
-  toEnvelopes,
-  toStorable,
-  fromEnvelopes,
-  isEnvelope,
-  type Envelope,
-  type RebuildOptions,
-  type Storable,
-} from "./envelope.js";
+// Class envelopes, and what a step hands over to store a value (toStorable).
+export * from "./envelope.js";
 export {
   registerArtifactClass,
   registerOwnClasses,
