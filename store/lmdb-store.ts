@@ -28,6 +28,7 @@ import { type Dbs, forgetShared, INTACT_MEMORY, openShared, type SharedEnv } fro
 import { runPathspec, taskPathspec } from "./pathspec.js";
 import { resolveStoreRoot } from "./root.js";
 import { withLiveStatus } from "./run-owner.js";
+import { blobOwners, blobViews } from "./lmdb-reads.js";
 import { checkRoom, commitError, queued, writeError } from "./write-failure.js";
 import type { CachedTask, HistoryEntry, RunRecord, Store, TaskCommit, TaskLogs, TaskRecord, BlobBytes } from "./types.js";
 
@@ -282,51 +283,26 @@ class LmdbStore implements Store {
    */
   sameBlob(sha: string, parts: readonly Uint8Array[]): boolean {
     if (!this.#live().intact.has(sha)) return false;
-    const view = this.#view();
+    const view = blobViews(this.#dbs.blobs);
     const stored = view(sha);
     return stored !== undefined && storedEquals(stored, view, parts);
-  }
-
-  /**
-   * Views on LMDB's memory (or its reused read buffer), each valid until the next read: whoever
-   * asks for one uses it (copies or compares it) before asking for the next.
-   */
-  #view(): (key: string) => Uint8Array | undefined {
-    const { blobs } = this.#dbs;
-    return (key) => {
-      const fast = blobs.getBinaryFast(key);
-      // lmdb-js sets `length` on a reused buffer; its byteLength is the buffer's capacity.
-      return fast && new Uint8Array(fast.buffer, fast.byteOffset, fast.length);
-    };
   }
 
   #read(sha: string, nameOwners: boolean): Uint8Array {
     const { intact } = this.#live();
     // readStored copies each view out at once, straight into the buffer it returns.
-    const view = this.#view();
+    const view = blobViews(this.#dbs.blobs);
     const stored = view(sha);
     if (!stored) throw new NotFoundError(`artifact data ${sha} is not in the datastore at ${this.root}`);
     // Hashed once per process: a blob this process wrote, or already read whole, is not hashed again.
     if (intact.has(sha)) return readStored(sha, stored, view, this.root);
     const bytes = verifiedBlob(sha, () => readStored(sha, stored, view, this.root), {
       store: this.root,
-      owners: nameOwners ? () => this.#owners(sha) : undefined,
+      owners: nameOwners ? () => blobOwners(this.#dbs.tasks, sha) : undefined,
     });
     if (intact.size >= INTACT_MEMORY) intact.clear();
     intact.add(sha);
     return bytes;
-  }
-
-  /** Which artifacts of which tasks refer to a blob (searched only when it turns out damaged). */
-  #owners(sha: string, limit = 3): string[] {
-    const found: string[] = [];
-    for (const { value: task } of this.#dbs.tasks.getRange({})) {
-      for (const [name, ref] of Object.entries(task.artifacts)) {
-        if (ref.sha === sha) found.push(`artifact '${name}' of ${taskPathspec(task)}`);
-      }
-      if (found.length >= limit) break;
-    }
-    return found;
   }
 
   blobChildren(sha: string): string[] {
