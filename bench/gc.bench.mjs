@@ -18,11 +18,12 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { open } from "lmdb";
 import { runSteplab } from "./steplab-process.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const store = await import(pathToFileURL(path.join(root, "dist", "store", "index.js")).href);
+// The lmdb build steplab itself loads (store/lmdb-module), so this process holds one.
+const { lmdb } = await import(pathToFileURL(path.join(root, "dist", "store", "lmdb-module.js")).href);
 const MB = 1e6;
 
 const steplab = (args, datastore, cwd) => runSteplab(args, { cwd, datastore });
@@ -134,7 +135,7 @@ async function design(work) {
   const bytes = store.encodeArtifact(`value ${"x".repeat(100)}`);
   const results = {};
   for (const counted of [false, true]) {
-    const env = open({ path: path.join(work, counted ? "counted" : "plain"), maxDbs: 8, noSync: true });
+    const env = lmdb.open({ path: path.join(work, counted ? "counted" : "plain"), maxDbs: 8, noSync: true });
     const blobs = env.openDB("blobs", { encoding: "binary" });
     const tasks = env.openDB("tasks", { encoding: "msgpack", useRecords: false });
     const refs = env.openDB("refs", { encoding: "msgpack", useRecords: false });

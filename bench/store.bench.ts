@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { open } from "lmdb";
+import { lmdb } from "../store/lmdb-module.js";
 import { decodeArtifact, encodeArtifact, openStore, sha256, typeName, type Store } from "../store/index.js";
 
 export interface BenchResult {
@@ -109,7 +109,7 @@ function freshMemoryCopy(): number {
 
 /** MB/s for LMDB alone: one 100 MB value put in a transaction and read back as a copy the caller owns. */
 function rawLmdb(root: string): number {
-  const env = open({ path: root, noSync: true, encoding: "binary" });
+  const env = lmdb.open({ path: root, noSync: true, encoding: "binary" });
   try {
     const rates: number[] = [];
     for (let i = 0; i < 3; i++) {

@@ -5,8 +5,9 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { open, type Database, type RootDatabase } from "lmdb";
+import type { Database, RootDatabase } from "lmdb";
 import { StoreError } from "../errors/index.js";
+import { lmdb } from "./lmdb-module.js";
 import { StoreFullError } from "./errors.js";
 import { openGcDbs, type GcDbs } from "./gc/index.js";
 import { checkLmdbFile } from "./lmdb-file-check.js";
@@ -64,7 +65,7 @@ export function openShared(root: string): SharedEnv {
     mkdirSync(root, { recursive: true });
     // LMDB maps its lock file: made on a full disk, its first touch is a SIGBUS.
     if (!existsSync(join(root, "lock.mdb")) || !existsSync(join(root, "data.mdb"))) checkRoom(0, "a new datastore", root);
-    env = open({
+    env = lmdb.open({
       path: root,
       // The root may look like a file name (".../store.db"); it is always a directory.
       noSubdir: false,

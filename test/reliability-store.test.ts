@@ -8,7 +8,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync, statSync, truncateSync, writeFileSync, openSync, writeSync, closeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { open } from "lmdb";
+import { lmdb } from "../store/lmdb-module.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStore } from "../store/index.js";
 import { Project, runIdOf } from "./helpers/cli.js";
@@ -103,7 +103,7 @@ describe("a data.mdb another process is creating", () => {
 describe("a damaged blob", () => {
   /** Flips bytes inside the stored form of every blob (as a disk or a bad copy would). */
   function garbleBlobs(root: string): void {
-    const env = open({ path: root, maxDbs: 16 });
+    const env = lmdb.open({ path: root, maxDbs: 16 });
     const blobs = env.openDB<Buffer, string>("blobs", { encoding: "binary" });
     for (const { key, value } of blobs.getRange({})) {
       const bad = Buffer.from(value);

@@ -5,8 +5,9 @@
  * machine share it (lmdb-js shares one environment per path within a process, too).
  */
 import { mkdirSync } from "node:fs";
-import { open, type Database, type RootDatabase } from "lmdb";
+import type { Database, RootDatabase } from "lmdb";
 import { StoreError } from "../../errors/index.js";
+import { lmdb } from "../lmdb-module.js";
 
 export const DEFAULT_CACHE_MAX_MB = 4096;
 /** A read refreshes a blob's place in the eviction order at most this often, so most reads write nothing. */
@@ -51,7 +52,7 @@ export class BlobCache {
     this.#touchEveryMs = options.touchEveryMs ?? TOUCH_EVERY_MS;
     mkdirSync(dir, { recursive: true });
     // A cache may be lost in a crash without harm: no fsync at all.
-    this.#env = open({ path: dir, maxDbs: 4, noSync: true });
+    this.#env = lmdb.open({ path: dir, maxDbs: 4, noSync: true });
     this.#blobs = this.#env.openDB("blobs", { encoding: "binary" });
     this.#entries = this.#env.openDB("entries", { encoding: "msgpack" });
     this.#meta = this.#env.openDB("meta", { encoding: "msgpack" });
