@@ -3,7 +3,7 @@
  * The sandbox installs one implementation as `globalThis.__steplabHost` before the flow's
  * bundle runs; in a plain Node script there is none and the client API reads the store directly.
  */
-import type { RecordTable } from "../../../store/portable.js";
+import { toStorable, type RecordTable } from "../../../store/portable.js";
 import type { StoreReader } from "../../../store/index.js";
 
 export interface GuestHost {
@@ -37,4 +37,13 @@ export function currentHost(): GuestHost {
   const host = globalThis.__steplabHost;
   if (!host) throw new Error("steplab: no task is running in this context");
   return host;
+}
+
+/**
+ * Hands an artifact's value to the host the one way every guest does: as toStorable makes it
+ * (class instances in envelopes, an array of flat records with the columns already found).
+ */
+export function emitArtifact(host: GuestHost, name: string, value: unknown): void {
+  const storable = toStorable(value);
+  host.emit(name, storable.value, storable.table);
 }

@@ -4,8 +4,7 @@
  * is handed to the host as an artifact named after its field; a default given as a function is
  * called. No step runs.
  */
-import { toEnvelopes } from "../../../store/portable.js";
-import { currentHost } from "./host-bridge.js";
+import { currentHost, emitArtifact } from "./host-bridge.js";
 import type { GuestOutcome } from "./request.js";
 
 interface Marker {
@@ -24,7 +23,7 @@ export function emitParameterDefaults(flowClass: { prototype: object }): GuestOu
     if (marker.__steplabParameter === undefined && marker.__steplabIncludeFile === undefined) continue;
     const given = typeof marker.default === "function" ? (marker.default as () => unknown)() : marker.default;
     if (given === undefined) continue;
-    host.emit(field, toEnvelopes(given));
+    emitArtifact(host, field, given);
     emitted.push(field);
   }
   return { emitted, deleted: [], merged: {} };

@@ -3,10 +3,10 @@
  * The task knows its artifacts as references (name -> sha); values load lazily through the host.
  */
 // store/portable, not store/index: the guest is bundled into isolates, without LMDB.
-import { artifactNameProblem, fromEnvelopes, showName, toStorable, UnstorableClassError } from "../../../store/portable.js";
+import { artifactNameProblem, fromEnvelopes, showName, UnstorableClassError } from "../../../store/portable.js";
 import { refuseClientObjects } from "./client-values.js";
 import { InvalidArtifactNameError, MissingArtifactError, StepUsageError, UnstorableArtifactError } from "./errors.js";
-import { currentHost } from "./host-bridge.js";
+import { currentHost, emitArtifact } from "./host-bridge.js";
 import { planMerge } from "./merge.js";
 import type { ArtifactShas, GuestFailure, GuestOutcome, TaskInput, TaskRequest } from "./request.js";
 
@@ -46,8 +46,7 @@ export class TaskState {
     const emitted: string[] = [];
     const emit = (name: string, value: unknown) => {
       try {
-        const storable = toStorable(value);
-        host.emit(name, storable.value, storable.table);
+        emitArtifact(host, name, value);
       } catch (err) {
         // A client object added after the assignment (self.runs.push(run)): say that, not what the copy saw.
         refuseClientObjects(name, this.request.step, value);
@@ -74,8 +73,7 @@ export class TaskState {
     const host = globalThis.__steplabHost;
     for (const [name, value] of host ? this.written : []) {
       try {
-        const storable = toStorable(value);
-        host!.emit(name, storable.value, storable.table);
+        emitArtifact(host!, name, value);
         emitted.push(name);
       } catch {
         // not storable: the failure itself is what the user needs to see
