@@ -48,25 +48,25 @@ export function timestamp(at = new Date()): string {
 }
 
 export class RunConsole {
-  private readonly chalk: ConsoleStyle;
+  private readonly style: ConsoleStyle;
   constructor(readonly sink: ConsoleSink) {
-    this.chalk = sink.style ?? PLAIN;
+    this.style = sink.style ?? PLAIN;
   }
 
   /** A line about the run as a whole (`Workflow starting (run-id N):`, `Done!`). */
   system(text: string): void {
-    this.sink.stdout(`${this.chalk.magenta(timestamp())} ${this.chalk.bold(text)}\n`);
+    this.sink.stdout(`${this.style.magenta(timestamp())} ${this.style.bold(text)}\n`);
   }
 
   /** A system line about one task (`Task is starting.`). */
   taskSystem(task: TaskLabel, text: string): void {
-    this.sink.stdout(`${this.prefix(task)} ${this.chalk.bold(text)}\n`);
+    this.sink.stdout(`${this.prefix(task)} ${this.style.bold(text)}\n`);
   }
 
   /** A line the task's own code printed; leading indentation is stripped as Metaflow does. */
   taskOutput(task: TaskLabel, stream: "stdout" | "stderr", line: string): void {
     const text = line.replace(/^\s+/, "");
-    const out = `${this.prefix(task)} ${stream === "stderr" ? this.chalk.red(text) : text}\n`;
+    const out = `${this.prefix(task)} ${stream === "stderr" ? this.style.red(text) : text}\n`;
     this.sink.stdout(out);
   }
 
@@ -76,7 +76,7 @@ export class RunConsole {
   }
 
   private prefix(task: TaskLabel): string {
-    return `${this.chalk.magenta(timestamp())} ${this.chalk.green(`[${task.runId}/${task.step}/${task.taskId} (pid ${task.pid})]`)}`;
+    return `${this.style.magenta(timestamp())} ${this.style.green(`[${task.runId}/${task.step}/${task.taskId} (pid ${task.pid})]`)}`;
   }
 }
 
