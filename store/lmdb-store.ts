@@ -306,9 +306,9 @@ class LmdbStore implements Store {
   }
 
   blobChildren(sha: string): string[] {
-    const stored = this.#dbs.blobs.getBinaryFast(sha);
+    const stored = blobViews(this.#dbs.blobs)(sha);
     if (!stored) throw new NotFoundError(`artifact data ${sha} is not in the datastore at ${this.root}`);
-    return childBlobs(new Uint8Array(stored.buffer, stored.byteOffset, stored.length));
+    return childBlobs(stored);
   }
 
   async putBlobs(blobs: Map<string, BlobBytes>): Promise<void> {

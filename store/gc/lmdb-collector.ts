@@ -4,6 +4,7 @@
  */
 import type { Database, RootDatabase } from "lmdb";
 import { childBlobs } from "../chunks.js";
+import { blobViews } from "../lmdb-reads.js";
 import { StoreFullError } from "../errors.js";
 import { freeBytes, writeError } from "../write-failure.js";
 import type { CachedTask, RunRecord, TaskLogs, TaskRecord } from "../types.js";
@@ -104,8 +105,8 @@ export class LmdbCollector implements StoreCollector {
 
   childBlobs(sha: string): string[] {
     // A view on the mapped page: a whole blob costs a lookup and one byte read, however large.
-    const stored = this.dbs.blobs.getBinaryFast(sha);
-    return stored ? childBlobs(new Uint8Array(stored.buffer, stored.byteOffset, stored.length)) : [];
+    const stored = blobViews(this.dbs.blobs)(sha);
+    return stored ? childBlobs(stored) : [];
   }
 
   pendingBlobs(): PendingBlob[] {

@@ -6,6 +6,7 @@
 import type { Database } from "lmdb";
 import { packBlobSync } from "../blob-pack.js";
 import { childBlobs, planBlob } from "../chunks.js";
+import { blobViews } from "../lmdb-reads.js";
 import { MissingBlobError } from "../collector-errors.js";
 import type { BlobBytes } from "../types.js";
 import { LEASE_KEY, type GcDbs } from "./lmdb-dbs.js";
@@ -47,8 +48,8 @@ export function guardReferences(
  * that are missing and the head, laid out as this store lays out new blobs.
  */
 function restoreBlob(blobs: Database<Uint8Array, string>, sha: string, bytes: BlobBytes, chunkBytes: number): void {
-  const head = blobs.getBinaryFast(sha);
-  if (head && childBlobs(new Uint8Array(head.buffer, head.byteOffset, head.length)).every((key) => blobs.doesExist(key))) return;
+  const head = blobViews(blobs)(sha);
+  if (head && childBlobs(head).every((key) => blobs.doesExist(key))) return;
   const plan = planBlob(sha, bytes, chunkBytes, (key) => blobs.doesExist(key));
   for (const [key, data] of plan.chunks) blobs.putSync(key, data);
   blobs.putSync(sha, plan.manifest ?? packBlobSync(plan.whole!));
