@@ -1,6 +1,2 @@
-/** Transpiles every source file into `outdir` (mirroring the source tree). */
-export function transpileTo(outdir: string): Promise<void>;
-/** Bundles the command into `outdir`/bundle (cli.js and its chunks). */
-export function bundleCli(outdir: string): Promise<void>;
-/** The whole build into `outdir`: every module transpiled, then the command bundled. */
+/** The whole build into `outdir`: every module transpiled file by file, then the command bundled into `outdir`/bundle. */
 export function buildTo(outdir: string): Promise<void>;

@@ -19,18 +19,17 @@ function sources(dir) {
   });
 }
 
+/** What both builds emit: ES modules for the Node version the package supports. */
+const NODE_ESM = { format: "esm", platform: "node", target: "node20", jsx: "automatic", logLevel: "error" };
+
 /** Transpiles every source file into `outdir` (mirroring the source tree). */
-export async function transpileTo(outdir) {
+async function transpileTo(outdir) {
   await esbuild.build({
+    ...NODE_ESM,
     entryPoints: folders.flatMap((f) => sources(path.join(root, f))),
     outdir,
     outbase: root,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    jsx: "automatic",
     sourcemap: "inline",
-    logLevel: "error",
   });
 }
 
@@ -58,9 +57,10 @@ function ownUrlPlugin(outdir, bundleDir) {
 }
 
 /** Bundles the command into `outdir`/bundle: cli.js and the chunks its lazy imports load. */
-export async function bundleCli(outdir) {
+async function bundleCli(outdir) {
   const bundleDir = path.join(outdir, "bundle");
   await esbuild.build({
+    ...NODE_ESM,
     entryPoints: { cli: path.join(root, "cli", "main.ts") },
     bundle: true,
     splitting: true,
@@ -68,13 +68,8 @@ export async function bundleCli(outdir) {
     packages: "external",
     outdir: bundleDir,
     chunkNames: "chunk-[hash]",
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    jsx: "automatic",
     sourcemap: "linked",
     plugins: [ownUrlPlugin(outdir, bundleDir)],
-    logLevel: "error",
   });
 }
 
